@@ -1,0 +1,57 @@
+# eoswath: PGXS build
+EXTENSION    = eoswath
+EXTVERSION   = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" eoswath.control)
+
+MODULE_big   = eoswath
+OBJS = \
+	src/eoswath.o \
+	src/guc.o \
+	src/wosoid.o \
+	src/catalog.o \
+	src/pending.o \
+	src/store.o \
+	src/store_fs.o \
+	src/object.o \
+	src/wos.o \
+	src/admin.o \
+	src/maint.o
+
+# The install script is written once, in pieces by subsystem (src/sql/*.sql),
+# and the versioned script is produced from it.
+SQL_SOURCES  = $(sort $(wildcard src/sql/*.sql))
+DATA_built   = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN  = $(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --outputdir=tmp_regress
+
+TAP_TESTS    = 1
+PROVE_TESTS  = $(sort $(wildcard test/t/*.pl))
+PROVE_FLAGS  = -I $(CURDIR)/test
+
+NC_CFLAGS   := $(shell nc-config --cflags 2>/dev/null)
+NC_LIBS     := $(shell nc-config --libs 2>/dev/null)
+CURL_LIBS   := $(shell curl-config --libs 2>/dev/null)
+PG_CPPFLAGS  = -I$(srcdir)/src $(NC_CFLAGS) -Wall -Wextra -Wno-unused-parameter \
+               -Wno-missing-field-initializers -Wno-sign-compare $(EOSWATH_CFLAGS)
+SHLIB_LINK   = $(NC_LIBS) $(CURL_LIBS) -lz -lcrypto
+
+PG_CONFIG   ?= pg_config
+PGXS        := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) eoswath.control
+	cat $(SQL_SOURCES) > $@
+
+# pg_regress writes results next to a copy of the tree owned by the tester
+installcheck: | tmp_regress
+tmp_regress:
+	mkdir -p $@
+
+.PHONY: test demo bench
+test:
+	test/run-all.sh
+demo:
+	test/demo.sh
+bench:
+	test/bench/run.sh

@@ -1,0 +1,541 @@
+/*
+ * catalog.c
+ *		The object catalog: eoswath.objects, eoswath.sites, eoswath.policies.
+ *
+ * Catalog rows are the only transactional state of an object: a copy on a
+ * site counts only while a committed row lists that site.  Every catalog
+ * query runs as the extension's owner with a fixed search_path, so callers
+ * need no privilege on the tables (they are granted functions, not tables)
+ * and cannot redirect the queries with their own search_path.
+ */
+#include "eoswath.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xlog.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "store.h"
+
+typedef struct ExtInfo
+{
+	Oid			extoid;
+	Oid			nsp;
+	Oid			owner;
+	Oid			wosoid_type;
+} ExtInfo;
+
+/* Look up the installed extension: its schema, owner and our type's oid. */
+static void
+ext_info(ExtInfo *info)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	info->extoid = get_extension_oid("eoswath", true);
+	if (!OidIsValid(info->extoid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"eoswath\" is not installed in this database")));
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(info->extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "could not find tuple for extension %u", info->extoid);
+	info->owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	info->nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	info->wosoid_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+										CStringGetDatum("wosoid"),
+										ObjectIdGetDatum(info->nsp));
+	if (!OidIsValid(info->wosoid_type))
+		elog(ERROR, "type wosoid is missing from the eoswath schema");
+}
+
+static Oid
+wosoid_type(void)
+{
+	ExtInfo		info;
+
+	ext_info(&info);
+	return info.wosoid_type;
+}
+
+/*
+ * Switch to the extension owner for catalog access.  The switch is undone by
+ * catalog_restore_user(), or by transaction abort if an error intervenes.
+ */
+void
+catalog_become_owner(CatalogUser *save)
+{
+	ExtInfo		info;
+
+	ext_info(&info);
+	GetUserIdAndSecContext(&save->save_userid, &save->save_sec_context);
+	SetUserIdAndSecContext(info.owner,
+						   save->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+catalog_restore_user(CatalogUser *save)
+{
+	SetUserIdAndSecContext(save->save_userid, save->save_sec_context);
+}
+
+/*
+ * SPI session for catalog queries: connect, become the owner and pin
+ * search_path to our schemas (undone with the GUC nest level).
+ */
+typedef struct CatalogSpi
+{
+	CatalogUser user;
+	int			gucnest;
+} CatalogSpi;
+
+static void
+cat_begin(CatalogSpi *cs)
+{
+	ExtInfo		info;
+	char	   *path;
+
+	ext_info(&info);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	catalog_become_owner(&cs->user);
+	cs->gucnest = NewGUCNestLevel();
+	path = psprintf("pg_catalog, %s",
+					quote_identifier(get_namespace_name(info.nsp)));
+	(void) set_config_option("search_path", path,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+static void
+cat_end(CatalogSpi *cs)
+{
+	AtEOXact_GUC(true, cs->gucnest);
+	catalog_restore_user(&cs->user);
+	SPI_finish();
+}
+
+/*
+ * Hand out a new object id.  The sequence never repeats a value that was
+ * made durable; flushing WAL up to the nextval record makes sure an id a
+ * client has seen is never handed out again, even after a crash in a
+ * transaction that never committed.
+ */
+WosOid
+catalog_next_oid(void)
+{
+	CatalogSpi	cs;
+	bool		isnull;
+	int64		v;
+
+	cat_begin(&cs);
+	if (SPI_execute("SELECT nextval('eoswath.oid_seq')", false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not draw an object id");
+	v = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	cat_end(&cs);
+
+	XLogFlush(GetXLogInsertRecPtr());
+	return (WosOid) v;
+}
+
+/* Decode a row of the objects query below. */
+static ObjectRecord *
+record_from_tuple(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	ObjectRecord *rec = palloc0(sizeof(ObjectRecord));
+	bool		isnull;
+	Datum		d;
+	char	   *state;
+
+	rec->oid = DatumGetWosOid(SPI_getbinval(tup, desc, 1, &isnull));
+	state = SPI_getvalue(tup, desc, 2);
+	rec->state = (strcmp(state, "stored") == 0) ? OBJECT_STORED : OBJECT_RESERVED;
+	rec->policy = SPI_getvalue(tup, desc, 3);
+	d = SPI_getbinval(tup, desc, 4, &isnull);
+	rec->size = isnull ? -1 : DatumGetInt64(d);
+	d = SPI_getbinval(tup, desc, 5, &isnull);
+	if (!isnull)
+	{
+		bytea	   *b = DatumGetByteaPP(d);
+
+		if (VARSIZE_ANY_EXHDR(b) == WOS_SHA256_LEN)
+			memcpy(rec->sha256, VARDATA_ANY(b), WOS_SHA256_LEN);
+	}
+	rec->encoding = SPI_getvalue(tup, desc, 6);
+	d = SPI_getbinval(tup, desc, 7, &isnull);
+	rec->meta = isnull ? NULL : DatumGetJsonbPCopy(d);
+	d = SPI_getbinval(tup, desc, 8, &isnull);
+	if (!isnull)
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(d);
+		Datum	   *elems;
+		bool	   *nulls;
+
+		deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT, &elems, &nulls, &rec->nsites);
+		rec->sites = palloc(sizeof(int32) * Max(rec->nsites, 1));
+		for (int i = 0; i < rec->nsites; i++)
+			rec->sites[i] = DatumGetInt32(elems[i]);
+	}
+	rec->created = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
+	MemoryContextSwitchTo(old);
+	return rec;
+}
+
+/* The catalog row of oid, or NULL; FOR UPDATE locks it. */
+ObjectRecord *
+catalog_lookup(WosOid oid, bool for_update)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[1];
+	Datum		values[1];
+	ObjectRecord *rec = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+
+	argtypes[0] = wosoid_type();
+	values[0] = WosOidGetDatum(oid);
+	cat_begin(&cs);
+	if (SPI_execute_with_args(for_update ?
+							  "SELECT oid, state, policy, size, sha256, encoding, meta, sites, created"
+							  "  FROM eoswath.objects WHERE oid = $1 FOR UPDATE" :
+							  "SELECT oid, state, policy, size, sha256, encoding, meta, sites, created"
+							  "  FROM eoswath.objects WHERE oid = $1",
+							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the object catalog");
+	if (SPI_processed == 1)
+		rec = record_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, caller);
+	cat_end(&cs);
+	return rec;
+}
+
+/* Like catalog_lookup, but an unknown id is an error. */
+ObjectRecord *
+catalog_fetch(WosOid oid, bool for_update)
+{
+	ObjectRecord *rec = catalog_lookup(oid, for_update);
+
+	if (rec == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("object %s does not exist", wosoid_to_cstring(oid))));
+	return rec;
+}
+
+static Datum
+sites_array(ObjectRecord *rec)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(rec->nsites, 1));
+
+	for (int i = 0; i < rec->nsites; i++)
+		elems[i] = Int32GetDatum(rec->sites[i]);
+	return PointerGetDatum(construct_array(elems, rec->nsites, INT4OID, 4, true, TYPALIGN_INT));
+}
+
+static Datum
+sha_datum(ObjectRecord *rec)
+{
+	bytea	   *b = palloc(VARHDRSZ + WOS_SHA256_LEN);
+
+	SET_VARSIZE(b, VARHDRSZ + WOS_SHA256_LEN);
+	memcpy(VARDATA(b), rec->sha256, WOS_SHA256_LEN);
+	return PointerGetDatum(b);
+}
+
+/* Insert a new catalog row (reserved or stored). */
+void
+catalog_insert(ObjectRecord *rec)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[8] = {InvalidOid, TEXTOID, TEXTOID, INT8OID, BYTEAOID, TEXTOID, JSONBOID, INT4ARRAYOID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
+	bool		stored = (rec->state == OBJECT_STORED);
+
+	argtypes[0] = wosoid_type();
+	values[0] = WosOidGetDatum(rec->oid);
+	values[1] = CStringGetTextDatum(stored ? "stored" : "reserved");
+	values[2] = CStringGetTextDatum(rec->policy);
+	values[3] = Int64GetDatum(rec->size);
+	values[4] = stored ? sha_datum(rec) : (Datum) 0;
+	values[5] = CStringGetTextDatum(rec->encoding ? rec->encoding : "identity");
+	values[6] = rec->meta ? JsonbPGetDatum(rec->meta) : (Datum) 0;
+	values[7] = sites_array(rec);
+	if (!stored)
+	{
+		nulls[3] = 'n';
+		nulls[4] = 'n';
+	}
+	if (rec->meta == NULL)
+		nulls[6] = 'n';
+
+	cat_begin(&cs);
+	if (SPI_execute_with_args("INSERT INTO eoswath.objects"
+							  " (oid, state, policy, size, sha256, encoding, meta, sites, stored_at)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, '{}'), $8,"
+							  "  CASE WHEN $2 = 'stored' THEN clock_timestamp() END)",
+							  8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert into the object catalog");
+	cat_end(&cs);
+}
+
+/* Turn a reserved row (locked by the caller) into a stored one. */
+void
+catalog_mark_stored(ObjectRecord *rec)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[6] = {InvalidOid, INT8OID, BYTEAOID, TEXTOID, JSONBOID, INT4ARRAYOID};
+	Datum		values[6];
+	char		nulls[6] = "      ";
+
+	argtypes[0] = wosoid_type();
+	values[0] = WosOidGetDatum(rec->oid);
+	values[1] = Int64GetDatum(rec->size);
+	values[2] = sha_datum(rec);
+	values[3] = CStringGetTextDatum(rec->encoding ? rec->encoding : "identity");
+	values[4] = rec->meta ? JsonbPGetDatum(rec->meta) : (Datum) 0;
+	values[5] = sites_array(rec);
+	if (rec->meta == NULL)
+		nulls[4] = 'n';
+
+	cat_begin(&cs);
+	if (SPI_execute_with_args("UPDATE eoswath.objects SET state = 'stored', size = $2,"
+							  " sha256 = $3, encoding = $4, meta = coalesce($5, '{}'), sites = $6,"
+							  " stored_at = clock_timestamp()"
+							  " WHERE oid = $1 AND state = 'reserved'",
+							  6, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE ||
+		SPI_processed != 1)
+		elog(ERROR, "could not update the object catalog");
+	cat_end(&cs);
+}
+
+/* Delete a catalog row (the caller holds it locked). */
+void
+catalog_delete(WosOid oid)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[1];
+	Datum		values[1];
+
+	argtypes[0] = wosoid_type();
+	values[0] = WosOidGetDatum(oid);
+	cat_begin(&cs);
+	if (SPI_execute_with_args("DELETE FROM eoswath.objects WHERE oid = $1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete from the object catalog");
+	cat_end(&cs);
+}
+
+/* A replication policy by name; an unknown name is an error. */
+Policy *
+catalog_get_policy(const char *name)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	MemoryContext caller = CurrentMemoryContext;
+	Policy	   *p = NULL;
+
+	values[0] = CStringGetTextDatum(name);
+	cat_begin(&cs);
+	if (SPI_execute_with_args("SELECT name, copies, sites FROM eoswath.policies WHERE name = $1",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the policy catalog");
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		p = palloc0(sizeof(Policy));
+		p->name = SPI_getvalue(tup, desc, 1);
+		p->copies = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		if (!isnull)
+		{
+			Datum	   *elems;
+			bool	   *nulls;
+
+			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &nulls, &p->nallowed);
+			p->allowed = palloc(sizeof(char *) * Max(p->nallowed, 1));
+			for (int i = 0; i < p->nallowed; i++)
+				p->allowed[i] = TextDatumGetCString(elems[i]);
+		}
+		MemoryContextSwitchTo(old);
+	}
+	cat_end(&cs);
+
+	if (p == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("replication policy \"%s\" does not exist", name),
+				 errhint("See the policies in eoswath.policies, or add one with wos_policy_add().")));
+	return p;
+}
+
+/* Sites, in id order, built with their backends attached. */
+List *
+catalog_get_sites(bool enabled_only)
+{
+	CatalogSpi	cs;
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *result = NIL;
+
+	cat_begin(&cs);
+	if (SPI_execute(enabled_only ?
+					"SELECT site_id, name, kind, location, options, enabled FROM eoswath.sites"
+					" WHERE enabled ORDER BY site_id" :
+					"SELECT site_id, name, kind, location, options, enabled FROM eoswath.sites"
+					" ORDER BY site_id", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the site catalog");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(caller);
+		Datum		opts = SPI_getbinval(tup, desc, 5, &isnull);
+
+		result = lappend(result,
+						 store_site_make(DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull)),
+										 SPI_getvalue(tup, desc, 2),
+										 SPI_getvalue(tup, desc, 3),
+										 SPI_getvalue(tup, desc, 4),
+										 isnull ? NULL : DatumGetJsonbPCopy(opts),
+										 DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull))));
+		MemoryContextSwitchTo(old);
+	}
+	cat_end(&cs);
+	return result;
+}
+
+/* One site by id, enabled or not; NULL if there is no such site. */
+StoreSite *
+catalog_get_site(int32 site_id)
+{
+	List	   *sites = catalog_get_sites(false);
+	ListCell   *lc;
+
+	foreach(lc, sites)
+	{
+		StoreSite  *s = lfirst(lc);
+
+		if (s->id == site_id)
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * Does a committed row list a copy of oid on site_id?  *exists says whether
+ * there is a row at all.  Runs with a fresh snapshot: the sweep calls it
+ * after taking the object's lock, when any writer of oid has finished.
+ */
+bool
+catalog_object_has_copy(WosOid oid, int32 site_id, bool *exists)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[2];
+	Datum		values[2];
+	bool		has = false;
+
+	argtypes[0] = wosoid_type();
+	argtypes[1] = INT4OID;
+	values[0] = WosOidGetDatum(oid);
+	values[1] = Int32GetDatum(site_id);
+	*exists = false;
+	cat_begin(&cs);
+	if (SPI_execute_with_args("SELECT state = 'stored' AND $2 = ANY (sites)"
+							  "  FROM eoswath.objects WHERE oid = $1",
+							  2, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the object catalog");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+
+		*exists = true;
+		has = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	cat_end(&cs);
+	return has;
+}
+
+/* Up to limit ids of stored objects after 'after', in order; returns count. */
+int
+catalog_next_batch(WosOid after, int limit, WosOid *out)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[2];
+	Datum		values[2];
+	int			n;
+
+	argtypes[0] = wosoid_type();
+	argtypes[1] = INT4OID;
+	values[0] = WosOidGetDatum(after);
+	values[1] = Int32GetDatum(limit);
+	cat_begin(&cs);
+	if (SPI_execute_with_args("SELECT oid FROM eoswath.objects WHERE oid > $1 AND state = 'stored'"
+							  " ORDER BY oid LIMIT $2",
+							  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the object catalog");
+	n = (int) SPI_processed;
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		out[i] = DatumGetWosOid(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	cat_end(&cs);
+	return n;
+}
+
+/* Insert a site row; returns its id. */
+int32
+catalog_add_site(const char *name, const char *kind, const char *location, Jsonb *options)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	Datum		values[4];
+	bool		isnull;
+	int32		id;
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(kind);
+	values[2] = CStringGetTextDatum(location);
+	values[3] = JsonbPGetDatum(options);
+	cat_begin(&cs);
+	if (SPI_execute_with_args("INSERT INTO eoswath.sites (name, kind, location, options)"
+							  " VALUES ($1, $2, $3, $4) RETURNING site_id",
+							  4, argtypes, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not insert into the site catalog");
+	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	cat_end(&cs);
+	return id;
+}

@@ -1,0 +1,17 @@
+/*
+ * eoswath.c
+ *		Module initialisation.
+ */
+#include "eoswath.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Define settings and install the transaction hooks. */
+void
+_PG_init(void)
+{
+	eoswath_define_gucs();
+	pending_register_callbacks();
+}

@@ -1,0 +1,173 @@
+
+-- ---------------------------------------------------------------------------
+-- The object API
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.wos_put(data bytea, meta jsonb DEFAULT '{}', policy text DEFAULT NULL)
+    RETURNS @extschema@.wosoid
+    AS 'MODULE_PATHNAME', 'wos_put' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_put(bytea, jsonb, text) IS
+    'store data as a new object with string key/value metadata under a replication policy; visible at commit';
+
+CREATE FUNCTION @extschema@.wos_get(oid @extschema@.wosoid) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'wos_get' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_get(@extschema@.wosoid) IS
+    'the whole object, checksum verified (a bad copy is repaired from a good one)';
+
+CREATE FUNCTION @extschema@.wos_get(oid @extschema@.wosoid, "offset" bigint, length bigint) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'wos_get_range' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_get(@extschema@.wosoid, bigint, bigint) IS
+    'length bytes of the object from offset (0-based), read without reading the rest';
+
+CREATE FUNCTION @extschema@.wos_meta(oid @extschema@.wosoid) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'wos_meta' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.wos_meta(@extschema@.wosoid) IS
+    'the object''s key/value metadata';
+
+CREATE FUNCTION @extschema@.wos_exists(oid @extschema@.wosoid) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'wos_exists' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.wos_exists(@extschema@.wosoid) IS
+    'true if the id names an object holding data (false for unknown, deleted or only reserved ids)';
+
+CREATE FUNCTION @extschema@.wos_stat(oid @extschema@.wosoid,
+    OUT oid @extschema@.wosoid, OUT state text, OUT size bigint, OUT policy text,
+    OUT sha256 text, OUT encoding text, OUT created timestamptz,
+    OUT copies_wanted integer, OUT copies_present integer, OUT sites text[])
+    AS 'MODULE_PATHNAME', 'wos_stat' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_stat(@extschema@.wosoid) IS
+    'size, policy, checksum, creation time and the copies present on the sites';
+
+CREATE FUNCTION @extschema@.wos_delete(oid @extschema@.wosoid) RETURNS void
+    AS 'MODULE_PATHNAME', 'wos_delete' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_delete(@extschema@.wosoid) IS
+    'delete an object (or a reservation); the bytes go from every site when the transaction commits';
+
+CREATE FUNCTION @extschema@.wos_reserve(policy text DEFAULT NULL) RETURNS @extschema@.wosoid
+    AS 'MODULE_PATHNAME', 'wos_reserve' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_reserve(text) IS
+    'hand out an object id now; store its data once with wos_putoid()';
+
+CREATE FUNCTION @extschema@.wos_putoid(oid @extschema@.wosoid, data bytea, meta jsonb DEFAULT '{}')
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'wos_putoid' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_putoid(@extschema@.wosoid, bytea, jsonb) IS
+    'store data into a reserved id, exactly once';
+
+-- ---------------------------------------------------------------------------
+-- Administration: sites, policies, listing, verification, sweep
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION eoswath.default_site_location(extoid oid) RETURNS text
+    AS 'MODULE_PATHNAME', 'wos_default_site_location' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION eoswath.default_site_location(oid) IS
+    'directory of the default site: <data_directory>/eoswath/db<database oid>-ext<extension oid>';
+
+CREATE FUNCTION @extschema@.wos_site_add(name text, location text, kind text DEFAULT 'dir',
+                                          options jsonb DEFAULT '{}')
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'wos_site_add' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_site_add(text, text, text, jsonb) IS
+    'add a storage site; a directory site must be a new or empty directory';
+
+-- the default site, so that the store works with no set-up
+SELECT @extschema@.wos_site_add('local',
+    eoswath.default_site_location((SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'eoswath')));
+
+CREATE FUNCTION @extschema@.wos_site_enable(name text, enabled boolean) RETURNS void
+    LANGUAGE sql VOLATILE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        UPDATE eoswath.sites SET enabled = wos_site_enable.enabled
+         WHERE sites.name = wos_site_enable.name;
+    END;
+COMMENT ON FUNCTION @extschema@.wos_site_enable(text, boolean) IS
+    'stop (false) or resume (true) placing new copies on a site; existing copies stay readable';
+
+CREATE FUNCTION @extschema@.wos_policy_add(name text, copies integer, sites text[] DEFAULT NULL,
+                                            description text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        INSERT INTO eoswath.policies (name, copies, sites, description)
+        VALUES (wos_policy_add.name, wos_policy_add.copies, wos_policy_add.sites,
+                wos_policy_add.description);
+    END;
+COMMENT ON FUNCTION @extschema@.wos_policy_add(text, integer, text[], text) IS
+    'add a replication policy: copies on distinct sites, optionally only on the named sites';
+
+CREATE VIEW @extschema@.wos_objects AS
+    SELECT o.oid, o.state, o.size, o.policy, o.encoding, o.created,
+           ARRAY(SELECT s.name FROM unnest(o.sites) WITH ORDINALITY AS u(id, n)
+                   JOIN eoswath.sites s ON s.site_id = u.id ORDER BY u.n) AS sites,
+           o.meta
+      FROM eoswath.objects o;
+COMMENT ON VIEW @extschema@.wos_objects IS
+    'every object id in the catalog (stored or reserved), for administrators';
+
+CREATE VIEW @extschema@.wos_sites AS
+    SELECT s.site_id, s.name, s.kind, s.location, s.enabled, s.created,
+           (SELECT count(*) FROM eoswath.objects o WHERE s.site_id = ANY (o.sites)) AS copies,
+           (SELECT coalesce(sum(o.size), 0) FROM eoswath.objects o WHERE s.site_id = ANY (o.sites))::bigint AS bytes
+      FROM eoswath.sites s;
+COMMENT ON VIEW @extschema@.wos_sites IS
+    'the storage sites with the number of copies and bytes each holds, for administrators';
+
+CREATE FUNCTION @extschema@.wos_verify(oid @extschema@.wosoid DEFAULT NULL, repair boolean DEFAULT true)
+    RETURNS TABLE (oid @extschema@.wosoid, site text, status text, action text)
+    AS 'MODULE_PATHNAME', 'wos_verify' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_verify(@extschema@.wosoid, boolean) IS
+    'check copies against their checksums and repair bad ones; one object: a row per copy; all: a row per bad copy';
+
+CREATE FUNCTION @extschema@.wos_sweep(dry_run boolean DEFAULT false)
+    RETURNS TABLE (site text, entry text, oid @extschema@.wosoid, action text)
+    AS 'MODULE_PATHNAME', 'wos_sweep' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_sweep(boolean) IS
+    'remove bytes on the sites that no committed object owns (left by crashes); never touches live transactions';
+
+-- ---------------------------------------------------------------------------
+-- Privileges: functions are granted to roles, PUBLIC gets nothing
+-- ---------------------------------------------------------------------------
+
+REVOKE ALL ON FUNCTION
+    @extschema@.wos_put(bytea, jsonb, text),
+    @extschema@.wos_get(@extschema@.wosoid),
+    @extschema@.wos_get(@extschema@.wosoid, bigint, bigint),
+    @extschema@.wos_meta(@extschema@.wosoid),
+    @extschema@.wos_exists(@extschema@.wosoid),
+    @extschema@.wos_stat(@extschema@.wosoid),
+    @extschema@.wos_delete(@extschema@.wosoid),
+    @extschema@.wos_reserve(text),
+    @extschema@.wos_putoid(@extschema@.wosoid, bytea, jsonb),
+    @extschema@.wos_site_add(text, text, text, jsonb),
+    @extschema@.wos_site_enable(text, boolean),
+    @extschema@.wos_policy_add(text, integer, text[], text),
+    @extschema@.wos_verify(@extschema@.wosoid, boolean),
+    @extschema@.wos_sweep(boolean),
+    eoswath.default_site_location(oid)
+FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION
+    @extschema@.wos_get(@extschema@.wosoid),
+    @extschema@.wos_get(@extschema@.wosoid, bigint, bigint),
+    @extschema@.wos_meta(@extschema@.wosoid),
+    @extschema@.wos_exists(@extschema@.wosoid),
+    @extschema@.wos_stat(@extschema@.wosoid)
+TO eoswath_reader;
+
+GRANT EXECUTE ON FUNCTION
+    @extschema@.wos_put(bytea, jsonb, text),
+    @extschema@.wos_delete(@extschema@.wosoid),
+    @extschema@.wos_reserve(text),
+    @extschema@.wos_putoid(@extschema@.wosoid, bytea, jsonb)
+TO eoswath_writer;
+
+GRANT EXECUTE ON FUNCTION
+    @extschema@.wos_site_add(text, text, text, jsonb),
+    @extschema@.wos_site_enable(text, boolean),
+    @extschema@.wos_policy_add(text, integer, text[], text),
+    @extschema@.wos_verify(@extschema@.wosoid, boolean),
+    @extschema@.wos_sweep(boolean)
+TO eoswath_admin;
+
+GRANT SELECT ON @extschema@.wos_objects, @extschema@.wos_sites TO eoswath_admin;

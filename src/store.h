@@ -1,0 +1,81 @@
+/*
+ * store.h
+ *		The interface every storage backend implements.  A site is one
+ *		failure domain (a directory on its own disk, an S3 bucket on a
+ *		cluster); a backend is the code for one kind of site.  Nothing above
+ *		this header knows which backend it talks to.
+ *
+ * Rules every backend follows:
+ *	- A write is invisible under the object's name until finish_write()
+ *	  returns, and durable when it returns (fsync, or the server's 200).
+ *	- abort_write() and remove() run inside transaction callbacks: they
+ *	  never raise an ERROR, they log a WARNING and return false.
+ *	- Handles hold resources outside palloc (descriptors, curl handles):
+ *	  they are released at transaction end whatever happens.
+ */
+#ifndef EOSWATH_STORE_H
+#define EOSWATH_STORE_H
+
+#include "eoswath.h"
+
+typedef struct StoreSite StoreSite;
+typedef struct StoreMethods StoreMethods;
+
+struct StoreSite
+{
+	int32		id;
+	char	   *name;
+	char	   *kind;			/* "dir", "s3" */
+	char	   *location;		/* directory, or endpoint URL(s) */
+	Jsonb	   *options;
+	bool		enabled;
+	int			cost;			/* reads prefer cheaper copies */
+	const StoreMethods *methods;
+	void	   *private;		/* backend's per-site state */
+};
+
+/* called by list() for every object-like entry found on a site */
+typedef void (*store_list_cb) (StoreSite *site, WosOid oid, const char *name,
+							   bool is_temp, void *arg);
+
+struct StoreMethods
+{
+	const char *kind;
+	int			cost;
+
+	/* check a site's settings when it is added; ERROR if unusable */
+	void		(*validate) (StoreSite *site, bool create);
+	/* is the site there and writable right now?  never ERRORs */
+	bool		(*available) (StoreSite *site, char **why);
+
+	/* writing one copy */
+	void	   *(*begin_write) (StoreSite *site, WosOid oid, int64 size_hint);
+	void		(*write) (void *handle, const char *data, size_t len);
+	void		(*finish_write) (void *handle);
+	void		(*abort_write) (void *handle);
+
+	/* reading one copy; open_read returns NULL if the copy is missing */
+	void	   *(*open_read) (StoreSite *site, WosOid oid, int64 *size);
+	size_t		(*read) (void *handle, char *buf, size_t len, int64 offset);
+	void		(*close_read) (void *handle);
+
+	/* remove a copy (and any partial write of it by this process) */
+	bool		(*remove) (StoreSite *site, WosOid oid);
+	/* enumerate everything on the site, for the sweep */
+	void		(*list) (StoreSite *site, store_list_cb cb, void *arg);
+	/* remove one entry found by list() */
+	bool		(*remove_entry) (StoreSite *site, const char *name);
+	/* a local file holding the copy's bytes, or NULL */
+	char	   *(*local_path) (StoreSite *site, WosOid oid);
+};
+
+/* store.c */
+extern const StoreMethods *store_methods_for(const char *kind);
+extern StoreSite *store_site_make(int32 id, const char *name, const char *kind,
+								  const char *location, Jsonb *options,
+								  bool enabled);
+
+/* store_fs.c */
+extern const StoreMethods store_fs_methods;
+
+#endif							/* EOSWATH_STORE_H */

@@ -1,0 +1,277 @@
+/*
+ * wos.c
+ *		The object API in SQL: wos_put, wos_get, wos_meta, wos_stat,
+ *		wos_exists, wos_delete, wos_reserve, wos_putoid.
+ */
+#include "eoswath.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "object.h"
+
+/* The policy named by a nullable text argument, or the default one. */
+static Policy *
+policy_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
+		return catalog_get_policy(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
+	return catalog_get_policy(eoswath_default_policy);
+}
+
+static Jsonb *
+meta_arg(FunctionCallInfo fcinfo, int argno)
+{
+	Jsonb	   *meta = NULL;
+
+	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
+		meta = PG_GETARG_JSONB_P(argno);
+	check_meta(meta);
+	return meta;
+}
+
+/* Write data to every copy of oid under policy and fill rec. */
+static void
+store_bytes(WosOid oid, Policy *policy, bytea *data, ObjectRecord *rec)
+{
+	ObjectWriter *w;
+	const char *p = VARDATA_ANY(data);
+	size_t		left = VARSIZE_ANY_EXHDR(data);
+
+	if (left == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot store an empty object"),
+				 errdetail("eoswath refuses zero-length objects, as WOS does.")));
+	w = object_write_begin(oid, policy);
+	while (left > 0)
+	{
+		size_t		n = Min(left, (size_t) eoswath_io_block_size);
+
+		CHECK_FOR_INTERRUPTS();
+		object_write(w, p, n);
+		p += n;
+		left -= n;
+	}
+	object_write_finish(w, rec);
+}
+
+PG_FUNCTION_INFO_V1(wos_put);
+Datum
+wos_put(PG_FUNCTION_ARGS)
+{
+	bytea	   *data;
+	Jsonb	   *meta;
+	Policy	   *policy;
+	ObjectRecord rec = {0};
+	WosOid		oid;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("object data must not be null")));
+	data = PG_GETARG_BYTEA_PP(0);
+	meta = meta_arg(fcinfo, 1);
+	policy = policy_arg(fcinfo, 2);
+
+	oid = catalog_next_oid();
+	object_lock(oid, false);
+	store_bytes(oid, policy, data, &rec);
+	rec.state = OBJECT_STORED;
+	rec.meta = meta;
+	rec.encoding = "identity";
+	catalog_insert(&rec);
+	PG_RETURN_WOSOID(oid);
+}
+
+PG_FUNCTION_INFO_V1(wos_reserve);
+Datum
+wos_reserve(PG_FUNCTION_ARGS)
+{
+	Policy	   *policy = policy_arg(fcinfo, 0);
+	ObjectRecord rec = {0};
+
+	rec.oid = catalog_next_oid();
+	rec.state = OBJECT_RESERVED;
+	rec.policy = policy->name;
+	rec.size = -1;
+	rec.encoding = "identity";
+	catalog_insert(&rec);
+	PG_RETURN_WOSOID(rec.oid);
+}
+
+PG_FUNCTION_INFO_V1(wos_putoid);
+Datum
+wos_putoid(PG_FUNCTION_ARGS)
+{
+	WosOid		oid;
+	bytea	   *data;
+	Jsonb	   *meta;
+	ObjectRecord *rec;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("object id and data must not be null")));
+	oid = PG_GETARG_WOSOID(0);
+	data = PG_GETARG_BYTEA_PP(1);
+	meta = meta_arg(fcinfo, 2);
+
+	/* the row lock makes racing putoids on one id wait for each other */
+	rec = catalog_lookup(oid, true);
+	if (rec == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("object id %s was not reserved", wosoid_to_cstring(oid)),
+				 errhint("Reserve an id with wos_reserve() first.")));
+	if (rec->state == OBJECT_STORED)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("object %s already holds data", wosoid_to_cstring(oid)),
+				 errdetail("wos_putoid() stores data into a reserved id exactly once.")));
+
+	object_lock(oid, false);
+	store_bytes(oid, catalog_get_policy(rec->policy), data, rec);
+	rec->meta = meta;
+	rec->encoding = "identity";
+	catalog_mark_stored(rec);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(wos_get);
+Datum
+wos_get(PG_FUNCTION_ARGS)
+{
+	ObjectRecord *rec = catalog_fetch(PG_GETARG_WOSOID(0), false);
+
+	PG_RETURN_BYTEA_P(object_read_all(rec));
+}
+
+PG_FUNCTION_INFO_V1(wos_get_range);
+Datum
+wos_get_range(PG_FUNCTION_ARGS)
+{
+	ObjectRecord *rec = catalog_fetch(PG_GETARG_WOSOID(0), false);
+	int64		offset = PG_GETARG_INT64(1);
+	int64		length = PG_GETARG_INT64(2);
+	ObjectReader *r;
+	bytea	   *result;
+	size_t		n;
+
+	if (offset < 0 || length < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("offset and length must not be negative")));
+	if (length > (int64) (MaxAllocSize - VARHDRSZ))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("length %lld is too large for a bytea", (long long) length),
+				 errhint("Read at most 1 GB at a time, or use wos_stream_get().")));
+	object_require_stored(rec);
+	if (offset >= rec->size)
+		length = 0;
+	else
+		length = Min(length, rec->size - offset);
+
+	result = palloc(VARHDRSZ + length);
+	if (length > 0)
+	{
+		r = object_open(rec, false);
+		n = object_pread(r, VARDATA(result), length, offset);
+		object_close(r);
+		if ((int64) n != length)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("copy of object %s is shorter than recorded", wosoid_to_cstring(rec->oid))));
+	}
+	SET_VARSIZE(result, VARHDRSZ + length);
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(wos_meta);
+Datum
+wos_meta(PG_FUNCTION_ARGS)
+{
+	ObjectRecord *rec = catalog_fetch(PG_GETARG_WOSOID(0), false);
+
+	object_require_stored(rec);
+	PG_RETURN_JSONB_P(rec->meta);
+}
+
+PG_FUNCTION_INFO_V1(wos_exists);
+Datum
+wos_exists(PG_FUNCTION_ARGS)
+{
+	ObjectRecord *rec = catalog_lookup(PG_GETARG_WOSOID(0), false);
+
+	PG_RETURN_BOOL(rec != NULL && rec->state == OBJECT_STORED);
+}
+
+PG_FUNCTION_INFO_V1(wos_stat);
+Datum
+wos_stat(PG_FUNCTION_ARGS)
+{
+	ObjectRecord *rec = catalog_fetch(PG_GETARG_WOSOID(0), false);
+	TupleDesc	tupdesc;
+	Datum		values[10];
+	bool		nulls[10] = {0};
+	List	   *sites;
+	ListCell   *lc;
+	Datum	   *names;
+	int			present = 0;
+	int			i = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	sites = object_sites(rec);
+	names = palloc(sizeof(Datum) * Max(list_length(sites), 1));
+	foreach(lc, sites)
+	{
+		StoreSite  *s = lfirst(lc);
+		int64		size = -1;
+		void	   *h = s->methods->open_read(s, rec->oid, &size);
+
+		if (h)
+		{
+			s->methods->close_read(h);
+			if (size == rec->size)
+				present++;
+		}
+		names[i++] = CStringGetTextDatum(s->name);
+	}
+
+	values[0] = WosOidGetDatum(rec->oid);
+	values[1] = CStringGetTextDatum(rec->state == OBJECT_STORED ? "stored" : "reserved");
+	values[2] = Int64GetDatum(rec->size);
+	nulls[2] = rec->state != OBJECT_STORED;
+	values[3] = CStringGetTextDatum(rec->policy);
+	values[4] = CStringGetTextDatum(sha256_hex(rec->sha256));
+	nulls[4] = rec->state != OBJECT_STORED;
+	values[5] = CStringGetTextDatum(rec->encoding);
+	values[6] = TimestampTzGetDatum(rec->created);
+	values[7] = Int32GetDatum(catalog_get_policy(rec->policy)->copies);
+	values[8] = Int32GetDatum(present);
+	values[9] = PointerGetDatum(construct_array(names, list_length(sites), TEXTOID, -1, false, TYPALIGN_INT));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(wos_delete);
+Datum
+wos_delete(PG_FUNCTION_ARGS)
+{
+	WosOid		oid = PG_GETARG_WOSOID(0);
+	ObjectRecord *rec = catalog_fetch(oid, true);
+	ListCell   *lc;
+
+	object_lock(oid, false);
+	catalog_delete(oid);
+	foreach(lc, object_sites(rec))
+		pending_delete((StoreSite *) lfirst(lc), oid);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# test/install-deps.sh: install what a fresh Debian 12 machine lacks to build,
+# demo and test eoswath.  Quick when everything is there already.
+set -euo pipefail
+
+PKGS=(
+    make gcc pkg-config git
+    postgresql-15 postgresql-server-dev-15 postgresql-15-postgis-3
+    libcurl4-openssl-dev zlib1g-dev libnetcdf-dev libssl-dev libpq-dev
+    libipc-run-perl netcdf-bin python3 python3-netcdf4 python3-numpy
+)
+PKGS+=(${EOSWATH_EXTRA_PKGS:-})
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "installing: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
