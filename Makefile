@@ -25,9 +25,9 @@ EXTRA_CLEAN  = $(EXTENSION)--$(EXTVERSION).sql
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=tmp_regress
 
-TAP_TESTS    = 1
-PROVE_TESTS  = $(sort $(wildcard test/t/*.pl))
-PROVE_FLAGS  = -I $(CURDIR)/test
+# the TAP suite runs with "make prove_installcheck" (see below)
+PROVE_TESTS ?= $(sort $(wildcard test/t/*.pl))
+PROVE_FLAGS ?= -I $(CURDIR)/test
 
 NC_CFLAGS   := $(shell nc-config --cflags 2>/dev/null)
 NC_LIBS     := $(shell nc-config --libs 2>/dev/null)
@@ -47,6 +47,11 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) eoswath.control
 installcheck: | tmp_regress
 tmp_regress:
 	mkdir -p $@
+
+# TAP suite (PostgreSQL::Test::Cluster): make prove_installcheck [PROVE_TESTS=...]
+.PHONY: prove_installcheck
+prove_installcheck:
+	$(prove_installcheck)
 
 .PHONY: test demo bench
 test:

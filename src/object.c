@@ -342,6 +342,45 @@ copy_status_name(CopyStatus s)
 	return "unknown";
 }
 
+/* Is a copy there with the right size?  (cheap: no data is read) */
+static CopyStatus
+copy_presence(ObjectRecord *rec, StoreSite *s)
+{
+	int64		size = -1;
+	void	   *h = s->methods->open_read(s, rec->oid, &size);
+
+	if (h == NULL)
+		return COPY_MISSING;
+	s->methods->close_read(h);
+	return size == rec->size ? COPY_OK : COPY_BAD_SIZE;
+}
+
+/*
+ * After a good read: add to 'bad' the remaining copies that are missing or
+ * of the wrong size.  Corruption inside a copy that was not read is found by
+ * wos_verify(), which reads every copy.
+ */
+static List *
+check_rest(ObjectRecord *rec, List *rest, List *bad)
+{
+	ListCell   *lc;
+
+	foreach(lc, rest)
+	{
+		StoreSite  *s = lfirst(lc);
+		CopyStatus	st = copy_presence(rec, s);
+
+		if (st != COPY_OK)
+		{
+			ereport(LOG,
+					(errmsg("eoswath object %s: copy on site \"%s\": %s",
+							wosoid_to_cstring(rec->oid), s->name, copy_status_name(st))));
+			bad = lappend(bad, s);
+		}
+	}
+	return bad;
+}
+
 /* Open the next copy in r->order whose size is right; false if none is left. */
 static bool
 reader_next_copy(ObjectReader *r)
@@ -460,8 +499,12 @@ object_close(ObjectReader *r)
 	if (r->handle)
 		r->site->methods->close_read(r->handle);
 	r->handle = NULL;
-	if (r->bad != NIL && r->verify && r->pos == r->rec->size)
-		(void) object_repair(r->rec, r->site, r->bad);
+	if (r->verify && r->pos == r->rec->size)
+	{
+		r->bad = check_rest(r->rec, r->order, r->bad);
+		if (r->bad != NIL)
+			(void) object_repair(r->rec, r->site, r->bad);
+	}
 }
 
 /* Read one whole copy into buf and check size and hash. */
@@ -528,6 +571,7 @@ object_read_all(ObjectRecord *rec)
 
 		if (st == COPY_OK)
 		{
+			bad = check_rest(rec, list_copy_tail(order, foreach_current_index(lc) + 1), bad);
 			if (bad != NIL)
 				(void) object_repair(rec, s, bad);
 			return result;

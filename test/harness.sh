@@ -32,7 +32,8 @@ if [ "$(id -u)" = 0 ]; then
     TEST_USER=${EOSWATH_TEST_USER:-postgres}
     id "$TEST_USER" >/dev/null 2>&1 || useradd --system --home-dir "$WORK" "$TEST_USER"
     as_user() { runuser -u "$TEST_USER" -- env PATH="$PATH" "$@"; }
-    PG_CONFIG=$SYS_PGBIN/pg_config
+    # EOSWATH_PG_CONFIG: a private server tree (see the non-root case)
+    PG_CONFIG=${EOSWATH_PG_CONFIG:-$SYS_PGBIN/pg_config}
 else
     TEST_USER=$(id -un)
     as_user() { "$@"; }

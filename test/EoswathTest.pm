@@ -1,0 +1,66 @@
+# EoswathTest.pm: helpers for eoswath's TAP tests.
+package EoswathTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Find;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+
+our @EXPORT = qw(eoswath_node add_sites copy_files object_files sha256_file);
+
+# A started node with the extension installed and $nsites extra directory
+# sites (s1, s2, ...) under its data directory.
+sub eoswath_node
+{
+	my ($name, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf', "fsync = on\n" . ($opts{conf} // ''));
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION eoswath CASCADE');
+	add_sites($node, $opts{sites} // 0);
+	return $node;
+}
+
+sub add_sites
+{
+	my ($node, $n) = @_;
+	for my $i (1 .. $n)
+	{
+		my $dir = $node->data_dir . "/../site$i";
+		$node->safe_psql('postgres', "SELECT wos_site_add('s$i', '$dir')");
+	}
+}
+
+# Every file on every site (copies, temporaries), sorted.
+sub copy_files
+{
+	my ($node) = @_;
+	my @dirs = split /\n/,
+	  $node->safe_psql('postgres', 'SELECT location FROM eoswath.sites ORDER BY site_id');
+	my @files;
+	for my $d (@dirs)
+	{
+		next unless -d $d;
+		find(sub { push @files, $File::Find::name if -f $_ && $_ !~ /^\.eoswath-site$/ }, $d);
+	}
+	return sort @files;
+}
+
+# The files holding copies of one object (by its text id).
+sub object_files
+{
+	my ($node, $id) = @_;
+	return grep { m{/\Q$id\E$} } copy_files($node);
+}
+
+sub sha256_file
+{
+	my ($path) = @_;
+	my $out = `sha256sum '$path'`;
+	return (split /\s+/, $out)[0];
+}
+
+1;
