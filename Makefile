@@ -14,7 +14,11 @@ OBJS = \
 	src/object.o \
 	src/wos.o \
 	src/admin.o \
-	src/maint.o
+	src/maint.o \
+	src/nc_swath.o \
+	src/footprint.o \
+	src/granule.o \
+	src/swath.o
 
 # The install script is written once, in pieces by subsystem (src/sql/*.sql),
 # and the versioned script is produced from it.
@@ -39,6 +43,9 @@ SHLIB_LINK   = $(NC_LIBS) $(CURL_LIBS) -lz -lcrypto
 PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS does not track header dependencies: rebuild everything when one changes
+$(OBJS): $(wildcard src/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) eoswath.control
 	cat $(SQL_SOURCES) > $@

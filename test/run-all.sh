@@ -23,6 +23,10 @@ echo "== build"
 build_and_install
 copy_tree "$WORK/src"
 
+SHARED=${EOSWATH_SHARED:-$(cd "$HERE/../.." && pwd)/shared}
+export EOSWATH_SHARED=$SHARED EOSWATH_GRANULES=$SHARED/data/swaths
+[ -d "$EOSWATH_GRANULES" ] || { echo "granules not found in $EOSWATH_GRANULES (../shared beside the repository)"; exit 1; }
+
 echo "== pg_regress"
 pg_start regress
 set +e

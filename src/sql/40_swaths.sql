@@ -1,0 +1,177 @@
+
+-- ---------------------------------------------------------------------------
+-- The swath catalog
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.swath_footprint_wkb(oid @extschema@.wosoid) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'swath_footprint_wkb' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.swath_footprint_wkb(@extschema@.wosoid) IS
+    'footprint of a granule object as WKB (lon/lat, SRID 4326); see swath_footprint()';
+
+CREATE FUNCTION @extschema@.swath_footprint(oid @extschema@.wosoid) RETURNS geography
+    LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+    RETURN @extschema@.ST_GeogFromWKB(@extschema@.swath_footprint_wkb(oid));
+COMMENT ON FUNCTION @extschema@.swath_footprint(@extschema@.wosoid) IS
+    'footprint (multi)polygon of a swath granule computed from its own latitude/longitude arrays';
+
+CREATE FUNCTION @extschema@.swath_time_range(oid @extschema@.wosoid,
+    OUT start_time timestamptz, OUT end_time timestamptz)
+    AS 'MODULE_PATHNAME', 'swath_time_range' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.swath_time_range(@extschema@.wosoid) IS
+    'first and last acquisition time of a granule, from its time variable (NULLs if it has none)';
+
+CREATE FUNCTION @extschema@.swath_geolocation(oid @extschema@.wosoid)
+    RETURNS TABLE (pair integer, "group" text, lat_var text, lon_var text, dims text[],
+                   nrows bigint, ncols bigint, time_var text)
+    AS 'MODULE_PATHNAME', 'swath_geolocation' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.swath_geolocation(@extschema@.wosoid) IS
+    'the latitude/longitude variable pairs found in a granule, one row per swath';
+
+CREATE FUNCTION @extschema@.swath_pixels(oid @extschema@.wosoid, step integer DEFAULT 1)
+    RETURNS TABLE (pair integer, "row" integer, col integer, lat float8, lon float8)
+    AS 'MODULE_PATHNAME', 'swath_pixels' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.swath_pixels(@extschema@.wosoid, integer) IS
+    'valid pixel centres of a granule (fill skipped, scale/offset applied), every step-th one';
+
+CREATE TABLE @extschema@.swaths (
+    id          bigserial PRIMARY KEY,
+    filename    varchar(255) NOT NULL,
+    filepath    varchar(255) NOT NULL DEFAULT '',
+    fileext     varchar(20) NOT NULL DEFAULT '',
+    shape       @extschema@.geography(Geometry, 4326)
+                CHECK (shape IS NULL OR @extschema@.GeometryType(shape) IN ('POLYGON', 'MULTIPOLYGON')),
+    source      varchar(100) NOT NULL,
+    version     varchar(20) NOT NULL DEFAULT '',
+    overpass    timestamptz NOT NULL,
+    oid         @extschema@.wosoid NOT NULL
+                REFERENCES eoswath.objects (oid) ON DELETE RESTRICT,
+    orbit       integer,
+    overpass_end timestamptz,
+    size        bigint,
+    registered  timestamptz NOT NULL DEFAULT now(),
+    CHECK (overpass_end IS NULL OR overpass_end >= overpass)
+);
+COMMENT ON TABLE @extschema@.swaths IS
+    'catalog of swath granules: footprint, overpass time, orbit, source, version and the object holding the granule';
+COMMENT ON COLUMN @extschema@.swaths.shape IS
+    'footprint: a Polygon, or a MultiPolygon of along-track segments (long granules, antimeridian and polar passes)';
+COMMENT ON COLUMN @extschema@.swaths.overpass IS 'start of acquisition';
+COMMENT ON COLUMN @extschema@.swaths.overpass_end IS 'end of acquisition';
+COMMENT ON COLUMN @extschema@.swaths.oid IS 'the object holding the granule (deleting it is refused while this row exists)';
+
+CREATE INDEX swaths_shape_idx ON @extschema@.swaths USING gist (shape);
+CREATE INDEX swaths_overpass_idx ON @extschema@.swaths (overpass);
+CREATE INDEX swaths_filename_idx ON @extschema@.swaths (filename);
+CREATE INDEX swaths_oid_idx ON @extschema@.swaths (oid);
+CREATE INDEX swaths_orbit_idx ON @extschema@.swaths (orbit);
+CREATE INDEX swaths_source_overpass_idx ON @extschema@.swaths (source, overpass);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.swaths', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.swaths_id_seq', '');
+
+-- Fill shape, times and size from the granule when a row comes without them.
+CREATE FUNCTION eoswath.swaths_fill() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    t record;
+BEGIN
+    IF NEW.shape IS NULL THEN
+        NEW.shape := swath_footprint(NEW.oid);
+    END IF;
+    IF NEW.overpass IS NULL OR NEW.overpass_end IS NULL THEN
+        SELECT * INTO t FROM swath_time_range(NEW.oid);
+        NEW.overpass := coalesce(NEW.overpass, t.start_time);
+        NEW.overpass_end := coalesce(NEW.overpass_end, t.end_time);
+        IF NEW.overpass IS NULL THEN
+            RAISE EXCEPTION 'granule % has no time variable, and no overpass was given', NEW.oid
+                USING ERRCODE = 'not_null_violation',
+                      HINT = 'Give the overpass time in the row.';
+        END IF;
+    END IF;
+    IF NEW.size IS NULL THEN
+        SELECT o.size INTO NEW.size FROM eoswath.objects o WHERE o.oid = NEW.oid;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER swaths_fill BEFORE INSERT OR UPDATE OF oid ON @extschema@.swaths
+    FOR EACH ROW EXECUTE FUNCTION eoswath.swaths_fill();
+
+-- Tell listeners (the web site) about new swaths.
+CREATE FUNCTION eoswath.swaths_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_notify('eoswath_swaths', json_build_object(
+        'op', lower(TG_OP), 'id', NEW.id, 'oid', NEW.oid::text,
+        'filename', NEW.filename, 'source', NEW.source, 'version', NEW.version,
+        'orbit', NEW.orbit, 'overpass', NEW.overpass)::text);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER swaths_notify AFTER INSERT ON @extschema@.swaths
+    FOR EACH ROW EXECUTE FUNCTION eoswath.swaths_notify();
+
+CREATE FUNCTION @extschema@.swath_register(oid @extschema@.wosoid, filename text, source text,
+                                            version text DEFAULT NULL, orbit integer DEFAULT NULL)
+    RETURNS @extschema@.swaths
+    LANGUAGE sql VOLATILE
+    BEGIN ATOMIC
+        INSERT INTO @extschema@.swaths (filename, filepath, fileext, source, version, orbit, oid, overpass)
+        VALUES (swath_register.filename,
+                coalesce(substring(swath_register.filename FROM '^(.*)/'), ''),
+                coalesce(substring(swath_register.filename FROM '\.([^./]+)$'), ''),
+                swath_register.source, coalesce(swath_register.version, ''),
+                swath_register.orbit, swath_register.oid, NULL)
+        RETURNING *;
+    END;
+COMMENT ON FUNCTION @extschema@.swath_register(@extschema@.wosoid, text, text, text, integer) IS
+    'catalogue a granule object: footprint and overpass computed from the granule, row inserted and returned';
+
+CREATE FUNCTION @extschema@.swath_search(region geography, "from" timestamptz DEFAULT NULL,
+                                          "to" timestamptz DEFAULT NULL, source text DEFAULT NULL)
+    RETURNS SETOF @extschema@.swaths
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+        SELECT s.* FROM @extschema@.swaths s
+         WHERE @extschema@.ST_Intersects(s.shape, $1)
+           AND ($2 IS NULL OR coalesce(s.overpass_end, s.overpass) >= $2)
+           AND ($3 IS NULL OR s.overpass < $3)
+           AND ($4 IS NULL OR s.source = $4)
+    $$;
+COMMENT ON FUNCTION @extschema@.swath_search(geography, timestamptz, timestamptz, text) IS
+    'swaths whose footprint intersects region and whose acquisition overlaps [from, to), optionally of one source';
+
+REVOKE ALL ON FUNCTION
+    @extschema@.swath_geolocation(@extschema@.wosoid),
+    @extschema@.swath_pixels(@extschema@.wosoid, integer),
+    @extschema@.swath_footprint_wkb(@extschema@.wosoid),
+    @extschema@.swath_footprint(@extschema@.wosoid),
+    @extschema@.swath_time_range(@extschema@.wosoid),
+    @extschema@.swath_register(@extschema@.wosoid, text, text, text, integer),
+    @extschema@.swath_search(geography, timestamptz, timestamptz, text)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.swath_geolocation(@extschema@.wosoid),
+    @extschema@.swath_pixels(@extschema@.wosoid, integer),
+    @extschema@.swath_footprint_wkb(@extschema@.wosoid),
+    @extschema@.swath_footprint(@extschema@.wosoid),
+    @extschema@.swath_time_range(@extschema@.wosoid),
+    @extschema@.swath_search(geography, timestamptz, timestamptz, text)
+TO eoswath_reader;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.swath_register(@extschema@.wosoid, text, text, text, integer)
+TO eoswath_writer;
+GRANT SELECT ON @extschema@.swaths TO eoswath_reader;
+GRANT INSERT, UPDATE, DELETE ON @extschema@.swaths TO eoswath_writer;
+GRANT USAGE ON SEQUENCE @extschema@.swaths_id_seq TO eoswath_writer;
+
+COMMENT ON FUNCTION eoswath.swaths_fill() IS
+    'trigger: fill shape, overpass, overpass_end and size of a swath row from its granule';
+COMMENT ON FUNCTION eoswath.swaths_notify() IS
+    'trigger: NOTIFY eoswath_swaths with a JSON payload for every new swath row';
