@@ -23,17 +23,20 @@
  *      pixels of a row run parallel to the track (Jason-1 20 Hz: (time,
  *      meas_ind)); all valid pixels are then taken in storage order as one
  *      polyline;
- *    - "swath" otherwise.  A column gap much wider than the typical pixel
- *      spacing (ASCAT's ~700 km nadir gap between its two sub-swaths) splits
- *      the columns into sub-swaths, each outlined on its own.
+ *    - "swath" otherwise.  A column gap wider than 30 km and than 3 times
+ *      the neighbouring column spacings (ASCAT's ~700 km nadir gap between
+ *      its two sub-swaths; GPM V07 HS, whose 24 rays are two 12-ray halves
+ *      at the two FS edges) splits the columns into sub-swaths, each
+ *      outlined on its own.
  * 2. Swath mode streams the rows (nc_swath_iter) and keeps a window of at
  *    most K+1 rows (K = max_segment_km / along spacing, bounded so the
  *    window stays a few MB).  For each row only its valid extent counts: the
  *    first (L) and last (R) valid pixel of the sub-swath (fill pixels at the
  *    ends of a row are thus excluded).  A segment is closed when the window
  *    is full (the last row is kept as the first row of the next segment),
- *    when a row has no valid pixel, or when the track jumps (data gap:
- *    row centres farther apart than max(4 * along spacing, 50 km)).
+ *    when a row has no valid pixel, or when the track jumps (data gap: the
+ *    same pixel in consecutive rows, or the row centres if no pixel is valid
+ *    in both, farther apart than max(4 * along spacing, 50 km)).
  *    The segment's ring is: left-edge pixels of rows first..last, the valid
  *    pixels of the last row from L to R, right-edge pixels back to the
  *    first row, the valid pixels of the first row from R to L.  Every vertex
@@ -885,7 +888,17 @@ swath_sub(NcSwath *sw, int pair, const PairGeom *g, int lo, int hi,
 				ctr = PX(&st, i, L);
 			if (i > 0)
 			{
-				double		d = gc_km(st.ctr[i - 1], ctr);
+				double		d;
+				int			cc;
+
+				/* step between the rows at a pixel valid in both */
+				for (cc = Max(L, st.L[i - 1]); cc <= Min(R, st.R[i - 1]); cc++)
+					if (PXVALID(&st, i, cc) && PXVALID(&st, i - 1, cc))
+						break;
+				if (cc <= Min(R, st.R[i - 1]))
+					d = gc_km(PX(&st, i - 1, cc), PX(&st, i, cc));
+				else
+					d = gc_km(st.ctr[i - 1], ctr);
 
 				if (d > st.gap_km)
 				{
