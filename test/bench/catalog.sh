@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# test/bench/catalog.sh: the swath catalog at archive scale.
+#
+# Generates N (default 1,051,200) realistic swath rows: VIIRS-like 5-minute
+# granules of a sun-synchronous polar orbit (98.7 deg, 101 min, 3000 km
+# swath) over ten years, footprints as 6-vertex polygons along the track.
+# Then, in one run: p50/p95 latency of swath_search() for a 500 km coastal
+# region (a 250 km buffer around points of Africa's coast) and a one-month
+# window, against the same queries forced to a sequential scan; and the
+# footprint computation time of every real granule.  Not a test.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+"$HERE/../install-deps.sh"
+source "$HERE/../harness.sh"
+N=${N:-1051200}
+QUERIES=${QUERIES:-200}
+SEQ_QUERIES=${SEQ_QUERIES:-10}
+SHARED=${EOSWATH_SHARED:-$(cd "$HERE/../../.." && pwd)/shared}
+
+build_and_install
+pg_start bench
+psql_user -q -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
+psql_user -q -c "ALTER SYSTEM SET shared_buffers = '2GB'" -c "ALTER SYSTEM SET max_wal_size = '8GB'" \
+    -c "ALTER SYSTEM SET work_mem = '64MB'"
+pg_stop
+as_user "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/bench/log" -w start >/dev/null
+
+echo "== generating $N swath rows"
+t0=$(date +%s)
+psql_user -q <<SQL
+SET client_min_messages = warning;
+-- every row points at one small object (the catalog's foreign key wants one)
+SELECT wos_put('granule placeholder'::bytea, '{}') AS oid \gset
+-- sub-satellite point t seconds after an ascending node at (0, 0): circular
+-- orbit, inclination 98.7 deg, period 101 min, Earth turning underneath
+CREATE FUNCTION pg_temp.track(t float8) RETURNS geography LANGUAGE sql IMMUTABLE AS \$\$
+    SELECT ST_SetSRID(ST_MakePoint(lon - 360 * floor((lon + 180) / 360), lat), 4326)::geography
+      FROM (SELECT degrees(atan2(cos(radians(98.7)) * sin(u), cos(u))) - 360 * t / 86164 AS lon,
+                   degrees(asin(sin(radians(98.7)) * sin(u))) AS lat
+              FROM (SELECT 2 * pi() * t / 6060 AS u) x) y
+\$\$;
+ALTER TABLE swaths DISABLE TRIGGER USER;
+INSERT INTO swaths (filename, source, version, overpass, overpass_end, oid, orbit, shape)
+SELECT format('VIIRS_NPP_%s.nc', to_char(t0, 'YYYYMMDD"T"HH24MISS')), 'VIIRS', '3.0',
+       t0, t0 + interval '5 minutes', :'oid', (i * 300 / 6060)::int,
+       ST_MakePolygon(ST_MakeLine(ARRAY[
+           ST_Project(p0, 1500000, az0 - pi() / 2)::geometry,
+           ST_Project(p1, 1500000, az1 - pi() / 2)::geometry,
+           ST_Project(p2, 1500000, az2 - pi() / 2)::geometry,
+           ST_Project(p2, 1500000, az2 + pi() / 2)::geometry,
+           ST_Project(p1, 1500000, az1 + pi() / 2)::geometry,
+           ST_Project(p0, 1500000, az0 + pi() / 2)::geometry,
+           ST_Project(p0, 1500000, az0 - pi() / 2)::geometry]))::geography
+  FROM (SELECT i, t0, p0, p1, p2,
+               ST_Azimuth(p0, p1) AS az0, ST_Azimuth(p0, p2) AS az1, ST_Azimuth(p1, p2) AS az2
+          FROM (SELECT i, timestamptz '2015-01-01 00:00+00' + i * interval '5 minutes' AS t0,
+                       pg_temp.track(i * 300.0) AS p0, pg_temp.track(i * 300.0 + 150) AS p1, pg_temp.track(i * 300.0 + 300) AS p2
+                  FROM generate_series(0, $N - 1) i) a) b;
+ALTER TABLE swaths ENABLE TRIGGER USER;
+VACUUM ANALYZE swaths;
+SQL
+echo "generated in $(( $(date +%s) - t0 )) s: $(psql_user -At -c "SELECT count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('swaths')) FROM swaths")"
+
+echo "== swath_search: $QUERIES queries (index), $SEQ_QUERIES forced to a sequential scan"
+psql_user -q <<SQL
+SET client_min_messages = warning;
+-- points on Africa's coast; a query is a 250 km buffer (500 km across) and one month
+CREATE TEMP TABLE coast (name text, lon float8, lat float8);
+INSERT INTO coast VALUES ('Dakar', -17.4, 14.7), ('Abidjan', -4.0, 5.3), ('Lagos', 3.4, 6.4),
+    ('Luanda', 13.2, -8.8), ('Walvis Bay', 14.5, -22.9), ('Cape Town', 18.4, -33.9),
+    ('Durban', 31.0, -29.9), ('Maputo', 32.6, -25.9), ('Dar es Salaam', 39.3, -6.8),
+    ('Mogadishu', 45.3, 2.0), ('Djibouti', 43.1, 11.6), ('Alexandria', 29.9, 31.2),
+    ('Tunis', 10.2, 36.8), ('Casablanca', -7.6, 33.6), ('Nouadhibou', -17.0, 20.9);
+SELECT setseed(0.42);
+CREATE TEMP TABLE qs AS
+SELECT i AS q, ST_Buffer(ST_MakePoint(c.lon, c.lat)::geography, 250000) AS region,
+       timestamptz '2015-01-01 00:00+00' + (floor(random() * 119))::int * interval '1 month' AS m
+  FROM generate_series(1, $QUERIES) i,
+       LATERAL (SELECT lon, lat FROM coast OFFSET floor(random() * 15 + i * 0)::int LIMIT 1) c;
+CREATE TEMP TABLE lat (q int, mode text, ms float8, n bigint);
+CREATE FUNCTION pg_temp.run(mode text, lim int) RETURNS void LANGUAGE plpgsql AS \$\$
+DECLARE r record; t0 timestamptz; n bigint;
+BEGIN
+    FOR r IN SELECT * FROM qs ORDER BY q LIMIT lim LOOP
+        t0 := clock_timestamp();
+        EXECUTE 'SELECT count(*) FROM swath_search(\$1, \$2, \$2 + interval ''1 month'')' INTO n USING r.region, r.m;
+        INSERT INTO lat VALUES (r.q, mode, extract(epoch FROM clock_timestamp() - t0) * 1000, n);
+    END LOOP;
+END \$\$;
+SELECT pg_temp.run('warm-up', 20);
+SELECT pg_temp.run('index', $QUERIES);
+SET enable_indexscan = off; SET enable_bitmapscan = off;
+SELECT pg_temp.run('seqscan', $SEQ_QUERIES);
+RESET enable_indexscan; RESET enable_bitmapscan;
+-- both modes must agree on every answer
+SELECT count(*) AS mismatches FROM lat a JOIN lat b USING (q) WHERE a.mode = 'index' AND b.mode = 'seqscan' AND a.n <> b.n;
+\pset footer off
+SELECT mode, count(*) AS queries, round(avg(n)) AS avg_rows,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2) AS p50_ms,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::numeric, 2) AS p95_ms
+  FROM lat WHERE mode <> 'warm-up' GROUP BY mode ORDER BY mode;
+SELECT round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM lat WHERE mode = 'seqscan')::numeric
+           / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM lat WHERE mode = 'index')::numeric, 0)
+       AS "p50 speed-up of the index over the sequential scan";
+SELECT region AS r1, m AS m1 FROM qs WHERE q = 1 \gset
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM swath_search(:'r1'::geography, :'m1'::timestamptz, :'m1'::timestamptz + interval '1 month');
+SQL
+
+echo "== footprint computation per real granule (median of 5)"
+psql_user -q <<SQL
+SET client_min_messages = warning;
+\pset footer off
+CREATE TEMP TABLE fpt (f text, ms float8, parts int);
+CREATE FUNCTION pg_temp.time_fp(f text) RETURNS void LANGUAGE plpgsql AS \$\$
+DECLARE id wosoid := wos_put(pg_read_binary_file(f)); t0 timestamptz; g geography;
+BEGIN
+    FOR i IN 1..5 LOOP
+        t0 := clock_timestamp();
+        g := swath_footprint(id);
+        INSERT INTO fpt VALUES (f, extract(epoch FROM clock_timestamp() - t0) * 1000, ST_NumGeometries(g::geometry));
+    END LOOP;
+END \$\$;
+SELECT count(pg_temp.time_fp(f)) AS granules FROM pg_ls_dir('$SHARED/data/swaths') d, LATERAL (SELECT '$SHARED/data/swaths/' || d AS f) x
+ WHERE d !~ '\.md$';
+SELECT regexp_replace(f, '^.*/', '') AS granule, (pg_stat_file(f)).size AS bytes, max(parts) AS parts,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS ms
+  FROM fpt GROUP BY f ORDER BY 1;
+SQL
