@@ -13,6 +13,9 @@ OBJS = \
 	src/store_fs.o \
 	src/object.o \
 	src/wos.o \
+	src/gzip.o \
+	src/stream.o \
+	src/file.o \
 	src/admin.o \
 	src/maint.o
 
