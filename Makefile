@@ -63,3 +63,15 @@ demo:
 	test/demo.sh
 bench:
 	test/bench/run.sh
+
+# the command-line client, built and installed with the extension
+.PHONY: cli install-cli clean-cli
+all: cli
+cli:
+	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG) eoswath
+install: install-cli
+install-cli: cli
+	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG) install
+clean: clean-cli
+clean-cli:
+	$(MAKE) -C src/cli clean
