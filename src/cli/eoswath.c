@@ -48,6 +48,7 @@ static const char *conninfo = NULL;
 static bool quiet = false;
 static PGconn *conn = NULL;
 static char *part_path = NULL;	/* removed if get fails */
+static bool id_command = false; /* get, stat, rm: the only id is the argument */
 
 static void
 cleanup_part(void)
@@ -85,9 +86,9 @@ server_error(PGresult *res, const char *what)
 		msg = PQerrorMessage(conn);
 	if (PQstatus(conn) == CONNECTION_BAD || state == NULL || strncmp(state, "08", 2) == 0)
 		code = EXIT_CONNECT;
-	else if (strcmp(state, "42704") == 0)
-		code = EXIT_NOTFOUND;
-	else if (strcmp(state, "22P02") == 0)
+	else if (id_command && strcmp(state, "42704") == 0)
+		code = EXIT_NOTFOUND;	/* no such object */
+	else if (id_command && strcmp(state, "22P02") == 0)
 		code = EXIT_USAGE;		/* a malformed object id */
 	else
 		code = EXIT_SERVER;
@@ -749,6 +750,7 @@ main(int argc, char **argv)
 	argv++;
 	if (strcmp(cmd, "put") == 0)
 		return cmd_put(argc, argv);
+	id_command = true;
 	if (strcmp(cmd, "get") == 0)
 		return cmd_get(argc, argv);
 	if (strcmp(cmd, "stat") == 0)
