@@ -40,7 +40,8 @@
 #define INT4OID			23
 #define BYTEAOID		17
 
-#define DEFAULT_BLOCK	(1024 * 1024)
+#define DEFAULT_BLOCK	(1024 * 1024)	/* put: bytes per wos_stream_write */
+#define DEFAULT_CHUNK	(64 * 1024)		/* get: bytes per row; measured fastest */
 #define WINDOW			8		/* writes in flight */
 
 static const char *progname = "eoswath";
@@ -56,6 +57,16 @@ cleanup_part(void)
 	if (part_path)
 		unlink(part_path);
 	part_path = NULL;
+}
+
+/* Ctrl-C or a kill during get -o: leave no partial file (the server rolls
+ * back an interrupted put by itself when the connection drops) */
+static void
+on_signal(int sig)
+{
+	if (part_path)
+		unlink(part_path);
+	_exit(128 + sig);
 }
 
 static void
@@ -483,7 +494,7 @@ usage_get(FILE *f)
 			"  --decompress       inflate gzip data (as gzip -d)\n"
 			"  --force            replace FILE if it exists\n"
 			"  --chunk-size N     bytes per row from the server (default %d)\n",
-			progname, DEFAULT_BLOCK);
+			progname, DEFAULT_CHUNK);
 }
 
 static void
@@ -519,7 +530,7 @@ cmd_get(int argc, char **argv)
 	const char *outname = "standard output";
 	bool		decompress = false,
 				force = false;
-	long		chunk = DEFAULT_BLOCK;
+	long		chunk = DEFAULT_CHUNK;
 	char		chunkbuf[16];
 	const char *vals[3];
 	int			fd = STDOUT_FILENO;
@@ -585,8 +596,14 @@ cmd_get(int argc, char **argv)
 
 		if (!force && stat(out, &st) == 0)
 			die(EXIT_LOCAL, "\"%s\" exists (use --force to replace it)", out);
-		part_path = malloc(strlen(out) + 16);
-		sprintf(part_path, "%s.eoswath-part", out);
+		{
+			char	   *p = malloc(strlen(out) + 16);
+
+			if (p == NULL)
+				die(EXIT_LOCAL, "out of memory");
+			sprintf(p, "%s.eoswath-part", out);
+			part_path = p;		/* complete before a signal handler sees it */
+		}
 		fd = open(part_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
 		if (fd < 0)
 		{
@@ -729,6 +746,9 @@ main(int argc, char **argv)
 	const char *cmd;
 
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	if (argc < 2)
 	{
 		usage(stderr);

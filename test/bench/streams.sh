@@ -118,5 +118,5 @@ wait
 echo "== 3. backend peak memory (VmHWM), $(numfmt --to=iec-i --suffix=B "$MEMSIZE") through the CLI"
 echo "idle backend after one query: ${base} kB"
 echo "put (stdin, pipelined writes): $(cat "$WORK/hwm-put") kB  ($t_put4 s)"
-echo "get (wos_stream_get, 1 MiB chunks): $(cat "$WORK/hwm-get") kB  ($t_get4 s)"
+echo "get (wos_stream_get, 64 KiB chunks): $(cat "$WORK/hwm-get") kB  ($t_get4 s)"
 psql_q -c "SELECT wos_delete('$ID4')" >/dev/null
