@@ -13,6 +13,9 @@ OBJS = \
 	src/store_fs.o \
 	src/object.o \
 	src/wos.o \
+	src/gzip.o \
+	src/stream.o \
+	src/file.o \
 	src/admin.o \
 	src/maint.o \
 	src/nc_swath.o \
@@ -67,3 +70,15 @@ demo:
 	test/demo.sh
 bench:
 	test/bench/run.sh
+
+# the command-line client, built and installed with the extension
+.PHONY: cli install-cli clean-cli
+all: cli
+cli:
+	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG) eoswath
+install: install-cli
+install-cli: cli
+	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG) install
+clean: clean-cli
+clean-cli:
+	$(MAKE) -C src/cli clean

@@ -92,6 +92,19 @@ RESET enable_seqscan;
 SELECT wos_delete(oid) FROM g WHERE short = 'viirs';
 \set VERBOSITY default
 SELECT count(*) FROM swaths s JOIN g ON g.oid = s.oid WHERE g.short = 'viirs';
+-- gzip objects work transparently: stored compressed, or put already gzipped by a client
+BEGIN;
+SELECT wos_put_stream(NULL, '{}', true) AS s \gset
+SELECT wos_stream_write(:s, pg_read_binary_file(:'granules' || '/GPM_2ADPR_V07A_20210220_039665_l2ss_subset.HDF5')) AS written;
+SELECT wos_stream_close(:s) AS gz \gset
+COMMIT;
+SELECT wos_put((SELECT string_agg(c, ''::bytea) FROM (SELECT wos_stream_get(:'gz')) t(c))) AS clientgz \gset
+SELECT (SELECT encoding FROM wos_stat(:'gz')) AS stored_as, (SELECT encoding FROM wos_stat(:'clientgz')) AS client_put_as,
+       encode(wos_get(:'clientgz', 0, 2), 'hex') AS magic;
+SELECT ST_Equals(swath_footprint(:'gz')::geometry, shape::geometry) AS compressed_same_footprint,
+       ST_Equals(swath_footprint(:'clientgz')::geometry, shape::geometry) AS client_gzip_same_footprint,
+       (SELECT count(*) FROM swath_pixels(:'clientgz')) AS pixels
+  FROM fp WHERE short = 'gpm';
 -- a swath must point at an existing object
 \set VERBOSITY sqlstate
 INSERT INTO swaths (filename, source, oid, overpass) VALUES ('x', 'x', '00000000ZZZZZ', now());

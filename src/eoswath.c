@@ -14,4 +14,5 @@ _PG_init(void)
 {
 	eoswath_define_gucs();
 	pending_register_callbacks();
+	stream_register_callbacks();
 }

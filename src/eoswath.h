@@ -35,6 +35,7 @@ extern char *wosoid_to_cstring(WosOid oid);
 
 extern char *eoswath_default_policy;
 extern int	eoswath_io_block_size;	/* bytes */
+extern int	eoswath_gzip_level;		/* zlib level of compress => true */
 extern void eoswath_define_gucs(void);
 
 /* ---- catalog.c: the object catalog ---- */
@@ -100,6 +101,10 @@ extern void catalog_restore_user(CatalogUser *save);
 extern void pending_register_callbacks(void);
 extern void pending_created(struct StoreSite *site, WosOid oid);
 extern void pending_delete(struct StoreSite *site, WosOid oid);
+
+/* ---- stream.c: put streams, settled at transaction end ---- */
+
+extern void stream_register_callbacks(void);
 
 /* ---- locks on object ids (advisory-lock space of our own) ---- */
 

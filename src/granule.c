@@ -5,7 +5,8 @@
  * An uncompressed object with a copy on a directory site is read in place:
  * the copy is the object's raw bytes.  Anything else (a gzip object, an
  * object with copies only on remote sites) is spooled to a temporary file
- * through PostgreSQL's temporary-file machinery, so it counts against
+ * (inflated on the way if it is gzip) through PostgreSQL's temporary-file
+ * machinery, so it counts against
  * temp_file_limit and is removed at transaction end whatever happens.
  */
 #include "eoswath.h"
@@ -17,9 +18,7 @@
 
 #include "granule.h"
 #include "object.h"
-#ifdef EOSWATH_HAVE_GZIP
-#include "gzip.h"
-#endif
+#include "stream.h"
 
 /* the path of an intact-size local copy of an uncompressed object, or NULL */
 static char *
@@ -68,61 +67,69 @@ spool_write(File file, const char *buf, size_t len, off_t *pos)
 	*pos += len;
 }
 
-/* Path of a file holding the object's (decoded) bytes; valid until transaction end. */
+/* Close (and so delete) the spool file when the caller's memory goes. */
+static void
+spool_close_callback(void *arg)
+{
+	FileClose((File) (intptr_t) arg);
+}
+
+/* Do the object's bytes start with the gzip magic (a client put a .gz)? */
+static bool
+looks_gzipped(ObjectRecord *rec)
+{
+	ObjectReader *r;
+	unsigned char magic[2] = {0, 0};
+	size_t		n;
+
+	if (rec->size < 2)
+		return false;
+	r = object_open(rec, false);
+	n = object_pread(r, (char *) magic, 2, 0);
+	object_close(r);
+	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+/*
+ * Path of a file holding the object's (decoded) bytes; valid until the end
+ * of the transaction.  Gzip objects (stored with compress => true, or put
+ * already gzipped by a client) are inflated on the way.
+ */
 char *
 granule_file(ObjectRecord *rec)
 {
-	char	   *path = local_copy(rec);
+	char	   *path;
 	File		file;
-	ObjectReader *r;
+	GetStream  *gs;
 	char	   *buf;
 	off_t		pos = 0;
-	bool		gzip = (strcmp(rec->encoding, "gzip") == 0);
-#ifdef EOSWATH_HAVE_GZIP
-	GzipInflater *inf = NULL;
-#endif
-
-	if (path)
-		return path;
+	size_t		n;
+	bool		gzip;
+	MemoryContextCallback *cb;
 
 	object_require_stored(rec);
-#ifndef EOSWATH_HAVE_GZIP
-	if (gzip)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("gzip objects are not supported by this build")));
-#else
-	if (gzip)
-		inf = gzip_inflater_create();
-#endif
-	/* interXact = false: closed and deleted at the end of the transaction */
-	file = OpenTemporaryFile(false);
-	buf = palloc(eoswath_io_block_size);
-	r = object_open(rec, true);
-	for (;;)
-	{
-		size_t		n;
+	gzip = strcmp(rec->encoding, "gzip") == 0 || looks_gzipped(rec);
+	if (!gzip && (path = local_copy(rec)) != NULL)
+		return path;
 
+	/*
+	 * The file lives until the caller's memory context goes (after the
+	 * netCDF file opened on it, whose close callback is registered later and
+	 * so runs first); on error the resource owner closes it.
+	 */
+	file = OpenTemporaryFile(false);
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = spool_close_callback;
+	cb->arg = (void *) (intptr_t) file;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	buf = palloc(eoswath_io_block_size);
+	gs = get_stream_begin(rec, gzip);
+	while ((n = get_stream_read(gs, buf, eoswath_io_block_size)) > 0)
+	{
 		CHECK_FOR_INTERRUPTS();
-		n = object_read(r, buf, eoswath_io_block_size);
-		if (n == 0)
-			break;
-		if (!gzip)
-			spool_write(file, buf, n, &pos);
-#ifdef EOSWATH_HAVE_GZIP
-		else
-			gzip_inflate_to(inf, buf, n, (gzip_sink) spool_write, file, &pos);
-#endif
+		spool_write(file, buf, n, &pos);
 	}
-#ifdef EOSWATH_HAVE_GZIP
-	if (gzip)
-		gzip_inflate_finish(inf);
-#endif
-	object_close(r);
+	get_stream_end(gs);
 	pfree(buf);
-	if (FileSync(file, WAIT_EVENT_BUFFILE_WRITE) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not flush temporary file \"%s\": %m", FilePathName(file))));
 	return pstrdup(FilePathName(file));
 }

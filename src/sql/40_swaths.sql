@@ -59,7 +59,11 @@ COMMENT ON COLUMN @extschema@.swaths.overpass IS 'start of acquisition';
 COMMENT ON COLUMN @extschema@.swaths.overpass_end IS 'end of acquisition';
 COMMENT ON COLUMN @extschema@.swaths.oid IS 'the object holding the granule (deleting it is refused while this row exists)';
 
-CREATE INDEX swaths_shape_idx ON @extschema@.swaths USING gist (shape);
+-- space and time in one GiST index: a search for a region and a month
+-- prunes on both (a separate time index would leave the spatial matches of
+-- every year to filter)
+CREATE INDEX swaths_shape_idx ON @extschema@.swaths USING gist
+    (shape, tstzrange(overpass, coalesce(overpass_end, overpass), '[]'));
 CREATE INDEX swaths_overpass_idx ON @extschema@.swaths (overpass);
 CREATE INDEX swaths_filename_idx ON @extschema@.swaths (filename);
 CREATE INDEX swaths_oid_idx ON @extschema@.swaths (oid);
@@ -140,8 +144,8 @@ CREATE FUNCTION @extschema@.swath_search(region geography, "from" timestamptz DE
     AS $$
         SELECT s.* FROM @extschema@.swaths s
          WHERE @extschema@.ST_Intersects(s.shape, $1)
-           AND ($2 IS NULL OR coalesce(s.overpass_end, s.overpass) >= $2)
-           AND ($3 IS NULL OR s.overpass < $3)
+           AND tstzrange(s.overpass, coalesce(s.overpass_end, s.overpass), '[]')
+               && tstzrange($2, $3, '[)')
            AND ($4 IS NULL OR s.source = $4)
     $$;
 COMMENT ON FUNCTION @extschema@.swath_search(geography, timestamptz, timestamptz, text) IS
