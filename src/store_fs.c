@@ -34,6 +34,8 @@ typedef struct FsWriter
 	char	   *path;
 } FsWriter;
 
+static bool fs_unlink(const char *path);
+
 typedef struct FsReader
 {
 	int			fd;
@@ -215,10 +217,7 @@ fs_abort_write(void *handle)
 	if (w->fd >= 0)
 		CloseTransientFile(w->fd);
 	w->fd = -1;
-	if (unlink(w->tmppath) != 0 && errno != ENOENT)
-		ereport(WARNING,
-				(errcode_for_file_access(),
-				 errmsg("could not remove file \"%s\": %m", w->tmppath)));
+	(void) fs_unlink(w->tmppath);
 }
 
 static void *
