@@ -1335,3 +1335,16 @@ swath_subset_store_wkb(PG_FUNCTION_ARGS)
 	MemoryContextDelete(cxt);
 	PG_RETURN_WOSOID(newoid);
 }
+
+/*
+ * region_contains_wkb(region wkb, srid, spherical, lon, lat): the pixel
+ * test on its own, for checking it against PostGIS.
+ */
+PG_FUNCTION_INFO_V1(region_contains_wkb);
+Datum
+region_contains_wkb(PG_FUNCTION_ARGS)
+{
+	Region	   *region = region_arg(fcinfo);
+
+	PG_RETURN_BOOL(region_contains(region, PG_GETARG_FLOAT8(5), PG_GETARG_FLOAT8(4)));
+}

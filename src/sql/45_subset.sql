@@ -18,6 +18,13 @@ CREATE FUNCTION eoswath.swath_subset_store_wkb(oid @extschema@.wosoid, region by
 COMMENT ON FUNCTION eoswath.swath_subset_store_wkb(@extschema@.wosoid, bytea, integer, boolean, text, text[], jsonb) IS
     'swath_subset_store() on a region given as WKB';
 
+CREATE FUNCTION eoswath.region_contains_wkb(region bytea, srid integer, spherical boolean,
+                                            lon float8, lat float8)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'region_contains_wkb' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION eoswath.region_contains_wkb(bytea, integer, boolean, float8, float8) IS
+    'the pixel-in-region test of swath_subset() (boundary inclusive) on one point, for checks against PostGIS';
+
 CREATE FUNCTION @extschema@.swath_subset(oid @extschema@.wosoid, region geography,
                                          variables text[] DEFAULT NULL)
     RETURNS bytea
@@ -223,6 +230,7 @@ REVOKE ALL ON FUNCTION
 FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.swath_subset_drain_all(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
+    eoswath.region_contains_wkb(bytea, integer, boolean, float8, float8),
     eoswath.swath_subset_wkb(@extschema@.wosoid, bytea, integer, boolean, text[]),
     @extschema@.swath_subset(@extschema@.wosoid, geography, text[]),
     @extschema@.swath_subset(@extschema@.wosoid, geometry, text[])
