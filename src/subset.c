@@ -1131,11 +1131,11 @@ subset_granule(ObjectRecord *rec, Region *region, List *variables,
 
 /* the region argument: WKB, its SRID and the kind of edges */
 static Region *
-region_arg(FunctionCallInfo fcinfo)
+region_arg(FunctionCallInfo fcinfo, int argno)
 {
-	bytea	   *wkb = PG_GETARG_BYTEA_PP(1);
-	int32		srid = PG_GETARG_INT32(2);
-	bool		spherical = PG_GETARG_BOOL(3);
+	bytea	   *wkb = PG_GETARG_BYTEA_PP(argno);
+	int32		srid = PG_GETARG_INT32(argno + 1);
+	bool		spherical = PG_GETARG_BOOL(argno + 2);
 
 	if (srid != 4326 && srid != 0)
 		ereport(ERROR,
@@ -1255,7 +1255,7 @@ swath_subset_wkb(PG_FUNCTION_ARGS)
 	oid = PG_GETARG_WOSOID(0);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "swath_subset", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	region = region_arg(fcinfo);
+	region = region_arg(fcinfo, 1);
 	variables = variables_arg(fcinfo, 4);
 	if (!subset_granule(catalog_fetch(oid, false), region, variables,
 						describe_request(oid, region, variables), &res))
@@ -1307,7 +1307,7 @@ swath_subset_store_wkb(PG_FUNCTION_ARGS)
 	oid = PG_GETARG_WOSOID(0);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "swath_subset_store", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	region = region_arg(fcinfo);
+	region = region_arg(fcinfo, 1);
 	policy = catalog_get_policy(PG_ARGISNULL(4) ? eoswath_default_policy :
 								text_to_cstring(PG_GETARG_TEXT_PP(4)));
 	variables = variables_arg(fcinfo, 5);
@@ -1344,7 +1344,7 @@ PG_FUNCTION_INFO_V1(region_contains_wkb);
 Datum
 region_contains_wkb(PG_FUNCTION_ARGS)
 {
-	Region	   *region = region_arg(fcinfo);
+	Region	   *region = region_arg(fcinfo, 0);
 
-	PG_RETURN_BOOL(region_contains(region, PG_GETARG_FLOAT8(5), PG_GETARG_FLOAT8(4)));
+	PG_RETURN_BOOL(region_contains(region, PG_GETARG_FLOAT8(4), PG_GETARG_FLOAT8(3)));
 }

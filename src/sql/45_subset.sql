@@ -186,13 +186,13 @@ COMMENT ON FUNCTION @extschema@.swath_subset_drain(integer) IS
 
 CREATE PROCEDURE @extschema@.swath_subset_drain_all(batch integer DEFAULT 10)
     LANGUAGE plpgsql
-    SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     n integer;
 BEGIN
+    -- no SET clause: a procedure that commits cannot have one
     LOOP
-        SELECT count(*) INTO n FROM swath_subset_drain(batch) d WHERE d.error IS NULL;
+        SELECT count(*) INTO n FROM @extschema@.swath_subset_drain(batch) d WHERE d.error IS NULL;
         COMMIT;
         EXIT WHEN n = 0;
     END LOOP;
