@@ -499,6 +499,69 @@ region_contains(const Region *r, double lat, double lon)
 	return false;
 }
 
+void
+region_lat_bounds(const Region *r, double *lat_min, double *lat_max)
+{
+	double		lo = 90,
+				hi = -90;
+
+	for (int i = 0; i < r->nparts; i++)
+	{
+		const RegionRing *shell = &r->parts[i].rings[0];
+
+		for (int k = 0; k < shell->npoints; k++)
+		{
+			lo = Min(lo, shell->y[k]);
+			hi = Max(hi, shell->y[k]);
+		}
+		if (!r->spherical)
+			continue;
+		/* a great-circle arc may bulge past its end points' latitudes */
+		for (int k = 0; k < shell->npoints - 1; k++)
+		{
+			const double *a = &shell->v[3 * k],
+					   *b = &shell->v[3 * (k + 1)];
+			double		n[3],
+						t[3];
+			double		z[3] = {0, 0, 1};
+			double		zn;
+
+			cross3(a, b, n);
+			if (!normalize3(n))
+				continue;
+			zn = n[2];
+			for (int sgn = -1; sgn <= 1; sgn += 2)
+			{
+				double		c1[3],
+							c2[3];
+
+				/* the northmost (sgn 1) or southmost point of the circle */
+				t[0] = sgn * (z[0] - zn * n[0]);
+				t[1] = sgn * (z[1] - zn * n[1]);
+				t[2] = sgn * (z[2] - zn * n[2]);
+				if (!normalize3(t))
+					continue;
+				cross3(a, t, c1);
+				cross3(t, b, c2);
+				if (dot3(c1, n) >= 0 && dot3(c2, n) >= 0)
+				{
+					double		lat = asin(Max(-1.0, Min(1.0, t[2]))) / DEG2RAD;
+
+					lo = Min(lo, lat);
+					hi = Max(hi, lat);
+				}
+			}
+		}
+	}
+	/* a region around a pole reaches it */
+	if (region_contains(r, 90.0, 0.0))
+		hi = 90;
+	if (region_contains(r, -90.0, 0.0))
+		lo = -90;
+	*lat_min = lo - 1e-6;
+	*lat_max = hi + 1e-6;
+}
+
 char *
 region_describe(const Region *r)
 {

@@ -46,6 +46,9 @@ extern Region *region_from_wkb(const char *wkb, size_t len, bool spherical);
 /* is the point (degrees, lon in any convention) inside or on the boundary? */
 extern bool region_contains(const Region *r, double lat, double lon);
 
+/* latitude range that holds every point of the region (edges' bulge and poles included) */
+extern void region_lat_bounds(const Region *r, double *lat_min, double *lat_max);
+
 /* a short description: "2 polygons, 14 vertices, great-circle edges" */
 extern char *region_describe(const Region *r);
 

@@ -181,15 +181,19 @@ static void
 find_hits(Subset *s)
 {
 	NcSwath    *sw = s->sw;
+	double		lat_lo,
+				lat_hi;
 
+	region_lat_bounds(s->region, &lat_lo, &lat_hi);
 	s->hits = palloc0(sizeof(PairHits) * sw->npairs);
 	for (int i = 0; i < sw->npairs; i++)
 	{
 		NcGeoPair  *p = &sw->pairs[i];
 		PairHits   *h = &s->hits[i];
 		int			dimids[NC_MAX_VAR_DIMS];
-		NcSwathIter *it;
-		NcSwathBlock *b;
+		size_t		block_rows = Max(1, (1 << 18) / Max(1, p->ncols));
+		double	   *lat,
+				   *lon;
 
 		NC(s, nc_inq_vardimid(p->grpid, p->lat_varid, dimids));
 		h->row_dimid = dimids[p->row_dim];
@@ -205,47 +209,60 @@ find_hits(Subset *s)
 										 (h->nrows * h->ncols + 7) / 8 + 1);
 		memset(h->mask, 0, (h->nrows * h->ncols + 7) / 8 + 1);
 		h->rowhit = palloc0((h->nrows + 7) / 8 + 1);
-		it = nc_swath_iter_begin(sw, i, 0);
-		while ((b = nc_swath_iter_next(it)) != NULL)
+		block_rows = Min(block_rows, Max(1, h->nrows));
+		lat = palloc(sizeof(double) * block_rows * Max(1, h->ncols));
+		lon = palloc(sizeof(double) * block_rows * Max(1, h->ncols));
+		for (size_t row0 = 0; row0 < h->nrows; row0 += block_rows)
 		{
-			for (size_t r = 0; r < b->nrows; r++)
+			size_t		nr = Min(block_rows, h->nrows - row0);
+			size_t		n = nr * h->ncols;
+			bool		any = false;
+
+			CHECK_FOR_INTERRUPTS();
+			/* latitudes first: most blocks of a long pass miss a small region */
+			nc_swath_read_lat_rows(sw, i, row0, nr, lat);
+			for (size_t k = 0; k < n && !any; k++)
+				any = (lat[k] >= lat_lo && lat[k] <= lat_hi);
+			if (!any)
+				continue;
+			nc_swath_read_rows(sw, i, row0, nr, lat, lon);
+			for (size_t k = 0; k < n; k++)
 			{
-				size_t		row = b->row0 + r;
+				double		la = lat[k],
+							lo = lon[k];
+				size_t		row = row0 + k / h->ncols,
+							c = k % h->ncols;
 
-				for (size_t c = 0; c < b->ncols; c++)
+				if (!(la >= lat_lo && la <= lat_hi) ||
+					!region_contains(s->region, la, lo))
+					continue;
+				bit_set(h->mask, row * h->ncols + c);
+				bit_set(h->rowhit, row);
+				if (h->nhits == 0)
 				{
-					double		la = b->lat[r * b->ncols + c];
-					double		lo = b->lon[r * b->ncols + c];
-
-					if (!region_contains(s->region, la, lo))
-						continue;
-					bit_set(h->mask, row * h->ncols + c);
-					bit_set(h->rowhit, row);
-					if (h->nhits == 0)
-					{
-						h->r0 = h->r1 = row;
-						h->c0 = h->c1 = c;
-					}
-					else
-					{
-						h->r1 = row;
-						h->c0 = Min(h->c0, c);
-						h->c1 = Max(h->c1, c);
-					}
-					if (h->nhits == 0 && s->lat_min > s->lat_max)
-					{
-						s->lat_min = s->lat_max = la;
-						s->lon_min = s->lon_max = lo;
-					}
-					s->lat_min = Min(s->lat_min, la);
-					s->lat_max = Max(s->lat_max, la);
-					s->lon_min = Min(s->lon_min, lo);
-					s->lon_max = Max(s->lon_max, lo);
-					h->nhits++;
+					h->r0 = h->r1 = row;
+					h->c0 = h->c1 = c;
 				}
+				else
+				{
+					h->r1 = row;
+					h->c0 = Min(h->c0, c);
+					h->c1 = Max(h->c1, c);
+				}
+				if (s->lat_min > s->lat_max)
+				{
+					s->lat_min = s->lat_max = la;
+					s->lon_min = s->lon_max = lo;
+				}
+				s->lat_min = Min(s->lat_min, la);
+				s->lat_max = Max(s->lat_max, la);
+				s->lon_min = Min(s->lon_min, lo);
+				s->lon_max = Max(s->lon_max, lo);
+				h->nhits++;
 			}
 		}
-		nc_swath_iter_end(it);
+		pfree(lat);
+		pfree(lon);
 		/* the geolocation's decompressed chunks are not needed any more */
 		(void) nc_set_var_chunk_cache(p->grpid, p->lat_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
 		(void) nc_set_var_chunk_cache(p->grpid, p->lon_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
@@ -983,7 +1000,24 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 		else
 		{
 			NC(s, nc_get_vara(in, v->varid, start, count, buf));
-			if (mode == MASK_PIXEL && cpos >= 0)
+			if (mode == MASK_PIXEL && cpos == nd - 1 && rpos == nd - 2)
+			{
+				/* (..., row, col): rows of pixels, no division per element */
+				size_t		nrow = count[rpos],
+							ncol = count[cpos],
+							e = 0;
+
+				while (e < n)
+					for (size_t r = 0; r < nrow; r++)
+					{
+						size_t		base = (start[rpos] + r) * ph->ncols + start[cpos];
+
+						for (size_t c = 0; c < ncol; c++, e++)
+							if (!bit_get(ph->mask, base + c))
+								memcpy(buf + e * tsize, fill, tsize);
+					}
+			}
+			else if (mode == MASK_PIXEL && cpos >= 0)
 			{
 				/* the common layouts first: (..., row, col) with leading size-1 dims */
 				for (size_t e = 0; e < n; e++)
