@@ -21,7 +21,9 @@ OBJS = \
 	src/nc_swath.o \
 	src/footprint.o \
 	src/granule.o \
-	src/swath.o
+	src/swath.o \
+	src/region.o \
+	src/subset.o
 
 # The install script is written once, in pieces by subsystem (src/sql/*.sql),
 # and the versioned script is produced from it.

@@ -958,16 +958,21 @@ nc_swath_open(const char *path, const char *label)
 
 /* ---------- reading ---------- */
 
-void
-nc_swath_read_rows(NcSwath *sw, int pair, size_t row0, size_t nrows,
-				   double *lat, double *lon)
+/* read one geolocation variable for rows [row0, row0 + nrows), unpacked, NaN if invalid */
+static void
+read_geo_rows(NcSwath *sw, int pair, size_t row0, size_t nrows, bool is_lat,
+			  double *out)
 {
 	NcGeoPair  *p;
 	size_t		start[NC_SWATH_MAX_DIMS];
 	size_t		count[NC_SWATH_MAX_DIMS];
-	size_t		n,
-				k;
+	size_t		n;
 	int			i;
+	NcPacking	pk;
+	double		lo_ok,
+				hi_ok,
+				fill,
+				missing;
 
 	Assert(pair >= 0 && pair < sw->npairs);
 	if (sw->ncid < 0)
@@ -990,29 +995,66 @@ nc_swath_read_rows(NcSwath *sw, int pair, size_t row0, size_t nrows,
 	n = nrows * p->ncols;
 	if (n == 0)
 		return;
-	NCCHECK(sw, nc_get_vara_double(p->grpid, p->lat_varid, start, count, lat));
-	NCCHECK(sw, nc_get_vara_double(p->grpid, p->lon_varid, start, count, lon));
-	for (k = 0; k < n; k++)
+	/* a local copy: stores to out[] cannot alias it, so it stays in registers */
+	pk = is_lat ? p->lat_pack : p->lon_pack;
+	NCCHECK(sw, nc_get_vara_double(p->grpid, is_lat ? p->lat_varid : p->lon_varid,
+								   start, count, out));
+	lo_ok = pk.has_valid_min ? pk.valid_min : -HUGE_VAL;
+	hi_ok = pk.has_valid_max ? pk.valid_max : HUGE_VAL;
+	fill = pk.has_fill ? pk.fill_value : NAN;
+	missing = pk.has_missing ? pk.missing_value : NAN;
+	for (size_t k = 0; k < n; k++)
 	{
-		double		la = unpack_value(&p->lat_pack, lat[k]);
-		double		lo = unpack_value(&p->lon_pack, lon[k]);
+		double		v = out[k];
 
-		if (isnan(la) || isnan(lo) || fabs(la) > 90.000001 ||
-			!isfinite(lo) || fabs(lo) > 720.0)
+		/* NaN fails every comparison: invalid */
+		if (!(v >= lo_ok && v <= hi_ok) || v == fill || v == missing)
 		{
-			lat[k] = lon[k] = NAN;
+			out[k] = NAN;
 			continue;
 		}
-		if (la > 90.0)
-			la = 90.0;
-		if (la < -90.0)
-			la = -90.0;
-		lo = fmod(lo + 180.0, 360.0);
-		if (lo < 0)
-			lo += 360.0;
-		lat[k] = la;
-		lon[k] = lo - 180.0;
+		v = v * pk.scale_factor + pk.add_offset;
+		if (is_lat)
+		{
+			if (!(fabs(v) <= 90.000001))
+				v = NAN;
+			else if (v > 90.0)
+				v = 90.0;
+			else if (v < -90.0)
+				v = -90.0;
+		}
+		else if (!(fabs(v) <= 720.0))
+			v = NAN;
+		else if (v < -180.0 || v >= 180.0)
+		{
+			v = fmod(v + 180.0, 360.0);
+			if (v < 0)
+				v += 360.0;
+			v -= 180.0;
+		}
+		out[k] = v;
 	}
+}
+
+/* latitudes only (degrees, NaN if invalid); the longitude may still be invalid */
+void
+nc_swath_read_lat_rows(NcSwath *sw, int pair, size_t row0, size_t nrows,
+					   double *lat)
+{
+	read_geo_rows(sw, pair, row0, nrows, true, lat);
+}
+
+void
+nc_swath_read_rows(NcSwath *sw, int pair, size_t row0, size_t nrows,
+				   double *lat, double *lon)
+{
+	size_t		n = nrows * sw->pairs[pair].ncols;
+
+	read_geo_rows(sw, pair, row0, nrows, true, lat);
+	read_geo_rows(sw, pair, row0, nrows, false, lon);
+	for (size_t k = 0; k < n; k++)
+		if (isnan(lat[k]) || isnan(lon[k]))
+			lat[k] = lon[k] = NAN;
 }
 
 NcSwathIter *

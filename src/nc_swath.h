@@ -96,6 +96,10 @@ extern void nc_swath_close(NcSwath *sw);
 extern void nc_swath_read_rows(NcSwath *sw, int pair, size_t row0,
 							   size_t nrows, double *lat, double *lon);
 
+/* latitudes only, to skip blocks before reading their longitudes */
+extern void nc_swath_read_lat_rows(NcSwath *sw, int pair, size_t row0,
+								   size_t nrows, double *lat);
+
 /* streaming: block_rows = 0 picks a bounded default */
 extern NcSwathIter *nc_swath_iter_begin(NcSwath *sw, int pair,
 										size_t block_rows);

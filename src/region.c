@@ -1,0 +1,576 @@
+/*
+ * region.c
+ *		WKB polygons and multipolygons, and the point-in-region test.
+ *
+ * Two kinds of edges:
+ *
+ * - planar (PostGIS geometry, SRID 4326): edges are straight lines in
+ *   longitude/latitude, as on a plate carree map and in l2ss-py's boxes.
+ *   A polygon may be given in -180..180, 0..360 or across +-180 (e.g. a box
+ *   from 170 to 190): a pixel longitude is shifted by multiples of 360 into
+ *   the polygon's own longitude range before the test.  Latitude is never
+ *   shifted.
+ *
+ * - spherical (PostGIS geography): edges are great-circle arcs.  Each
+ *   polygon is projected gnomonically onto the plane tangent to the sphere
+ *   at its vertex centroid; the gnomonic projection maps great circles to
+ *   straight lines, so the planar crossing-number test on the projected
+ *   vertices is exact.  It needs every polygon to lie in the open
+ *   hemisphere around that centroid (PostGIS geography's own polygons are
+ *   in practice smaller than a hemisphere too); larger ones are refused
+ *   with a hint to split them.
+ *
+ * Both tests count the boundary as inside.  Holes are honoured: a point
+ * strictly inside a hole is outside the polygon; on a hole's ring, inside.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "lib/stringinfo.h"
+#include "port/pg_bswap.h"
+
+#include "region.h"
+
+#define DEG2RAD			(M_PI / 180.0)
+#define PLANAR_EPS		1e-9	/* degrees */
+#define GNOMONIC_EPS	1e-12	/* projected units (radians near the centre) */
+#define HEMISPHERE_EPS	1e-6	/* cos of the angle to the hemisphere edge */
+
+typedef struct WkbReader
+{
+	const unsigned char *p;
+	const unsigned char *end;
+	bool		swap;
+} WkbReader;
+
+static void
+wkb_error(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid region"),
+			 errdetail("%s", detail),
+			 errhint("A region is a Polygon or MultiPolygon in longitude/latitude degrees (SRID 4326).")));
+}
+
+static void
+wkb_need(WkbReader *r, size_t n)
+{
+	if ((size_t) (r->end - r->p) < n)
+		wkb_error("The WKB ends early.");
+}
+
+static uint32
+wkb_uint32(WkbReader *r)
+{
+	uint32		v;
+
+	wkb_need(r, 4);
+	memcpy(&v, r->p, 4);
+	r->p += 4;
+	if (r->swap)
+		v = pg_bswap32(v);
+	return v;
+}
+
+static double
+wkb_double(WkbReader *r)
+{
+	uint64		u;
+	double		d;
+
+	wkb_need(r, 8);
+	memcpy(&u, r->p, 8);
+	r->p += 8;
+	if (r->swap)
+		u = pg_bswap64(u);
+	memcpy(&d, &u, 8);
+	return d;
+}
+
+/* byte order and type; returns the base type (1..7) and the ordinate count */
+static uint32
+wkb_header(WkbReader *r, int *ndims)
+{
+	uint32		type;
+	uint32		base;
+	bool		z = false,
+				m = false;
+
+	wkb_need(r, 1);
+#ifdef WORDS_BIGENDIAN
+	r->swap = (*r->p == 1);
+#else
+	r->swap = (*r->p == 0);
+#endif
+	if (*r->p > 1)
+		wkb_error("The WKB byte order mark is neither 0 nor 1.");
+	r->p++;
+	type = wkb_uint32(r);
+	/* EWKB flags */
+	if (type & 0x80000000)
+		z = true;
+	if (type & 0x40000000)
+		m = true;
+	if (type & 0x20000000)
+		(void) wkb_uint32(r);	/* SRID: the caller checked it */
+	type &= 0x0FFFFFFF;
+	/* ISO WKB: 1000s Z, 2000s M, 3000s ZM */
+	base = type % 1000;
+	switch (type / 1000)
+	{
+		case 0:
+			break;
+		case 1:
+			z = true;
+			break;
+		case 2:
+			m = true;
+			break;
+		case 3:
+			z = m = true;
+			break;
+		default:
+			wkb_error("Unknown WKB geometry type.");
+	}
+	*ndims = 2 + (z ? 1 : 0) + (m ? 1 : 0);
+	return base;
+}
+
+static void
+vec_from_lonlat(double lon, double lat, double *v)
+{
+	double		la = lat * DEG2RAD,
+				lo = lon * DEG2RAD;
+	double		cl = cos(la);
+
+	v[0] = cl * cos(lo);
+	v[1] = cl * sin(lo);
+	v[2] = sin(la);
+}
+
+static inline double
+dot3(const double *a, const double *b)
+{
+	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static void
+cross3(const double *a, const double *b, double *out)
+{
+	out[0] = a[1] * b[2] - a[2] * b[1];
+	out[1] = a[2] * b[0] - a[0] * b[2];
+	out[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+static bool
+normalize3(double *v)
+{
+	double		n = sqrt(dot3(v, v));
+
+	if (n < 1e-15)
+		return false;
+	v[0] /= n;
+	v[1] /= n;
+	v[2] /= n;
+	return true;
+}
+
+/* read one polygon's rings into part */
+static void
+read_polygon(WkbReader *r, int ndims, RegionPart *part)
+{
+	uint32		nrings = wkb_uint32(r);
+
+	if (nrings > 1000000)
+		wkb_error("The WKB polygon has an implausible number of rings.");
+	part->nrings = 0;
+	part->rings = palloc0(sizeof(RegionRing) * Max(1, nrings));
+	for (uint32 i = 0; i < nrings; i++)
+	{
+		uint32		npts = wkb_uint32(r);
+		RegionRing *ring = &part->rings[part->nrings];
+
+		wkb_need(r, (size_t) npts * ndims * 8);
+		if (npts == 0)
+			continue;
+		if (npts < 4)
+			wkb_error("A polygon ring has fewer than 4 points.");
+		ring->npoints = npts;
+		ring->x = palloc(sizeof(double) * npts);
+		ring->y = palloc(sizeof(double) * npts);
+		for (uint32 k = 0; k < npts; k++)
+		{
+			ring->x[k] = wkb_double(r);
+			ring->y[k] = wkb_double(r);
+			for (int d = 2; d < ndims; d++)
+				(void) wkb_double(r);
+			if (!isfinite(ring->x[k]) || !isfinite(ring->y[k]))
+				wkb_error("A polygon vertex is not finite.");
+			if (fabs(ring->y[k]) > 90.0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid region"),
+						 errdetail("Latitude %g is out of range -90..90.", ring->y[k]),
+						 errhint("Give longitude first, then latitude (x y), in degrees, SRID 4326.")));
+		}
+		if (ring->x[0] != ring->x[npts - 1] || ring->y[0] != ring->y[npts - 1])
+			wkb_error("A polygon ring is not closed.");
+		part->nrings++;
+	}
+}
+
+/* bounding box of the shell, in the polygon's own longitudes */
+static void
+prepare_planar(RegionPart *part)
+{
+	RegionRing *shell = &part->rings[0];
+
+	part->xmin = part->xmax = shell->x[0];
+	part->ymin = part->ymax = shell->y[0];
+	for (int k = 1; k < shell->npoints; k++)
+	{
+		part->xmin = Min(part->xmin, shell->x[k]);
+		part->xmax = Max(part->xmax, shell->x[k]);
+		part->ymin = Min(part->ymin, shell->y[k]);
+		part->ymax = Max(part->ymax, shell->y[k]);
+	}
+}
+
+/*
+ * Gnomonic projection of every ring on the plane tangent at the shell's
+ * vertex centroid (part->centre, basis part->e1, part->e2).
+ */
+static void
+prepare_spherical(RegionPart *part)
+{
+	double		c[3] = {0, 0, 0};
+	double		e1[3],
+				e2[3],
+				ref[3] = {0, 0, 1};
+	RegionRing *shell = &part->rings[0];
+
+	for (int i = 0; i < part->nrings; i++)
+	{
+		RegionRing *ring = &part->rings[i];
+
+		ring->v = palloc(sizeof(double) * 3 * ring->npoints);
+		for (int k = 0; k < ring->npoints; k++)
+			vec_from_lonlat(ring->x[k], ring->y[k], &ring->v[3 * k]);
+	}
+	for (int k = 0; k < shell->npoints - 1; k++)
+	{
+		c[0] += shell->v[3 * k];
+		c[1] += shell->v[3 * k + 1];
+		c[2] += shell->v[3 * k + 2];
+	}
+	if (!normalize3(c))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("geography region has no defined interior"),
+				 errdetail("Its vertices are spread evenly around the globe."),
+				 errhint("Split the region into smaller polygons, or pass it as geometry for straight longitude/latitude edges.")));
+	for (int i = 0; i < part->nrings; i++)
+	{
+		RegionRing *ring = &part->rings[i];
+
+		for (int k = 0; k < ring->npoints; k++)
+		{
+			if (dot3(&ring->v[3 * k], c) <= HEMISPHERE_EPS)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("geography region larger than a hemisphere is not supported"),
+						 errdetail("Vertex (%g %g) is 90 degrees or more from the centre of its polygon.",
+								   ring->x[k], ring->y[k]),
+						 errhint("Split the region into a MultiPolygon of smaller parts, or pass it as geometry for straight longitude/latitude edges.")));
+		}
+		/* an edge between antipodal points has no defined great circle */
+		for (int k = 0; k < ring->npoints - 1; k++)
+			if (dot3(&ring->v[3 * k], &ring->v[3 * (k + 1)]) < -1.0 + 1e-12)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("geography region has an edge between antipodal points"),
+						 errdetail("The great circle from (%g %g) to (%g %g) is undefined.",
+								   ring->x[k], ring->y[k], ring->x[k + 1], ring->y[k + 1]),
+						 errhint("Add vertices along the edge, or pass the region as geometry for straight longitude/latitude edges.")));
+	}
+	/* tangent-plane basis */
+	if (fabs(c[2]) > 0.9)
+	{
+		ref[0] = 1;
+		ref[2] = 0;
+	}
+	cross3(ref, c, e1);
+	normalize3(e1);
+	cross3(c, e1, e2);
+	memcpy(part->centre, c, sizeof(c));
+	memcpy(part->e1, e1, sizeof(e1));
+	memcpy(part->e2, e2, sizeof(e2));
+	for (int i = 0; i < part->nrings; i++)
+	{
+		RegionRing *ring = &part->rings[i];
+
+		ring->g = palloc(sizeof(double) * 2 * ring->npoints);
+		for (int k = 0; k < ring->npoints; k++)
+		{
+			double	   *v = &ring->v[3 * k];
+			double		d = dot3(v, c);
+
+			ring->g[2 * k] = dot3(v, e1) / d;
+			ring->g[2 * k + 1] = dot3(v, e2) / d;
+		}
+	}
+	/* projected bounding box of the shell, kept in the planar fields */
+	part->xmin = part->xmax = shell->g[0];
+	part->ymin = part->ymax = shell->g[1];
+	for (int k = 1; k < shell->npoints; k++)
+	{
+		part->xmin = Min(part->xmin, shell->g[2 * k]);
+		part->xmax = Max(part->xmax, shell->g[2 * k]);
+		part->ymin = Min(part->ymin, shell->g[2 * k + 1]);
+		part->ymax = Max(part->ymax, shell->g[2 * k + 1]);
+	}
+}
+
+Region *
+region_from_wkb(const char *wkb, size_t len, bool spherical)
+{
+	WkbReader	r;
+	int			ndims;
+	uint32		type;
+	Region	   *reg = palloc0(sizeof(Region));
+
+	r.p = (const unsigned char *) wkb;
+	r.end = r.p + len;
+	r.swap = false;
+	reg->spherical = spherical;
+	type = wkb_header(&r, &ndims);
+	if (type == 3)
+	{
+		reg->parts = palloc0(sizeof(RegionPart));
+		read_polygon(&r, ndims, &reg->parts[0]);
+		reg->nparts = reg->parts[0].nrings > 0 ? 1 : 0;
+	}
+	else if (type == 6)
+	{
+		uint32		npolys = wkb_uint32(&r);
+
+		if (npolys > 1000000)
+			wkb_error("The WKB multipolygon has an implausible number of parts.");
+		reg->parts = palloc0(sizeof(RegionPart) * Max(1, npolys));
+		for (uint32 i = 0; i < npolys; i++)
+		{
+			int			nd2;
+
+			if (wkb_header(&r, &nd2) != 3)
+				wkb_error("A MultiPolygon member is not a Polygon.");
+			read_polygon(&r, nd2, &reg->parts[reg->nparts]);
+			if (reg->parts[reg->nparts].nrings > 0)
+				reg->nparts++;
+		}
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("region must be a Polygon or MultiPolygon"),
+				 errdetail("WKB geometry type %u was given.", type),
+				 errhint("Build a box with ST_MakeEnvelope(xmin, ymin, xmax, ymax, 4326), or buffer a point or line.")));
+	if (r.p != r.end)
+		wkb_error("There are bytes after the end of the geometry.");
+	for (int i = 0; i < reg->nparts; i++)
+	{
+		if (spherical)
+			prepare_spherical(&reg->parts[i]);
+		else
+			prepare_planar(&reg->parts[i]);
+	}
+	return reg;
+}
+
+/*
+ * Crossing-number test of (px, py) against a ring of xs/ys with stride:
+ * 1 inside, 0 on the boundary, -1 outside.
+ */
+static int
+ring_test(const double *xs, const double *ys, int stride, int n,
+		  double px, double py, double eps)
+{
+	bool		inside = false;
+
+	for (int k = 0; k < n - 1; k++)
+	{
+		double		x1 = xs[k * stride],
+					y1 = ys[k * stride],
+					x2 = xs[(k + 1) * stride],
+					y2 = ys[(k + 1) * stride];
+		double		cr;
+
+		/* on the segment? */
+		if (px >= Min(x1, x2) - eps && px <= Max(x1, x2) + eps &&
+			py >= Min(y1, y2) - eps && py <= Max(y1, y2) + eps)
+		{
+			double		len = fabs(x2 - x1) + fabs(y2 - y1);
+
+			cr = (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1);
+			if (fabs(cr) <= eps * Max(len, 1e-300))
+				return 0;
+			if (len == 0 && fabs(px - x1) <= eps && fabs(py - y1) <= eps)
+				return 0;
+		}
+		if ((y1 > py) != (y2 > py))
+		{
+			double		xi = x1 + (py - y1) * (x2 - x1) / (y2 - y1);
+
+			if (px < xi)
+				inside = !inside;
+		}
+	}
+	return inside ? 1 : -1;
+}
+
+/* a part's rings: inside the shell (boundary included) and not strictly in a hole */
+static bool
+part_test(const RegionPart *part, double px, double py, bool projected, double eps)
+{
+	for (int i = 0; i < part->nrings; i++)
+	{
+		const RegionRing *ring = &part->rings[i];
+		int			t;
+
+		if (projected)
+			t = ring_test(ring->g, ring->g + 1, 2, ring->npoints, px, py, eps);
+		else
+			t = ring_test(ring->x, ring->y, 1, ring->npoints, px, py, eps);
+		if (i == 0 && t < 0)
+			return false;
+		if (i > 0 && t > 0)
+			return false;
+	}
+	return true;
+}
+
+bool
+region_contains(const Region *r, double lat, double lon)
+{
+	if (isnan(lat) || isnan(lon))
+		return false;
+	if (r->spherical)
+	{
+		double		p[3];
+
+		vec_from_lonlat(lon, lat, p);
+		for (int i = 0; i < r->nparts; i++)
+		{
+			const RegionPart *part = &r->parts[i];
+			double		d = dot3(p, part->centre);
+			double		px,
+						py;
+
+			if (d <= 0)
+				continue;
+			px = dot3(p, part->e1) / d;
+			py = dot3(p, part->e2) / d;
+			if (px < part->xmin - GNOMONIC_EPS || px > part->xmax + GNOMONIC_EPS ||
+				py < part->ymin - GNOMONIC_EPS || py > part->ymax + GNOMONIC_EPS)
+				continue;
+			if (part_test(part, px, py, true, GNOMONIC_EPS))
+				return true;
+		}
+		return false;
+	}
+	for (int i = 0; i < r->nparts; i++)
+	{
+		const RegionPart *part = &r->parts[i];
+
+		if (lat < part->ymin - PLANAR_EPS || lat > part->ymax + PLANAR_EPS)
+			continue;
+		/* shift the longitude into the polygon's range: -720..720 covers any sane input */
+		for (int k = -2; k <= 2; k++)
+		{
+			double		x = lon + 360.0 * k;
+
+			if (x < part->xmin - PLANAR_EPS || x > part->xmax + PLANAR_EPS)
+				continue;
+			if (part_test(part, x, lat, false, PLANAR_EPS))
+				return true;
+		}
+	}
+	return false;
+}
+
+void
+region_lat_bounds(const Region *r, double *lat_min, double *lat_max)
+{
+	double		lo = 90,
+				hi = -90;
+
+	for (int i = 0; i < r->nparts; i++)
+	{
+		const RegionRing *shell = &r->parts[i].rings[0];
+
+		for (int k = 0; k < shell->npoints; k++)
+		{
+			lo = Min(lo, shell->y[k]);
+			hi = Max(hi, shell->y[k]);
+		}
+		if (!r->spherical)
+			continue;
+		/* a great-circle arc may bulge past its end points' latitudes */
+		for (int k = 0; k < shell->npoints - 1; k++)
+		{
+			const double *a = &shell->v[3 * k],
+					   *b = &shell->v[3 * (k + 1)];
+			double		n[3],
+						t[3];
+			double		z[3] = {0, 0, 1};
+			double		zn;
+
+			cross3(a, b, n);
+			if (!normalize3(n))
+				continue;
+			zn = n[2];
+			for (int sgn = -1; sgn <= 1; sgn += 2)
+			{
+				double		c1[3],
+							c2[3];
+
+				/* the northmost (sgn 1) or southmost point of the circle */
+				t[0] = sgn * (z[0] - zn * n[0]);
+				t[1] = sgn * (z[1] - zn * n[1]);
+				t[2] = sgn * (z[2] - zn * n[2]);
+				if (!normalize3(t))
+					continue;
+				cross3(a, t, c1);
+				cross3(t, b, c2);
+				if (dot3(c1, n) >= 0 && dot3(c2, n) >= 0)
+				{
+					double		lat = asin(Max(-1.0, Min(1.0, t[2]))) / DEG2RAD;
+
+					lo = Min(lo, lat);
+					hi = Max(hi, lat);
+				}
+			}
+		}
+	}
+	/* a region around a pole reaches it */
+	if (region_contains(r, 90.0, 0.0))
+		hi = 90;
+	if (region_contains(r, -90.0, 0.0))
+		lo = -90;
+	*lat_min = lo - 1e-6;
+	*lat_max = hi + 1e-6;
+}
+
+char *
+region_describe(const Region *r)
+{
+	int			nv = 0;
+
+	for (int i = 0; i < r->nparts; i++)
+		for (int k = 0; k < r->parts[i].nrings; k++)
+			nv += r->parts[i].rings[k].npoints - 1;
+	return psprintf("%d polygon%s, %d vertices, %s edges", r->nparts,
+					r->nparts == 1 ? "" : "s", nv,
+					r->spherical ? "great-circle" : "straight lon/lat");
+}

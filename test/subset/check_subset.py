@@ -1,0 +1,478 @@
+#!/usr/bin/python3
+"""Value-level checks of swath_subset() on real and generated granules.
+
+   check_subset.py GRANULE_DIR SYNTH_DIR
+
+Connects with the libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE),
+stores every granule as an object, cuts each with several regions through
+SQL, and checks every output file against its source with an independent
+reading (netCDF4-python):
+
+  - dimensions: swath dimensions cut to the window of rows/pixels holding a
+    hit (union over swaths sharing a dimension), all others intact;
+  - every variable, group and attribute is there with its type, chunking
+    (clipped to the window) and compression; history appended;
+    geospatial_lat/lon_min/max equal the bounds of the pixels inside;
+  - values: inside the region identical to the source, outside it the
+    variable's _FillValue (variables with one), i.e. every non-fill value of
+    a subsetted variable lies in the region and every source pixel in the
+    region is present with its value;
+  - NULL exactly when no pixel lies in the region.
+Exits non-zero on any failure.
+"""
+import math
+import os
+import re
+import sys
+import tempfile
+
+import numpy as np
+import psycopg2
+from netCDF4 import Dataset
+
+GRANULES, SYNTH = sys.argv[1], sys.argv[2]
+FILES = {
+    "ascat": (GRANULES, "ascat_20150702_084200_metopa_45145_eps_o_250_2300_ovw.l2.nc"),
+    "jason1": (GRANULES, "JA1_GPN_2PeP001_002_20020115_060706_20020115_070316.nc"),
+    "s5p": (GRANULES, "S5P_OFFL_L2__CH4____20190319T110835_20190319T125006_07407_01_010202_20190325T125810_fullorbit_varsubset.nc4"),
+    "s6a": (GRANULES, "S6A_P4_2__HR_RED__NR_014_192_20210403T005056_20210403T010056_F00.nc"),
+    "viirs": (GRANULES, "SS_VIIRS_NPP-NAVO-L2P-v3.0.nc"),
+    "gpm": (GRANULES, "GPM_2ADPR_V07A_20210220_039665_l2ss_subset.HDF5"),
+    "synth_groups": (SYNTH, "synth_groups.nc4"),
+    "synth_track": (SYNTH, "synth_track.nc"),
+    "synth_polar": (SYNTH, "synth_polar.nc4"),
+}
+
+# name -> (SQL region expression, kind); geometry: straight lon/lat edges
+REGIONS = {
+    "l2ss_box": ("ST_MakeEnvelope(-180, -90, 0, 0, 4326)", "geometry"),
+    "africa_west_poly": ("'POLYGON((-20 -35, 20 -35, 20 -20, 10 -5, 15 10, -5 30, -25 30, -20 -35))'::geography", "geography"),
+    "atlantic_hole": ("'MULTIPOLYGON(((-60 -70, 0 -70, 0 70, -60 70, -60 -70), (-40 -40, -20 -40, -20 40, -40 40, -40 -40)), ((100 -20, 120 -20, 120 0, 100 0, 100 -20)))'::geometry", "geometry"),
+    "pacific_am_geom": ("ST_MakeEnvelope(170, -50, 200, 50, 4326)", "geometry"),
+    "pacific_am_0360": ("ST_MakeEnvelope(160, -40, 220, 65, 4326)", "geometry"),
+    "pacific_am_geog": ("'POLYGON((170 -40, -165 -40, -165 40, 170 40, 170 -40))'::geography", "geography"),
+    "arctic_cap_geog": ("ST_Buffer('POINT(0 90)'::geography, 2000000)", "geography"),
+    "arctic_box_geom": ("ST_MakeEnvelope(-180, 70, 180, 90, 4326)", "geometry"),
+    "antarctic_geog": ("ST_Buffer('POINT(-45 -60)'::geography, 600000)", "geography"),
+    "bering_geog": ("'POLYGON((-175 60, -135 60, -135 76, -175 76, -175 60))'::geography", "geography"),
+    "bering_am_geom": ("ST_MakeEnvelope(160, 55, 200, 85, 4326)", "geometry"),
+    "bering_am_geog": ("'POLYGON((160 60, -160 60, -160 80, 160 80, 160 60))'::geography", "geography"),
+    "empty_geom": ("ST_MakeEnvelope(-10, -1, -9, 0, 4326)", "geometry"),
+}
+
+CASES = [
+    # (granule, region, variables, expectations)
+    ("ascat", "l2ss_box", None, {"rows": (797, 1505)}),
+    ("ascat", "pacific_am_geog", None, {}),
+    ("ascat", "arctic_cap_geog", None, {}),
+    ("ascat", "atlantic_hole", None, {}),
+    ("jason1", "l2ss_box", None, {}),
+    ("jason1", "africa_west_poly", None, {"null": True}),
+    ("jason1", "atlantic_hole", None, {}),
+    ("s5p", "bering_am_geom", None, {}),
+    ("s5p", "bering_am_geog", None, {}),
+    ("s5p", "arctic_box_geom", None, {}),
+    ("s5p", "africa_west_poly", ["/PRODUCT/methane_mixing_ratio"], {}),
+    ("s6a", "l2ss_box", None, {"null": True}),
+    ("s6a", "arctic_cap_geog", None, {"null": True}),
+    ("s6a", "atlantic_hole", None, {"null": True}),
+    ("viirs", "bering_geog", None, {}),
+    ("viirs", "pacific_am_0360", None, {}),
+    ("gpm", "antarctic_geog", None, {}),
+    ("gpm", "l2ss_box", None, {}),
+    ("synth_groups", "pacific_am_geom", None, {}),
+    ("synth_groups", "pacific_am_0360", None, {}),
+    ("synth_groups", "pacific_am_geog", ["sst"], {}),
+    ("synth_groups", "empty_geom", None, {"null": True}),
+    ("synth_track", "arctic_cap_geog", None, {}),
+    ("synth_track", "atlantic_hole", None, {}),
+    ("synth_polar", "arctic_cap_geog", None, {}),
+    ("synth_polar", "arctic_box_geom", None, {}),
+    ("synth_polar", "pacific_am_geog", None, {"null": True}),
+]
+
+failures = []
+
+
+def fail(case, msg):
+    failures.append("%s: %s" % (case, msg))
+    print("FAIL %s: %s" % (case, msg))
+
+
+# ---------- regions ----------
+
+def parse_wkt(wkt):
+    """[[ring, ...], ...] with rings as (xs, ys) arrays."""
+    wkt = wkt.strip()
+    body = wkt[wkt.index("("):]
+    if wkt.upper().startswith("MULTIPOLYGON"):
+        polys = re.findall(r"\(\((.*?)\)\)", body)
+    else:
+        polys = [body[2:-2]]
+    parts = []
+    for p in polys:
+        rings = []
+        for r in p.split("),("):
+            pts = np.array([[float(c) for c in xy.split()] for xy in r.replace(")", "").replace("(", "").split(",")])
+            rings.append((pts[:, 0], pts[:, 1]))
+        parts.append(rings)
+    return parts
+
+
+def ring_test(xs, ys, px, py, eps):
+    """1 inside, 0 boundary, -1 outside (vectorised over px, py)."""
+    inside = np.zeros(px.shape, bool)
+    boundary = np.zeros(px.shape, bool)
+    for k in range(len(xs) - 1):
+        x1, y1, x2, y2 = xs[k], ys[k], xs[k + 1], ys[k + 1]
+        inbox = ((px >= min(x1, x2) - eps) & (px <= max(x1, x2) + eps) &
+                 (py >= min(y1, y2) - eps) & (py <= max(y1, y2) + eps))
+        cr = (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1)
+        ln = abs(x2 - x1) + abs(y2 - y1)
+        boundary |= inbox & (np.abs(cr) <= eps * max(ln, 1e-300))
+        crosses = (y1 > py) != (y2 > py)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xi = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
+        inside ^= crosses & (px < xi)
+    return np.where(boundary, 0, np.where(inside, 1, -1))
+
+
+def part_test(rings, px, py, eps):
+    ok = ring_test(rings[0][0], rings[0][1], px, py, eps) >= 0
+    for hx, hy in rings[1:]:
+        ok &= ring_test(hx, hy, px, py, eps) <= 0
+    return ok
+
+
+def unit(lon, lat):
+    lo, la = np.radians(lon), np.radians(lat)
+    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+
+
+def contains(parts, spherical, lat, lon):
+    res = np.zeros(lat.shape, bool)
+    valid = ~(np.isnan(lat) | np.isnan(lon))
+    la, lo = np.where(valid, lat, 0.0), np.where(valid, lon, 0.0)
+    for rings in parts:
+        if not spherical:
+            xs, ys = rings[0]
+            for k in range(-2, 3):
+                x = lo + 360.0 * k
+                sel = valid & (x >= xs.min() - 1e-9) & (x <= xs.max() + 1e-9) & \
+                    (la >= ys.min() - 1e-9) & (la <= ys.max() + 1e-9)
+                if sel.any():
+                    res[sel] |= part_test(rings, x[sel], la[sel], 1e-9)
+        else:
+            shell = unit(rings[0][0][:-1], rings[0][1][:-1])
+            c = shell.sum(axis=0)
+            c /= np.linalg.norm(c)
+            ref = np.array([1.0, 0, 0]) if abs(c[2]) > 0.9 else np.array([0, 0, 1.0])
+            e1 = np.cross(ref, c)
+            e1 /= np.linalg.norm(e1)
+            e2 = np.cross(c, e1)
+            proj = []
+            for xs, ys in rings:
+                v = unit(xs, ys)
+                d = v @ c
+                proj.append(((v @ e1) / d, (v @ e2) / d))
+            p = unit(lo, la)
+            d = p @ c
+            sel = valid & (d > 0)
+            if sel.any():
+                ps = p[sel]
+                px, py = (ps @ e1) / d[sel], (ps @ e2) / d[sel]
+                res[sel] |= part_test(proj, px, py, 1e-12)
+    return res
+
+
+# ---------- granules ----------
+
+def att(var, name):
+    return var.getncattr(name) if name in var.ncattrs() else None
+
+
+def walk_vars(grp):
+    for v in grp.variables.values():
+        yield v
+    for g in grp.groups.values():
+        yield from walk_vars(g)
+
+
+def walk_groups(grp):
+    yield grp
+    for g in grp.groups.values():
+        yield from walk_groups(g)
+
+
+def var_path(v):
+    g = v.group().path
+    return ("" if g == "/" else g) + "/" + v.name
+
+
+def dim_key(d):
+    return (d.group().path, d.name)
+
+
+def unpack(var):
+    raw = var[...]
+    raw = np.asarray(raw)
+    vals = raw.astype("f8")
+    bad = np.isnan(vals)
+    for a in ("_FillValue", "missing_value"):
+        if att(var, a) is not None:
+            bad |= vals == float(np.asarray(att(var, a)).ravel()[0])
+    if att(var, "valid_min") is not None:
+        bad |= vals < float(att(var, "valid_min"))
+    if att(var, "valid_max") is not None:
+        bad |= vals > float(att(var, "valid_max"))
+    if att(var, "valid_range") is not None and att(var, "valid_min") is None and att(var, "valid_max") is None:
+        vr = np.asarray(att(var, "valid_range"))
+        bad |= (vals < vr[0]) | (vals > vr[1])
+    vals = vals * float(att(var, "scale_factor") if att(var, "scale_factor") is not None else 1.0) + \
+        float(att(var, "add_offset") if att(var, "add_offset") is not None else 0.0)
+    vals[bad] = np.nan
+    return vals
+
+
+def find_pairs(ds):
+    pairs = []
+    for v in walk_vars(ds):
+        if v.dtype == str or v.dtype.kind not in "iuf":
+            continue
+        n = v.name.lower()
+        units = str(att(v, "units") or "").lower()
+        if not (n in ("lat", "latitude") or units in ("degrees_north", "degree_north") or n.startswith("lat")):
+            continue
+        if n.endswith(("_bnds", "_bounds")):
+            continue
+        want = v.name.replace("Latitude", "Longitude").replace("latitude", "longitude").replace("Lat", "Lon").replace("lat", "lon")
+        lon = v.group().variables.get(want)
+        if lon is None or lon.dimensions != v.dimensions:
+            continue
+        kept = [i for i, s in enumerate(v.shape) if s != 1]
+        if len(kept) > 2 or not kept:
+            continue
+        dims = v.get_dims()
+        lat_a, lon_a = unpack(v), unpack(lon)
+        shape2 = (v.shape[kept[0]], v.shape[kept[1]] if len(kept) > 1 else 1)
+        lat_a, lon_a = lat_a.reshape(shape2), lon_a.reshape(shape2)
+        bad = np.isnan(lat_a) | np.isnan(lon_a) | (np.abs(lat_a) > 90.000001) | (np.abs(lon_a) > 720)
+        lat_a = np.clip(lat_a, -90, 90)
+        lon_a = np.mod(lon_a + 180.0, 360.0) - 180.0
+        lat_a[bad] = np.nan
+        lon_a[bad] = np.nan
+        pairs.append({
+            "lat": v, "lon": lon,
+            "row": dim_key(dims[kept[0]]),
+            "col": dim_key(dims[kept[1]]) if len(kept) > 1 else None,
+            "latv": lat_a, "lonv": lon_a,
+        })
+    return pairs
+
+
+def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
+    case = "%s/%s%s" % (gname, rname, "" if variables is None else " vars=" + ",".join(variables))
+    expr, kind = REGIONS[rname]
+    cur.execute("SELECT ST_AsText(%s::geometry), swath_subset(%%s, %s, %%s)" % (expr, expr),
+                (oids[gname], variables))
+    wkt, data = cur.fetchone()
+    parts = parse_wkt(wkt)
+    src_path = os.path.join(*FILES[gname])
+    src = Dataset(src_path)
+    src.set_auto_maskandscale(False)
+    pairs = find_pairs(src)
+    hits = 0
+    windows = {}
+    lat_hit, lon_hit = [], []
+    for p in pairs:
+        m = contains(parts, kind == "geography", p["latv"], p["lonv"])
+        p["mask"] = m
+        p["rowhit"] = m.any(axis=1)
+        hits += int(m.sum())
+        if m.any():
+            rows = np.nonzero(m.any(axis=1))[0]
+            cols = np.nonzero(m.any(axis=0))[0]
+            lat_hit.append(p["latv"][m])
+            lon_hit.append(p["lonv"][m])
+            for key, lo, hi in ((p["row"], rows[0], rows[-1]), (p["col"], cols[0], cols[-1])):
+                if key is None:
+                    continue
+                if key in windows and windows[key] is not None:
+                    lo, hi = min(lo, windows[key][0]), max(hi, windows[key][1])
+                windows[key] = (int(lo), int(hi))
+        for key in (p["row"], p["col"]):
+            if key is not None:
+                windows.setdefault(key, None)
+    if data is None:
+        if hits:
+            fail(case, "NULL returned but %d pixels lie in the region" % hits)
+        elif not expect.get("null"):
+            fail(case, "NULL returned, a subset was expected")
+        else:
+            print("ok %s: NULL, no pixel inside" % case)
+        return
+    if expect.get("null"):
+        fail(case, "a subset was returned, NULL expected")
+    if hits == 0:
+        fail(case, "a subset was returned but no pixel lies in the region")
+        return
+    out_path = os.path.join(tmpdir, "%s_%s.nc" % (gname, rname))
+    with open(out_path, "wb") as f:
+        f.write(bytes(data))
+    out = Dataset(out_path)
+    out.set_auto_maskandscale(False)
+    if out.data_model != "NETCDF4":
+        fail(case, "output is %s, not NETCDF4" % out.data_model)
+    if "rows" in expect:
+        rk = pairs[0]["row"]
+        if windows.get(rk) != expect["rows"]:
+            fail(case, "row window %s, expected %s" % (windows.get(rk), expect["rows"]))
+
+    # groups and dimensions
+    src_groups = {g.path for g in walk_groups(src)}
+    out_groups = {g.path for g in walk_groups(out)}
+    if src_groups != out_groups:
+        fail(case, "groups differ: %s" % sorted(src_groups ^ out_groups)[:5])
+    for g in walk_groups(src):
+        og = out[g.path] if g.path != "/" else out
+        for name, d in g.dimensions.items():
+            od = og.dimensions.get(name)
+            w = windows.get(dim_key(d), "none")
+            want = len(d) if w == "none" else (0 if w is None else w[1] - w[0] + 1)
+            if od is None or len(od) != want:
+                fail(case, "dimension %s%s: %s, expected %d" % (g.path, name, None if od is None else len(od), want))
+    # global attributes
+    for a in src.ncattrs():
+        if a in ("history",) or a.startswith("geospatial_l"):
+            continue
+        if a not in out.ncattrs() or not np.array_equal(np.asarray(src.getncattr(a)), np.asarray(out.getncattr(a))):
+            fail(case, "global attribute %s differs" % a)
+    hist = out.getncattr("history") if "history" in out.ncattrs() else ""
+    if "eoswath swath_subset" not in hist or ("history" in src.ncattrs() and not hist.startswith(src.history)):
+        fail(case, "history not appended: %r" % hist[-200:])
+    la, lo = np.concatenate(lat_hit), np.concatenate(lon_hit)
+    for a, v in (("geospatial_lat_min", la.min()), ("geospatial_lat_max", la.max()),
+                 ("geospatial_lon_min", lo.min()), ("geospatial_lon_max", lo.max())):
+        if a not in out.ncattrs() or not math.isclose(float(out.getncattr(a)), float(v), rel_tol=1e-6, abs_tol=1e-4):
+            fail(case, "%s = %s, expected %s" % (a, out.getncattr(a) if a in out.ncattrs() else None, v))
+
+    # variables
+    src_vars = {var_path(v): v for v in walk_vars(src)}
+    out_vars = {var_path(v): v for v in walk_vars(out)}
+    if variables is None and set(src_vars) != set(out_vars):
+        fail(case, "variables differ: %s" % sorted(set(src_vars) ^ set(out_vars))[:5])
+    if variables is not None:
+        for want in variables:
+            if not any(p == want or p.endswith("/" + want) for p in out_vars):
+                fail(case, "requested variable %s missing" % want)
+        for p in pairs:
+            if var_path(p["lat"]) not in out_vars:
+                fail(case, "geolocation %s missing" % var_path(p["lat"]))
+        if len(out_vars) >= len(src_vars):
+            fail(case, "variables were not selected (%d of %d kept)" % (len(out_vars), len(src_vars)))
+    checked = masked = 0
+    for path, ov in out_vars.items():
+        sv = src_vars.get(path)
+        if sv is None:
+            fail(case, "unexpected variable %s" % path)
+            continue
+        if sv.dtype != ov.dtype or sv.dimensions != ov.dimensions:
+            fail(case, "%s: type or dimensions differ" % path)
+            continue
+        for a in sv.ncattrs():
+            sa, oa = np.asarray(sv.getncattr(a)), np.asarray(ov.getncattr(a)) if a in ov.ncattrs() else None
+            if oa is None or not (np.array_equal(sa, oa) or (a == "_FillValue" and np.array_equal(sa.astype("f8"), oa.astype("f8")))):
+                fail(case, "%s: attribute %s differs" % (path, a))
+        if src.data_model.startswith("NETCDF4") and ov.ndim > 0 and ov.dtype != str:
+            sf, of = sv.filters(), ov.filters()
+            for k in ("zlib", "shuffle", "complevel", "fletcher32"):
+                if sf.get(k) != of.get(k):
+                    fail(case, "%s: filter %s %s -> %s" % (path, k, sf.get(k), of.get(k)))
+            sc, oc = sv.chunking(), ov.chunking()
+            if sc != "contiguous":
+                want = [max(1, min(c, len(d))) if not d.isunlimited() else c for c, d in zip(sc, ov.get_dims())]
+                if oc == "contiguous" or list(oc) != want:
+                    fail(case, "%s: chunking %s -> %s, expected %s" % (path, sc, oc, want))
+        # values
+        sl = []
+        for d in sv.get_dims():
+            w = windows.get(dim_key(d), "none")
+            sl.append(slice(None) if w == "none" else (slice(0, 0) if w is None else slice(w[0], w[1] + 1)))
+        expected = np.asarray(sv[tuple(sl)]) if sv.ndim else np.asarray(sv[...])
+        got = np.asarray(ov[...])
+        fill = att(sv, "_FillValue")
+        is_coord = sv.ndim == 1 and sv.dimensions[0] == sv.name
+        if fill is not None and not is_coord and sv.ndim > 0 and sv.dtype.kind in "iuf":
+            keys = [dim_key(d) for d in sv.get_dims()]
+            best, choice = 0, None
+            for p in pairs:
+                if p["row"] not in keys:
+                    continue
+                score = 3 if (p["col"] is not None and p["col"] in keys) else (2 if p["col"] is None else 1)
+                if score > best:
+                    best, choice = score, p
+            if choice is not None:
+                p = choice
+                r = keys.index(p["row"])
+                rw = windows[p["row"]]
+                if best == 1:
+                    m = p["rowhit"][rw[0]:rw[1] + 1]
+                    shape = [1] * sv.ndim
+                    shape[r] = m.shape[0]
+                    m = m.reshape(shape)
+                elif p["col"] is None:
+                    m = p["mask"][rw[0]:rw[1] + 1, 0]
+                    shape = [1] * sv.ndim
+                    shape[r] = m.shape[0]
+                    m = m.reshape(shape)
+                else:
+                    c = keys.index(p["col"])
+                    cw = windows[p["col"]]
+                    m2 = p["mask"][rw[0]:rw[1] + 1, cw[0]:cw[1] + 1]
+                    shape = [1] * sv.ndim
+                    shape[r], shape[c] = m2.shape
+                    m = (m2 if r < c else m2.T).reshape(shape)
+                m = np.broadcast_to(m, expected.shape)
+                fv = np.asarray(fill).astype(expected.dtype)
+                # every non-fill value lies in the region
+                outside_nonfill = (~m) & ~(got == fv)
+                if outside_nonfill.any():
+                    fail(case, "%s: %d non-fill values outside the region" % (path, int(outside_nonfill.sum())))
+                expected = np.where(m, expected, fv)
+                masked += 1
+        if expected.shape != got.shape:
+            fail(case, "%s: shape %s, expected %s" % (path, got.shape, expected.shape))
+        elif expected.dtype.kind == "f":
+            if not np.array_equal(expected, got, equal_nan=True):
+                fail(case, "%s: %d values differ" % (path, int((~((expected == got) | (np.isnan(expected) & np.isnan(got)))).sum())))
+        elif not np.array_equal(expected, got):
+            fail(case, "%s: values differ" % path)
+        checked += 1
+    rows = {k: (None if w is None else w[1] - w[0] + 1) for k, w in windows.items()}
+    print("ok %s: %d pixels inside, window %s, %d variables checked (%d masked)" %
+          (case, hits, ",".join("%s=%s" % (k[1], v) for k, v in sorted(rows.items())), checked, masked)
+          if not any(f.startswith(case + ":") for f in failures) else "checked %s" % case)
+    out.close()
+    src.close()
+
+
+def main():
+    conn = psycopg2.connect("")
+    conn.autocommit = True
+    cur = conn.cursor()
+    oids = {}
+    for name, (d, f) in FILES.items():
+        with open(os.path.join(d, f), "rb") as fh:
+            cur.execute("SELECT wos_put(%s)::text", (psycopg2.Binary(fh.read()),))
+            oids[name] = cur.fetchone()[0]
+    with tempfile.TemporaryDirectory() as tmpdir:
+        for g, r, v, e in CASES:
+            try:
+                check_case(cur, oids, tmpdir, g, r, v, e)
+            except Exception as ex:  # report and go on
+                fail("%s/%s" % (g, r), "exception %r" % ex)
+    print("%d cases, %d failures" % (len(CASES), len(failures)))
+    sys.exit(1 if failures else 0)
+
+
+main()
