@@ -1,4 +1,7 @@
 -- the object API on the default site
+-- object ids in this file start at 2000 (ids only move forward), so that
+-- messages naming them do not depend on the files before
+SELECT setval('eoswath.oid_seq', 2000) AS id_base;
 SELECT wos_put('hello, swath', '{"mission": "Jason-1", "cycle": "001"}') AS id \gset
 SELECT wos_exists(:'id'), encode(wos_get(:'id'), 'escape') AS data, wos_meta(:'id');
 SELECT state, size, policy, sha256 = encode(sha256('hello, swath'), 'hex') AS sha_ok,

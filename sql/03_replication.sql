@@ -1,4 +1,7 @@
 -- policies and sites: copies on distinct sites
+-- object ids in this file start at 3000 (ids only move forward), so that
+-- messages naming them do not depend on the files before
+SELECT setval('eoswath.oid_seq', 3000) AS id_base;
 SELECT wos_put('two copies', '{}', 'replicate') AS r2 \gset
 SELECT wos_put('three copies', '{}', 'copy3') AS r3 \gset
 SELECT policy, copies_wanted, copies_present, cardinality(sites) AS nsites,

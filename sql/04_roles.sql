@@ -1,4 +1,7 @@
 -- privileges: PUBLIC gets nothing, reader reads, writer writes, admin administers
+-- object ids in this file start at 4000 (ids only move forward), so that
+-- messages naming them do not depend on the files before
+SELECT setval('eoswath.oid_seq', 4000) AS id_base;
 CREATE ROLE regress_nobody;
 CREATE ROLE regress_reader IN ROLE eoswath_reader;
 CREATE ROLE regress_writer IN ROLE eoswath_writer;

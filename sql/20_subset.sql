@@ -1,4 +1,7 @@
 -- swath_subset: the SQL surface, regions, errors, the queue of regional subsets
+-- object ids in this file start at 20000 (ids only move forward), so that
+-- messages naming them do not depend on the files before
+SELECT setval('eoswath.oid_seq', 20000) AS id_base;
 -- (value-level checks of the files themselves: test/suites/subset.sh)
 \getenv granules EOSWATH_GRANULES
 SET client_min_messages = warning;
