@@ -75,6 +75,17 @@ SELECT swath_subset(NULL, ST_MakeEnvelope(0, 0, 1, 1, 4326)) IS NULL AS a,
        swath_subset(oid, NULL::geography) IS NULL AS c
   FROM sg WHERE short = 'gpm';
 
+-- gzip objects work transparently (stored compressed, inflated on the way)
+BEGIN;
+SELECT wos_put_stream(NULL, '{}', true) AS gs \gset
+SELECT wos_stream_write(:gs, wos_get(oid)) > 0 AS written FROM sg WHERE short = 'gpm';
+SELECT wos_stream_close(:gs) AS gzoid \gset
+COMMIT;
+SELECT (SELECT encoding FROM wos_stat(:'gzoid')) AS encoding,
+       length(swath_subset(:'gzoid', ST_Buffer('POINT(-60 -60)'::geography, 600000)))
+       = length(swath_subset(oid, ST_Buffer('POINT(-60 -60)'::geography, 600000))) AS same_size_as_plain
+  FROM sg WHERE short = 'gpm';
+
 -- stored as an object: the metadata records the source and the region
 SELECT swath_subset_store(oid, ST_Buffer('POINT(-60 -60)'::geography, 600000)) AS sub FROM sg WHERE short = 'gpm' \gset
 SELECT m->>'kind' AS kind, m->>'source_oid' = (SELECT oid::text FROM sg WHERE short = 'gpm') AS source_ok,
