@@ -47,8 +47,7 @@ extern int	eoswath_s3_max_rate;	/* bytes/s per transfer, 0: unlimited */
 extern bool eoswath_s3_allow_http;
 extern char *eoswath_s3_ca_file;
 extern char *eoswath_s3_ca_path;
-extern char *eoswath_s3_access_key;
-extern char *eoswath_s3_secret_key;
+extern char *eoswath_s3_credentials_file;
 extern void eoswath_define_gucs(void);
 
 /* ---- catalog.c: the object catalog ---- */

@@ -20,8 +20,7 @@ int			eoswath_s3_max_rate = 0;
 bool		eoswath_s3_allow_http = false;
 char	   *eoswath_s3_ca_file = NULL;
 char	   *eoswath_s3_ca_path = NULL;
-char	   *eoswath_s3_access_key = NULL;
-char	   *eoswath_s3_secret_key = NULL;
+char	   *eoswath_s3_credentials_file = NULL;
 
 /* Define the settings; called once from _PG_init. */
 void
@@ -135,26 +134,17 @@ eoswath_define_gucs(void)
 							   NULL, NULL, NULL);
 
 	/*
-	 * Credentials for S3 sites added with "credentials": "settings".  Set in
-	 * the server's configuration files only (SIGHUP), never shown to anyone
-	 * but superusers, and not by SHOW ALL or pg_settings.
+	 * Credentials for S3 sites added with "credentials": "file": the path of
+	 * a file in the format of AWS's shared credentials file.  The secret is
+	 * never a setting's value (a reload logs changed values).
 	 */
-	DefineCustomStringVariable("eoswath.s3_access_key",
-							   "Access key id of S3 sites whose credentials come from the settings.",
-							   NULL,
-							   &eoswath_s3_access_key,
+	DefineCustomStringVariable("eoswath.s3_credentials_file",
+							   "File holding the access keys of S3 sites whose credentials come from a file.",
+							   "In the format of AWS's shared credentials file: [profile] sections with "
+							   "aws_access_key_id and aws_secret_access_key.",
+							   &eoswath_s3_credentials_file,
 							   "",
-							   PGC_SIGHUP,
-							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
-							   NULL, NULL, NULL);
-
-	DefineCustomStringVariable("eoswath.s3_secret_key",
-							   "Secret key of S3 sites whose credentials come from the settings.",
-							   NULL,
-							   &eoswath_s3_secret_key,
-							   "",
-							   PGC_SIGHUP,
-							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("eoswath");

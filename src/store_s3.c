@@ -34,6 +34,7 @@
 
 #include "common/pg_prng.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
@@ -58,7 +59,10 @@ typedef struct S3Site
 	char	   *region;
 	char	   *prefix;			/* keys are "<prefix>/<oid>" */
 	bool		virtual_host;	/* bucket in the host name, not the path */
-	bool		creds_from_settings;	/* eoswath.s3_access_key/secret_key */
+	bool		creds_from_file;	/* eoswath.s3_credentials_file */
+	char	   *profile;		/* its section */
+	char	   *cred_problem;	/* why there are no credentials */
+	char	   *broken;			/* why the stored options are unusable */
 	int			nendpoints;
 	char	   *endpoints[S3_MAX_ENDPOINTS];	/* "scheme://host[:port]" */
 	char	   *sigv4;			/* "aws:amz:<region>:s3" */
@@ -347,6 +351,7 @@ s3_parse(StoreSite *site, bool strict)
 	char	   *key = NULL;
 	char	   *addressing = "path";
 	char	   *credentials = "stored";
+	char	   *profile = NULL;
 	bool		ok;
 
 	cfg->region = "us-east-1";
@@ -410,11 +415,13 @@ s3_parse(StoreSite *site, bool strict)
 			addressing = pnstrdup(v.val.string.val, v.val.string.len);
 		else if (strcmp(key, "credentials") == 0)
 			credentials = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (strcmp(key, "profile") == 0)
+			profile = pnstrdup(v.val.string.val, v.val.string.len);
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown S3 site option \"%s\"", key),
-					 errhint("S3 sites take \"bucket\", \"region\", \"prefix\", \"addressing\", \"endpoints\", \"credentials\", \"access_key\" and \"secret_key\".")));
+					 errhint("S3 sites take \"bucket\", \"region\", \"prefix\", \"addressing\", \"endpoints\", \"credentials\", \"profile\", \"access_key\" and \"secret_key\".")));
 	}
 
 	if (cfg->bucket == NULL || !valid_bucket(cfg->bucket))
@@ -442,12 +449,22 @@ s3_parse(StoreSite *site, bool strict)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("S3 site option \"addressing\" must be \"path\" or \"virtual\"")));
-	if (strcmp(credentials, "settings") == 0)
-		cfg->creds_from_settings = true;
+	if (strcmp(credentials, "file") == 0)
+		cfg->creds_from_file = true;
 	else if (strcmp(credentials, "stored") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("S3 site option \"credentials\" must be \"stored\" or \"settings\"")));
+				 errmsg("S3 site option \"credentials\" must be \"stored\" or \"file\"")));
+	cfg->profile = profile ? profile : "default";
+	if (profile && !cfg->creds_from_file)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("S3 site option \"profile\" goes with \"credentials\": \"file\"")));
+	if (strlen(cfg->profile) < 1 || strlen(cfg->profile) > 64 ||
+		strspn(cfg->profile, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(cfg->profile))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid S3 credentials profile name \"%s\"", cfg->profile)));
 	cfg->sigv4 = psprintf("aws:amz:%s:s3", cfg->region);
 	return cfg;
 }
@@ -711,27 +728,22 @@ s3_attempt(StoreSite *site, S3Call *c, int endpoint)
 		c->problem = "libcurl could not be initialised";
 		return S3_FATAL;
 	}
+	if (cfg->broken)
+	{
+		c->problem = cfg->broken;
+		return S3_FATAL;
+	}
 	(void) check_endpoint(cfg->endpoints[endpoint], DEBUG1, &ok);
 	if (!ok)
 	{
 		c->problem = "the endpoint uses plain http and eoswath.s3_allow_http is off";
 		return S3_FATAL;
 	}
-	if (cfg->creds_from_settings)
-	{
-		ak = eoswath_s3_access_key;
-		sk = eoswath_s3_secret_key;
-	}
-	else
-	{
-		ak = site->access_key;
-		sk = site->secret_key;
-	}
+	ak = site->access_key;
+	sk = site->secret_key;
 	if (ak == NULL || sk == NULL || ak[0] == '\0' || sk[0] == '\0')
 	{
-		c->problem = cfg->creds_from_settings ?
-			"eoswath.s3_access_key and eoswath.s3_secret_key are not set" :
-			"the site has no credentials";
+		c->problem = cfg->cred_problem ? cfg->cred_problem : "the site has no credentials";
 		return S3_FATAL;
 	}
 
@@ -874,7 +886,7 @@ s3_perform(StoreSite *site, S3Call *c)
 	S3Site	   *cfg = s3_cfg(site);
 	S3SiteSlot *slot = s3_slot(site);
 	int			rounds = c->max_rounds > 0 ? c->max_rounds : 1 + eoswath_s3_retries;
-	int			start = slot ? slot->endpoint % cfg->nendpoints : 0;
+	int			e = slot ? slot->endpoint % cfg->nendpoints : 0;
 	int			interrupts = 0;
 	S3Outcome	outcome = S3_FATAL;
 
@@ -885,10 +897,9 @@ s3_perform(StoreSite *site, S3Call *c)
 	{
 		if (round > 0)
 			s3_backoff(round - 1);
+		/* a round: each endpoint once, from the one that worked last */
 		for (int k = 0; k < cfg->nendpoints; k++)
 		{
-			int			e = (start + k) % cfg->nendpoints;
-
 			outcome = s3_attempt(site, c, e);
 			if (outcome == S3_INTERRUPTED)
 			{
@@ -910,13 +921,13 @@ s3_perform(StoreSite *site, S3Call *c)
 			if (outcome != S3_RETRY)
 				break;
 			ereport(LOG,
-					(errmsg("eoswath site \"%s\": %s %s on endpoint %s failed, %s",
+					(errmsg("eoswath site \"%s\": %s %s on endpoint %s failed: %s",
 							site->name, c->method, c->key ? c->key : "(bucket)",
 							cfg->endpoints[e],
 							c->status ? psprintf("HTTP %ld %s", c->status, c->code) :
 							c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->cc)),
 					 errhidestmt(true)));
-			start = e + 1;		/* next attempt: the next endpoint */
+			e = (e + 1) % cfg->nendpoints;	/* the next attempt: the next endpoint */
 		}
 		if (outcome != S3_RETRY)
 			break;
@@ -946,10 +957,10 @@ s3_report(int elevel, StoreSite *site, S3Call *c, const char *what)
 	if (c->problem && c->status == 0 && c->cc == CURLE_OK)
 	{
 		detail = psprintf("Cause: %s.", c->problem);
-		if (strstr(c->problem, "credentials") || strstr(c->problem, "s3_access_key"))
+		if (strstr(c->problem, "credentials"))
 		{
 			sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-			hint = "Set them with wos_site_credentials(), or for sites with \"credentials\": \"settings\" in eoswath.s3_access_key and eoswath.s3_secret_key.";
+			hint = "Set them with wos_site_credentials(), or for sites with \"credentials\": \"file\" in the file named by eoswath.s3_credentials_file.";
 		}
 		else if (strstr(c->problem, "http"))
 			sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
@@ -1051,13 +1062,128 @@ upload_abort(StoreSite *site, const char *key, const char *upload_id)
 
 /* ---------------------------------------------------------------- methods */
 
-/* Parse the options when a site is made, and fetch its stored credentials. */
+/* strip blanks at both ends, in place */
+static char *
+trim(char *s)
+{
+	char	   *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Credentials from eoswath.s3_credentials_file, a file in the format of
+ * AWS's shared credentials file:
+ *		[profile]
+ *		aws_access_key_id = ...
+ *		aws_secret_access_key = ...
+ * Never raises an error and never quotes the file: a failure is recorded in
+ * cfg->cred_problem, reported when a request needs the credentials.
+ */
+static void
+s3_read_credentials_file(StoreSite *site, S3Site *cfg)
+{
+	FILE	   *f;
+	char		line[1024];
+	bool		in_profile = false;
+
+	if (eoswath_s3_credentials_file == NULL || eoswath_s3_credentials_file[0] == '\0')
+	{
+		cfg->cred_problem = "the site's credentials come from a file, and eoswath.s3_credentials_file is not set";
+		return;
+	}
+	f = AllocateFile(eoswath_s3_credentials_file, "r");
+	if (f == NULL)
+	{
+		cfg->cred_problem = psprintf("could not open the credentials file \"%s\": %s",
+									 eoswath_s3_credentials_file, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		char	   *l = trim(line);
+		char	   *eq;
+
+		if (*l == '\0' || *l == '#' || *l == ';')
+			continue;
+		if (*l == '[')
+		{
+			char	   *name = l + 1;
+			char	   *close = strchr(name, ']');
+
+			if (close)
+				*close = '\0';
+			name = trim(name);
+			if (strncmp(name, "profile ", 8) == 0)
+				name = trim(name + 8);
+			in_profile = strcmp(name, cfg->profile) == 0;
+			continue;
+		}
+		if (!in_profile || (eq = strchr(l, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		if (strcmp(trim(l), "aws_access_key_id") == 0)
+			site->access_key = pstrdup(trim(eq + 1));
+		else if (strcmp(trim(l), "aws_secret_access_key") == 0)
+			site->secret_key = pstrdup(trim(eq + 1));
+	}
+	explicit_bzero(line, sizeof(line));
+	FreeFile(f);
+	if (site->access_key == NULL || site->secret_key == NULL)
+	{
+		site->access_key = site->secret_key = NULL;
+		cfg->cred_problem = psprintf("the credentials file \"%s\" has no aws_access_key_id and aws_secret_access_key in profile \"%s\"",
+									 eoswath_s3_credentials_file, cfg->profile);
+	}
+}
+
+/*
+ * Parse the options when a site is made, and get its credentials: stored
+ * ones from the catalog, or from the credentials file.  Done here, in a
+ * normal transaction state, because remove() may later run in a
+ * transaction callback, where neither can be read.
+ */
 static void
 s3_attach(StoreSite *site)
 {
-	S3Site	   *cfg = s3_cfg(site);
+	MemoryContext cxt = CurrentMemoryContext;
+	S3Site	   *cfg;
 
-	if (site->id > 0 && !cfg->creds_from_settings)
+	/*
+	 * Options were checked when the site was added; should they no longer
+	 * parse (a setting or an upgrade changed the rules), only this site's
+	 * requests fail, not everything that reads the site list.  Parsing
+	 * takes nothing but memory, so the error can be caught here.
+	 */
+	PG_TRY();
+	{
+		cfg = s3_parse(site, false);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		cfg = palloc0(sizeof(S3Site));
+		cfg->broken = psprintf("its options are unusable: %s", edata->message);
+		cfg->prefix = "eoswath";
+		cfg->endpoints[cfg->nendpoints++] = site->location;
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	site->private = cfg;
+	if (cfg->broken)
+		return;
+	if (cfg->creds_from_file)
+		s3_read_credentials_file(site, cfg);
+	else if (site->id > 0)
 		(void) catalog_get_credentials(site->id, &site->access_key, &site->secret_key);
 }
 
@@ -1069,14 +1195,16 @@ s3_validate(StoreSite *site, bool create)
 	char	   *marker;
 	char	   *text;
 
+	cfg->cred_problem = ((S3Site *) site->private)->cred_problem;
 	site->private = cfg;
 	if (!create)
 		return;
-	if (!cfg->creds_from_settings && site->access_key == NULL)
+	if (site->access_key == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("S3 site \"%s\" needs credentials", site->name),
-				 errhint("Give \"access_key\" and \"secret_key\" in the options, or \"credentials\": \"settings\" to use eoswath.s3_access_key and eoswath.s3_secret_key from the server's configuration.")));
+				 errmsg("S3 site \"%s\" has no credentials", site->name),
+				 cfg->cred_problem ? errdetail("Cause: %s.", cfg->cred_problem) : 0,
+				 errhint("Give \"access_key\" and \"secret_key\" in the options, or \"credentials\": \"file\" to read them from the file named by eoswath.s3_credentials_file.")));
 
 	/* the bucket: there, or made */
 	c.method = "HEAD";
