@@ -761,8 +761,11 @@ s3_attempt(StoreSite *site, S3Call *c, int endpoint)
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long) eoswath_s3_io_timeout);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
-	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+	if (eoswath_s3_max_rate == 0)
+	{
+		curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+		curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+	}
 	if (eoswath_s3_ca_file && eoswath_s3_ca_file[0])
 		curl_easy_setopt(h, CURLOPT_CAINFO, eoswath_s3_ca_file);
 	if (eoswath_s3_ca_path && eoswath_s3_ca_path[0])
@@ -1273,6 +1276,9 @@ s3_available(StoreSite *site, char **why)
 			*why = pstrdup(c.problem);
 		else if (c.status == 404)
 			*why = psprintf("marker \"%s/%s\" is missing", cfg->bucket, c.key);
+		else if (c.status == 401 || c.status == 403)
+			*why = psprintf("endpoint %s refused the site's credentials (HTTP %ld)",
+							cfg->endpoints[c.endpoint], c.status);
 		else if (c.status)
 			*why = psprintf("endpoint %s answered HTTP %ld", cfg->endpoints[c.endpoint], c.status);
 		else
