@@ -38,6 +38,7 @@ extern int	eoswath_io_block_size;	/* bytes */
 
 /* S3 sites (store_s3.c) */
 extern int	eoswath_s3_part_size;	/* bytes */
+extern int	eoswath_s3_read_ahead;	/* bytes */
 extern int	eoswath_s3_retries;
 extern int	eoswath_s3_retry_delay; /* ms, first backoff */
 extern int	eoswath_s3_retry_max_delay; /* ms */

@@ -11,6 +11,7 @@
 char	   *eoswath_default_policy = NULL;
 int			eoswath_io_block_size = 1024 * 1024;
 int			eoswath_s3_part_size = 16 * 1024 * 1024;
+int			eoswath_s3_read_ahead = 64 * 1024 * 1024;
 int			eoswath_s3_retries = 4;
 int			eoswath_s3_retry_delay = 100;
 int			eoswath_s3_retry_max_delay = 5000;
@@ -55,6 +56,18 @@ eoswath_define_gucs(void)
 							16 * 1024 * 1024,
 							5 * 1024 * 1024,
 							512 * 1024 * 1024,
+							PGC_USERSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.s3_read_ahead",
+							"Largest read-ahead of sequential reads from S3 sites.",
+							"A sequential reader's window starts at 4 MB and doubles up to this; "
+							"one window per open copy is buffered in memory.",
+							&eoswath_s3_read_ahead,
+							64 * 1024 * 1024,
+							1024 * 1024,
+							1024 * 1024 * 1024,
 							PGC_USERSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);

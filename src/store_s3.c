@@ -138,6 +138,7 @@ typedef struct S3Reader
 	int64		ahead_off;
 	size_t		ahead_len;
 	size_t		ahead_cap;
+	size_t		window;			/* size of the next read-ahead */
 	int64		next_off;		/* where the last read ended */
 } S3Reader;
 
@@ -1202,6 +1203,12 @@ s3_validate(StoreSite *site, bool create)
 	site->private = cfg;
 	if (!create)
 		return;
+	/* the server's own keys sign requests only to endpoints a superuser chose */
+	if (cfg->creds_from_file && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser may add an S3 site whose credentials come from eoswath.s3_credentials_file"),
+				 errhint("Give the site its own \"access_key\" and \"secret_key\".")));
 	if (site->access_key == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
@@ -1503,8 +1510,10 @@ s3_get_range(S3Reader *r, char *buf, size_t len, int64 offset)
 
 /*
  * Read a range.  A read that continues where the last one ended is served
- * from a read-ahead window of one part size, so a sequential reader makes
- * few large requests; other reads fetch exactly what they ask for.
+ * from a read-ahead window that doubles with every refill up to
+ * eoswath.s3_read_ahead, so a sequential reader makes few large requests
+ * (each costs the server's first-byte latency); other reads fetch exactly
+ * what they ask for.
  */
 static size_t
 s3_read(void *handle, char *buf, size_t len, int64 offset)
@@ -1521,9 +1530,13 @@ s3_read(void *handle, char *buf, size_t len, int64 offset)
 		memcpy(buf, r->ahead + (offset - r->ahead_off), len);
 		n = len;
 	}
-	else if (offset > 0 && offset == r->next_off && len < (size_t) eoswath_s3_part_size)
+	else if (offset > 0 && offset == r->next_off && len < (size_t) eoswath_s3_read_ahead)
 	{
-		size_t		want = Min((int64) eoswath_s3_part_size, r->size - offset);
+		size_t		want;
+
+		r->window = r->window == 0 ? 4 * 1024 * 1024 : r->window * 2;
+		r->window = Max(Min(r->window, (size_t) eoswath_s3_read_ahead), len);
+		want = Min((int64) r->window, r->size - offset);
 
 		if (r->ahead_cap < want)
 		{
