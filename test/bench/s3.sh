@@ -17,7 +17,7 @@ source "$BENCH_DIR/../harness.sh"
 CEPH_SH=$REPO/test/s3/ceph.sh
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(64 1023)
-ROUNDS=${BENCH_ROUNDS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 
 "$CEPH_SH" install
 [ -n "${EOSWATH_NO_BUILD:-}" ] || build_and_install
@@ -45,7 +45,6 @@ $S3 mb s3://peer >/dev/null
 mibs() { awk -v mib="$1" -v ms="$2" 'BEGIN { printf "%.0f", mib / (ms / 1000) }'; }
 now_ms() { date +%s%3N; }
 
-printf "%-8s %-4s %10s %10s %7s\n" "size" "op" "eoswath" "s3cmd" "ratio"
 for mib in "${SIZES[@]}"; do
     head -c $((mib * 1024 * 1024)) /dev/urandom > "$WORK/peer.bin"
     best_ep=0 best_eg=0 best_sp=0 best_sg=0
@@ -83,9 +82,11 @@ SQL
         cmp -s "$WORK/peer.bin" "$WORK/peer.back" || { echo "s3cmd round trip differs"; exit 1; }
         rm -f "$WORK/peer.back"; $S3 del s3://peer/obj >/dev/null
         ep=$(mibs "$mib" "$tp"); eg=$(mibs "$mib" "$tg"); spr=$(mibs "$mib" "$sp"); sgr=$(mibs "$mib" "$sg")
+        echo "#   ${mib} MiB round: put eoswath $ep s3cmd $spr, get eoswath $eg s3cmd $sgr MiB/s"
         [ "$ep" -gt "$best_ep" ] && best_ep=$ep; [ "$eg" -gt "$best_eg" ] && best_eg=$eg
         [ "$spr" -gt "$best_sp" ] && best_sp=$spr; [ "$sgr" -gt "$best_sg" ] && best_sg=$sgr
     done
+    printf "%-8s %-4s %10s %10s %7s\n" "size" "op" "eoswath" "s3cmd" "ratio"
     printf "%-8s %-4s %7s MiB/s %5s MiB/s %7s\n" "${mib}MiB" put "$best_ep" "$best_sp" "$(awk -v a=$best_ep -v b=$best_sp 'BEGIN{printf "%.2f", a/b}')"
     printf "%-8s %-4s %7s MiB/s %5s MiB/s %7s\n" "${mib}MiB" get "$best_eg" "$best_sg" "$(awk -v a=$best_eg -v b=$best_sg 'BEGIN{printf "%.2f", a/b}')"
     rm -f "$WORK/peer.bin"

@@ -220,6 +220,17 @@ is "$(s3keys c1) / $(s3uploads c1)" "$big / 0" "the cancelled upload is aborted 
 big2=$(q "SELECT wos_put(blob(40), '{}', 's3')")
 err=$(qe "SET eoswath.s3_max_rate = '10MB'; SET statement_timeout = '1s'; SELECT length(wos_get('$big2'))")
 like "$err" "57014" "statement_timeout cancels a get mid-transfer"
+(psql_user -q -v VERBOSITY=verbose -c "SET eoswath.s3_max_rate = '10MB'; SELECT length(wos_get('$big2'))" \
+    >/dev/null 2>"$WORK/getstop.err" || true) &
+getpid=$!
+sleep 1
+"$CEPH_SH" stop-rgw "$CEPH_DIR" >/dev/null
+wait $getpid || true
+like "$(cat "$WORK/getstop.err")" "08006" "gateway stopped mid-get: a connection failure"
+"$CEPH_SH" start-rgw "$CEPH_DIR" >/dev/null
+source "$CEPH_DIR/env"
+is "$(q "SELECT encode(sha256(wos_get('$big2')), 'hex') = sha256 FROM wos_stat('$big2')")" "t" \
+    "and the object reads intact once it is back"
 
 echo "== s3: mixed policy, cheapest copy, repair"
 q "SELECT wos_policy_add('offsite', 2, ARRAY['local', 'ceph1'])" >/dev/null
