@@ -112,13 +112,14 @@ COMMENT ON VIEW @extschema@.wos_objects IS
     'every object id in the catalog (stored or reserved), for administrators';
 
 CREATE VIEW @extschema@.wos_sites AS
-    SELECT s.site_id, s.name, s.kind, s.location, s.options, s.enabled, s.created,
-           EXISTS (SELECT 1 FROM eoswath.site_credentials c WHERE c.site_id = s.site_id) AS has_credentials,
+    SELECT s.site_id, s.name, s.kind, s.location, s.enabled, s.created,
            (SELECT count(*) FROM eoswath.objects o WHERE s.site_id = ANY (o.sites)) AS copies,
-           (SELECT coalesce(sum(o.size), 0) FROM eoswath.objects o WHERE s.site_id = ANY (o.sites))::bigint AS bytes
+           (SELECT coalesce(sum(o.size), 0) FROM eoswath.objects o WHERE s.site_id = ANY (o.sites))::bigint AS bytes,
+           s.options,
+           EXISTS (SELECT 1 FROM eoswath.site_credentials c WHERE c.site_id = s.site_id) AS has_credentials
       FROM eoswath.sites s;
 COMMENT ON VIEW @extschema@.wos_sites IS
-    'the storage sites with the number of copies and bytes each holds, for administrators';
+    'the storage sites with the number of copies and bytes each holds, their options (never credentials) and whether they have credentials, for administrators';
 
 CREATE FUNCTION @extschema@.wos_verify(oid @extschema@.wosoid DEFAULT NULL, repair boolean DEFAULT true)
     RETURNS TABLE (oid @extschema@.wosoid, site text, status text, action text)
