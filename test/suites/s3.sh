@@ -82,6 +82,8 @@ like "$(qe "SET ROLE regress_admin; SELECT * FROM eoswath.site_credentials")" "4
     "eoswath_admin cannot read the credentials table"
 unlike "$(psql_user -At -c "SET ROLE regress_admin; SELECT * FROM wos_sites" 2>&1)" "$S3_SECRET_KEY" \
     "wos_sites shows no secret to an admin"
+is "$(psql_user -At -q -c "SET ROLE regress_admin; SELECT name || ':' || has_credentials FROM wos_sites WHERE kind = 's3'" 2>&1)" \
+    "ceph1:true" "an admin sees the site and that it has credentials"
 like "$(qe "SET ROLE regress_nobody; SELECT * FROM wos_sites")" "42501" "wos_sites is not for others"
 like "$(qe "SET ROLE regress_nobody; SELECT wos_site_add('evil', 'https://example.com', 's3', '{\"bucket\": \"abc\"}')")" "42501" \
     "an unprivileged user cannot point the server at a URL"
