@@ -11,6 +11,7 @@ OBJS = \
 	src/pending.o \
 	src/store.o \
 	src/store_fs.o \
+	src/store_s3.o \
 	src/object.o \
 	src/wos.o \
 	src/gzip.o \

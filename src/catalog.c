@@ -539,3 +539,95 @@ catalog_add_site(const char *name, const char *kind, const char *location, Jsonb
 	cat_end(&cs);
 	return id;
 }
+
+/*
+ * A site's stored credentials, copied into the caller's memory context;
+ * false if it has none.  Read as the extension's owner: nobody else can.
+ */
+bool
+catalog_get_credentials(int32 site_id, char **access_key, char **secret_key)
+{
+	CatalogSpi	cs;
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			argtypes[1] = {INT4OID};
+	Datum		values[1];
+	bool		found = false;
+
+	values[0] = Int32GetDatum(site_id);
+	cat_begin(&cs);
+	if (SPI_execute_with_args("SELECT access_key, secret_key FROM eoswath.site_credentials"
+							  " WHERE site_id = $1",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the site credentials");
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *ak = SPI_getvalue(tup, desc, 1);
+		char	   *sk = SPI_getvalue(tup, desc, 2);
+
+		*access_key = MemoryContextStrdup(caller, ak);
+		*secret_key = MemoryContextStrdup(caller, sk);
+		found = true;
+	}
+	cat_end(&cs);
+	return found;
+}
+
+/*
+ * Set (or with NULL keys, remove) a site's credentials.  Nothing here may
+ * put a value in an error message: the values are checked by the caller and
+ * the statement cannot violate a constraint that would print the row.
+ */
+void
+catalog_set_credentials(int32 site_id, const char *access_key, const char *secret_key)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[3] = {INT4OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+
+	values[0] = Int32GetDatum(site_id);
+	cat_begin(&cs);
+	if (access_key == NULL)
+	{
+		if (SPI_execute_with_args("DELETE FROM eoswath.site_credentials WHERE site_id = $1",
+								  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not update the site credentials");
+	}
+	else
+	{
+		values[1] = CStringGetTextDatum(access_key);
+		values[2] = CStringGetTextDatum(secret_key);
+		if (SPI_execute_with_args("INSERT INTO eoswath.site_credentials (site_id, access_key, secret_key)"
+								  " VALUES ($1, $2, $3) ON CONFLICT (site_id) DO UPDATE"
+								  " SET access_key = excluded.access_key, secret_key = excluded.secret_key",
+								  3, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not update the site credentials");
+	}
+	cat_end(&cs);
+}
+
+/* A site's id by name; ERROR if there is none. */
+int32
+catalog_site_id(const char *name)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int32		id = 0;
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(name);
+	cat_begin(&cs);
+	if (SPI_execute_with_args("SELECT site_id FROM eoswath.sites WHERE name = $1",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the site catalog");
+	if (SPI_processed == 1)
+		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	cat_end(&cs);
+	if (id == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("site \"%s\" does not exist", name)));
+	return id;
+}

@@ -36,6 +36,20 @@ extern char *wosoid_to_cstring(WosOid oid);
 extern char *eoswath_default_policy;
 extern int	eoswath_io_block_size;	/* bytes */
 extern int	eoswath_gzip_level;		/* zlib level of compress => true */
+
+/* S3 sites (store_s3.c) */
+extern int	eoswath_s3_part_size;	/* bytes */
+extern int	eoswath_s3_read_ahead;	/* bytes */
+extern int	eoswath_s3_retries;
+extern int	eoswath_s3_retry_delay; /* ms, first backoff */
+extern int	eoswath_s3_retry_max_delay; /* ms */
+extern int	eoswath_s3_connect_timeout; /* ms */
+extern int	eoswath_s3_io_timeout;	/* s without progress */
+extern int	eoswath_s3_max_rate;	/* bytes/s per transfer, 0: unlimited */
+extern bool eoswath_s3_allow_http;
+extern char *eoswath_s3_ca_file;
+extern char *eoswath_s3_ca_path;
+extern char *eoswath_s3_credentials_file;
 extern void eoswath_define_gucs(void);
 
 /* ---- catalog.c: the object catalog ---- */
@@ -86,6 +100,10 @@ extern bool catalog_object_has_copy(WosOid oid, int32 site_id, bool *exists);
 extern int	catalog_next_batch(WosOid after, int limit, WosOid *out);
 extern int32 catalog_add_site(const char *name, const char *kind,
 							 const char *location, Jsonb *options);
+extern int32 catalog_site_id(const char *name);
+extern bool catalog_get_credentials(int32 site_id, char **access_key, char **secret_key);
+extern void catalog_set_credentials(int32 site_id, const char *access_key,
+									const char *secret_key);
 
 /* run catalog SQL as the extension's owner, whoever calls */
 typedef struct CatalogUser

@@ -4,11 +4,25 @@
  */
 #include "eoswath.h"
 
+#include <limits.h>
+
 #include "utils/guc.h"
 
 char	   *eoswath_default_policy = NULL;
 int			eoswath_io_block_size = 1024 * 1024;
 int			eoswath_gzip_level = 6;
+int			eoswath_s3_part_size = 16 * 1024 * 1024;
+int			eoswath_s3_read_ahead = 64 * 1024 * 1024;
+int			eoswath_s3_retries = 4;
+int			eoswath_s3_retry_delay = 100;
+int			eoswath_s3_retry_max_delay = 5000;
+int			eoswath_s3_connect_timeout = 5000;
+int			eoswath_s3_io_timeout = 30;
+int			eoswath_s3_max_rate = 0;
+bool		eoswath_s3_allow_http = false;
+char	   *eoswath_s3_ca_file = NULL;
+char	   *eoswath_s3_ca_path = NULL;
+char	   *eoswath_s3_credentials_file = NULL;
 
 /* Define the settings; called once from _PG_init. */
 void
@@ -44,6 +58,119 @@ eoswath_define_gucs(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	/* ---- S3 sites ---- */
+	DefineCustomIntVariable("eoswath.s3_part_size",
+							"Part size of multipart uploads to S3 sites.",
+							"Objects larger than this are uploaded in parts of this size; "
+							"one part per copy is buffered in memory.",
+							&eoswath_s3_part_size,
+							16 * 1024 * 1024,
+							5 * 1024 * 1024,
+							512 * 1024 * 1024,
+							PGC_USERSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.s3_read_ahead",
+							"Largest read-ahead of sequential reads from S3 sites.",
+							"A sequential reader's window starts at 4 MB and doubles up to this; "
+							"one window per open copy is buffered in memory.",
+							&eoswath_s3_read_ahead,
+							64 * 1024 * 1024,
+							1024 * 1024,
+							1024 * 1024 * 1024,
+							PGC_USERSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.s3_retries",
+							"How often a failed S3 request is retried.",
+							"Connection errors, timeouts, 5xx and 429/SlowDown are retried "
+							"with exponential backoff and jitter, on the next endpoint of the site.",
+							&eoswath_s3_retries,
+							4, 0, 20,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.s3_retry_delay",
+							"Backoff before the first retry of an S3 request.",
+							"Doubles with every retry, up to eoswath.s3_retry_max_delay; "
+							"each wait is randomised between half and all of it.",
+							&eoswath_s3_retry_delay,
+							100, 1, 60 * 1000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.s3_retry_max_delay",
+							"Longest backoff between retries of an S3 request.",
+							NULL,
+							&eoswath_s3_retry_max_delay,
+							5000, 1, 10 * 60 * 1000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.s3_connect_timeout",
+							"Time allowed to connect to an S3 endpoint.",
+							NULL,
+							&eoswath_s3_connect_timeout,
+							5000, 100, 10 * 60 * 1000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.s3_io_timeout",
+							"An S3 transfer that moves no data for this long fails (and is retried).",
+							NULL,
+							&eoswath_s3_io_timeout,
+							30, 1, 3600,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.s3_max_rate",
+							"Bandwidth limit of each S3 transfer, in bytes per second (0: none).",
+							NULL,
+							&eoswath_s3_max_rate,
+							0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("eoswath.s3_allow_http",
+							 "Allow S3 sites reached over plain http.",
+							 "Off: S3 endpoints must be https with a verified certificate.",
+							 &eoswath_s3_allow_http,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("eoswath.s3_ca_file",
+							   "File of CA certificates that verify S3 endpoints (empty: the system's).",
+							   NULL,
+							   &eoswath_s3_ca_file,
+							   "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("eoswath.s3_ca_path",
+							   "Directory of CA certificates that verify S3 endpoints (empty: the system's).",
+							   NULL,
+							   &eoswath_s3_ca_path,
+							   "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	/*
+	 * Credentials for S3 sites added with "credentials": "file": the path of
+	 * a file in the format of AWS's shared credentials file.  The secret is
+	 * never a setting's value (a reload logs changed values).
+	 */
+	DefineCustomStringVariable("eoswath.s3_credentials_file",
+							   "File holding the access keys of S3 sites whose credentials come from a file.",
+							   "In the format of AWS's shared credentials file: [profile] sections with "
+							   "aws_access_key_id and aws_secret_access_key.",
+							   &eoswath_s3_credentials_file,
+							   "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("eoswath");
 }

@@ -30,6 +30,9 @@ struct StoreSite
 	Jsonb	   *options;
 	bool		enabled;
 	int			cost;			/* reads prefer cheaper copies */
+	/* credentials (kept apart from options, in eoswath.site_credentials) */
+	char	   *access_key;		/* NULL: none */
+	char	   *secret_key;
 	const StoreMethods *methods;
 	void	   *private;		/* backend's per-site state */
 };
@@ -43,6 +46,13 @@ struct StoreMethods
 	const char *kind;
 	int			cost;
 
+	/*
+	 * optional: prepare per-site state (site->private, credentials) when a
+	 * site description is made, in the current memory context.  Runs in a
+	 * normal transaction state, so that remove() in a transaction callback
+	 * later finds everything it needs.
+	 */
+	void		(*attach) (StoreSite *site);
 	/* check a site's settings when it is added; ERROR if unusable */
 	void		(*validate) (StoreSite *site, bool create);
 	/* is the site there and writable right now?  never ERRORs */
@@ -75,7 +85,13 @@ extern StoreSite *store_site_make(int32 id, const char *name, const char *kind,
 								  const char *location, Jsonb *options,
 								  bool enabled);
 
+extern Jsonb *store_take_credentials(Jsonb *options, char **access_key,
+									  char **secret_key);
+
 /* store_fs.c */
 extern const StoreMethods store_fs_methods;
+
+/* store_s3.c */
+extern const StoreMethods store_s3_methods;
 
 #endif							/* EOSWATH_STORE_H */

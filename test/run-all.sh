@@ -56,7 +56,7 @@ echo "== suites"
 for s in "$HERE"/suites/*.sh; do
     [ -e "$s" ] || continue
     set +e
-    bash "$s"
+    EOSWATH_NO_BUILD=1 bash "$s"
     rc=$?
     set -e
     record "suite $(basename "$s")" $rc

@@ -43,6 +43,18 @@ CREATE TABLE eoswath.sites (
 COMMENT ON TABLE eoswath.sites IS
     'storage sites (failure domains): a directory on its own disk, or an S3 bucket';
 
+-- Credentials of sites (S3 access keys), apart from eoswath.sites so that
+-- nobody but the extension's owner can read them: no grants at all; eoswath
+-- reads them as the owner, admins set them with wos_site_credentials().
+CREATE TABLE eoswath.site_credentials (
+    site_id     integer PRIMARY KEY REFERENCES eoswath.sites ON DELETE CASCADE,
+    access_key  text NOT NULL,
+    secret_key  text NOT NULL
+);
+REVOKE ALL ON eoswath.site_credentials FROM PUBLIC;
+COMMENT ON TABLE eoswath.site_credentials IS
+    'access keys of sites; readable only by the extension owner (never granted)';
+
 CREATE TABLE eoswath.policies (
     name        text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_.-]{1,63}$'),
     copies      integer NOT NULL CHECK (copies BETWEEN 1 AND 16),
@@ -81,5 +93,6 @@ SELECT pg_catalog.pg_extension_config_dump('eoswath.objects', '');
 SELECT pg_catalog.pg_extension_config_dump('eoswath.oid_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('eoswath.sites', 'WHERE site_id > 1');
 SELECT pg_catalog.pg_extension_config_dump('eoswath.sites_site_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('eoswath.site_credentials', '');
 SELECT pg_catalog.pg_extension_config_dump('eoswath.policies',
     $$WHERE name NOT IN ('default', 'replicate', 'copy3')$$);

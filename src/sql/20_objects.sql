@@ -67,7 +67,13 @@ CREATE FUNCTION @extschema@.wos_site_add(name text, location text, kind text DEF
     RETURNS integer
     AS 'MODULE_PATHNAME', 'wos_site_add' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.wos_site_add(text, text, text, jsonb) IS
-    'add a storage site; a directory site must be a new or empty directory';
+    'add a storage site: a new or empty directory (kind dir) or an S3 bucket prefix (kind s3); credentials in options are stored apart, never shown';
+
+CREATE FUNCTION @extschema@.wos_site_credentials(name text, access_key text, secret_key text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'wos_site_credentials' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_site_credentials(text, text, text) IS
+    'set (or with NULLs, remove) the access key of a site; call it with bind parameters so that the secret stays out of pg_stat_activity and the logs';
 
 -- the default site, so that the store works with no set-up
 SELECT @extschema@.wos_site_add('local',
@@ -108,10 +114,12 @@ COMMENT ON VIEW @extschema@.wos_objects IS
 CREATE VIEW @extschema@.wos_sites AS
     SELECT s.site_id, s.name, s.kind, s.location, s.enabled, s.created,
            (SELECT count(*) FROM eoswath.objects o WHERE s.site_id = ANY (o.sites)) AS copies,
-           (SELECT coalesce(sum(o.size), 0) FROM eoswath.objects o WHERE s.site_id = ANY (o.sites))::bigint AS bytes
+           (SELECT coalesce(sum(o.size), 0) FROM eoswath.objects o WHERE s.site_id = ANY (o.sites))::bigint AS bytes,
+           s.options,
+           EXISTS (SELECT 1 FROM eoswath.site_credentials c WHERE c.site_id = s.site_id) AS has_credentials
       FROM eoswath.sites s;
 COMMENT ON VIEW @extschema@.wos_sites IS
-    'the storage sites with the number of copies and bytes each holds, for administrators';
+    'the storage sites with the number of copies and bytes each holds, their options (never credentials) and whether they have credentials, for administrators';
 
 CREATE FUNCTION @extschema@.wos_verify(oid @extschema@.wosoid DEFAULT NULL, repair boolean DEFAULT true)
     RETURNS TABLE (oid @extschema@.wosoid, site text, status text, action text)
@@ -140,6 +148,7 @@ REVOKE ALL ON FUNCTION
     @extschema@.wos_reserve(text),
     @extschema@.wos_putoid(@extschema@.wosoid, bytea, jsonb),
     @extschema@.wos_site_add(text, text, text, jsonb),
+    @extschema@.wos_site_credentials(text, text, text),
     @extschema@.wos_site_enable(text, boolean),
     @extschema@.wos_policy_add(text, integer, text[], text),
     @extschema@.wos_verify(@extschema@.wosoid, boolean),
@@ -164,6 +173,7 @@ TO eoswath_writer;
 
 GRANT EXECUTE ON FUNCTION
     @extschema@.wos_site_add(text, text, text, jsonb),
+    @extschema@.wos_site_credentials(text, text, text),
     @extschema@.wos_site_enable(text, boolean),
     @extschema@.wos_policy_add(text, integer, text[], text),
     @extschema@.wos_verify(@extschema@.wosoid, boolean),

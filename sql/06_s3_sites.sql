@@ -1,0 +1,26 @@
+-- S3 site options are checked before anything is sent (the S3 suite,
+-- test/suites/s3.sh, runs the rest against a real Ceph RGW)
+SET eoswath.s3_allow_http = off;
+SELECT wos_site_add('s3a', 'http://127.0.0.1:1', 's3', '{"bucket": "eoswath", "access_key": "a", "secret_key": "b"}');
+RESET eoswath.s3_allow_http;
+SELECT wos_site_add('s3a', 'ftp://127.0.0.1:1', 's3', '{"bucket": "eoswath"}');
+SELECT wos_site_add('s3a', 'https://u:p@127.0.0.1:1', 's3', '{"bucket": "eoswath"}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1/path', 's3', '{"bucket": "eoswath"}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "No_Such"}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "eoswath", "bukket": "x"}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "eoswath", "prefix": "/abs"}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "eoswath", "addressing": "dns"}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "eoswath", "endpoints": "http://x"}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "eoswath", "credentials": "env"}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "eoswath", "profile": "p"}');
+-- credentials: both or neither, never echoed
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "eoswath", "secret_key": "s3cr3t"}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "eoswath", "access_key": "a", "secret_key": 42}');
+SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{"bucket": "eoswath"}');
+SELECT wos_site_credentials('nosuchsite', 'a', 'b');
+SELECT wos_site_credentials('local', 'a', NULL);
+SELECT wos_site_credentials('local', '', 'x');
+-- the credentials table is nobody's but the owner's
+SELECT has_table_privilege('eoswath_admin', 'eoswath.site_credentials', 'SELECT') AS admin_can_read;
+SELECT count(*) FROM eoswath.sites WHERE kind = 's3';
