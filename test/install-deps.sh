@@ -8,7 +8,7 @@ PKGS=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-postgis-3
     libcurl4-openssl-dev zlib1g-dev libnetcdf-dev libssl-dev libpq-dev
     libipc-run-perl netcdf-bin python3 python3-netcdf4 python3-numpy bc
-    python3-django python3-psycopg2 libgdal32 libgeos-c1v5 libproj25
+    python3-django python3-psycopg2 libgdal32 libgeos-c1v5 libproj25 tmux pv
 )
 PKGS+=(${EOSWATH_EXTRA_PKGS:-})
 

@@ -202,20 +202,27 @@ progress_show(Progress *p, bool final)
 	rate = t > p->start ? p->done / (t - p->start) : 0;
 	human(done, sizeof(done), p->done);
 	human(speed, sizeof(speed), rate);
+	if (final)
+	{
+		long		s = (long) (t - p->start);
+
+		snprintf(eta, sizeof(eta), " in %ld:%02ld", s / 60, s % 60);
+	}
+	else if (p->total > 0 && rate > 0)
+	{
+		long		s = (long) ((p->total - p->done) / rate);
+
+		snprintf(eta, sizeof(eta), " ETA %ld:%02ld", s / 60, s % 60);
+	}
+	/* ESC [ K: erase the rest of the previous, possibly longer, line */
 	if (p->total > 0)
 	{
 		human(total, sizeof(total), p->total);
-		if (rate > 0 && !final)
-		{
-			long		s = (long) ((p->total - p->done) / rate);
-
-			snprintf(eta, sizeof(eta), " ETA %ld:%02ld", s / 60, s % 60);
-		}
-		fprintf(stderr, "\r%s / %s %3d%% %s/s%s   ", done, total,
+		fprintf(stderr, "\r%s / %s %3d%% %s/s%s\033[K", done, total,
 				(int) (100.0 * p->done / p->total), speed, eta);
 	}
 	else
-		fprintf(stderr, "\r%s %s/s   ", done, speed);
+		fprintf(stderr, "\r%s %s/s%s\033[K", done, speed, eta);
 	if (final)
 		fputc('\n', stderr);
 	fflush(stderr);
