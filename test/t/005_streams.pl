@@ -109,7 +109,7 @@ $node->safe_psql('postgres',
 $h->finish;
 $secs = time - $t0;
 like($cerr, qr/57014.*canceling statement due to user request/s, 'pg_cancel_backend stops wos_put_file');
-cmp_ok($secs, '<', 2, "... within ${\ sprintf('%.2f', $secs)} s");
+cmp_ok($secs, '<', 3, "... within ${\ sprintf('%.2f', $secs)} s");
 
 is($node->safe_psql('postgres', 'SELECT count(*) FROM wos_objects'), $objects_before,
 	'no object left by the cancelled operations');
