@@ -51,6 +51,9 @@ typedef struct NcGeoPair
 	size_t		ncols;			/* pixels per scan line (1 for 1-D) */
 	NcPacking	lat_pack;
 	NcPacking	lon_pack;
+	bool		lat_float;		/* stored as NC_FLOAT: raw reads give float */
+	bool		lon_float;
+	size_t		chunk_rows;		/* rows per chunk of lat, 0 if not chunked */
 
 	/* time range, epoch seconds (UTC, leap seconds ignored) */
 	bool		has_time;
@@ -96,9 +99,25 @@ extern void nc_swath_close(NcSwath *sw);
 extern void nc_swath_read_rows(NcSwath *sw, int pair, size_t row0,
 							   size_t nrows, double *lat, double *lon);
 
-/* latitudes only, to skip blocks before reading their longitudes */
-extern void nc_swath_read_lat_rows(NcSwath *sw, int pair, size_t row0,
-								   size_t nrows, double *lat);
+/*
+ * Raw (packed) values, without conversion: float if the variable is stored
+ * as NC_FLOAT (NcGeoPair.lat_float / lon_float), else double.  raw must hold
+ * nrows*ncols of them.  nc_swath_unpack() turns them into the degrees
+ * nc_swath_read_rows() gives (invalid: NaN; longitudes in [-180, 180)); the
+ * caller combines the NaNs of lat and lon if it needs to.
+ */
+extern void nc_swath_read_raw(NcSwath *sw, int pair, bool is_lat, size_t row0,
+							  size_t nrows, void *raw);
+extern void nc_swath_unpack(NcSwath *sw, int pair, bool is_lat,
+							const void *raw, size_t n, double *out);
+
+/*
+ * A range of raw values holding every raw value that unpacks into
+ * [lo, hi] degrees (a superset: for pre-filtering raw values only).
+ */
+extern void nc_swath_raw_range(NcSwath *sw, int pair, bool is_lat,
+							   double lo, double hi,
+							   double *raw_lo, double *raw_hi);
 
 /* streaming: block_rows = 0 picks a bounded default */
 extern NcSwathIter *nc_swath_iter_begin(NcSwath *sw, int pair,

@@ -333,6 +333,88 @@ prepare_spherical(RegionPart *part)
 	}
 }
 
+/* margin of the pre-filter boxes, degrees: far above any rounding */
+#define BOX_MARGIN		1e-6
+
+/* add a box for longitudes [lo, hi] (any convention), split at +-180 */
+static void
+add_box(Region *reg, double lat_lo, double lat_hi, double lo, double hi)
+{
+	double		shift;
+
+	lo -= BOX_MARGIN;
+	hi += BOX_MARGIN;
+	lat_lo = Max(-90.0, lat_lo - BOX_MARGIN);
+	lat_hi = Min(90.0, lat_hi + BOX_MARGIN);
+	if (!(hi - lo < 360.0))
+	{
+		lo = -180.0;
+		hi = 180.0;
+	}
+	else
+	{
+		/* lo into [-180, 180) */
+		shift = 360.0 * floor((lo + 180.0) / 360.0);
+		lo -= shift;
+		hi -= shift;
+	}
+	if (hi > 180.0)
+	{
+		reg->boxes[reg->nboxes++] = (RegionBox)
+		{
+			lat_lo, lat_hi, -180.0, hi - 360.0 + BOX_MARGIN
+		};
+		hi = 180.0;
+	}
+	reg->boxes[reg->nboxes++] = (RegionBox)
+	{
+		lat_lo, lat_hi, lo - BOX_MARGIN, hi
+	};
+}
+
+/*
+ * Pre-filter boxes.  Planar: each shell's bounding box.  Spherical: the
+ * box of the smallest cap around the part's centre holding its shell's
+ * vertices; the part lies in that cap (a cap under a hemisphere is convex
+ * and holds the vertices' convex hull), and so does every point the
+ * gnomonic test accepts.
+ */
+static void
+prepare_boxes(Region *reg)
+{
+	reg->boxes = palloc(sizeof(RegionBox) * 2 * Max(1, reg->nparts));
+	reg->nboxes = 0;
+	for (int i = 0; i < reg->nparts; i++)
+	{
+		RegionPart *part = &reg->parts[i];
+		RegionRing *shell = &part->rings[0];
+		double		cosr = 1.0,
+					r,
+					clat,
+					clon;
+
+		if (!reg->spherical)
+		{
+			add_box(reg, part->ymin, part->ymax, part->xmin, part->xmax);
+			continue;
+		}
+		for (int k = 0; k < shell->npoints; k++)
+			cosr = Min(cosr, dot3(&shell->v[3 * k], part->centre));
+		r = acos(Max(-1.0, Min(1.0, cosr))) / DEG2RAD + BOX_MARGIN;
+		clat = asin(Max(-1.0, Min(1.0, part->centre[2]))) / DEG2RAD;
+		clon = atan2(part->centre[1], part->centre[0]) / DEG2RAD;
+		if (clat + r >= 90.0 - BOX_MARGIN || clat - r <= -90.0 + BOX_MARGIN)
+			add_box(reg, clat - r, clat + r, -180.0, 180.0);	/* a pole */
+		else
+		{
+			double		dlon = asin(Min(1.0, sin(r * DEG2RAD) / cos(clat * DEG2RAD))) / DEG2RAD;
+
+			add_box(reg, clat - r, clat + r, clon - dlon - BOX_MARGIN,
+					clon + dlon + BOX_MARGIN);
+		}
+	}
+}
+
 Region *
 region_from_wkb(const char *wkb, size_t len, bool spherical)
 {
@@ -385,6 +467,7 @@ region_from_wkb(const char *wkb, size_t len, bool spherical)
 		else
 			prepare_planar(&reg->parts[i]);
 	}
+	prepare_boxes(reg);
 	return reg;
 }
 

@@ -33,11 +33,23 @@ typedef struct RegionPart
 	double		e2[3];
 } RegionPart;
 
+/* a latitude/longitude box, longitudes within [-180, 180] */
+typedef struct RegionBox
+{
+	double		lat_lo,
+				lat_hi,
+				lon_lo,
+				lon_hi;
+} RegionBox;
+
 typedef struct Region
 {
 	bool		spherical;
 	int			nparts;
 	RegionPart *parts;
+	/* boxes holding every point region_contains() accepts (a pre-filter) */
+	int			nboxes;
+	RegionBox  *boxes;
 } Region;
 
 /* parse WKB (ISO or EWKB; Z/M ordinates ignored); errors on anything else */
@@ -45,6 +57,24 @@ extern Region *region_from_wkb(const char *wkb, size_t len, bool spherical);
 
 /* is the point (degrees, lon in any convention) inside or on the boundary? */
 extern bool region_contains(const Region *r, double lat, double lon);
+
+/*
+ * Cheap pre-filter for region_contains(): false only when the point is
+ * certainly outside.  lon must be in [-180, 180) (pixels are normalised so).
+ */
+static inline bool
+region_maybe_contains(const Region *r, double lat, double lon)
+{
+	for (int i = 0; i < r->nboxes; i++)
+	{
+		const RegionBox *b = &r->boxes[i];
+
+		if (lat >= b->lat_lo && lat <= b->lat_hi &&
+			lon >= b->lon_lo && lon <= b->lon_hi)
+			return true;
+	}
+	return false;
+}
 
 /* latitude range that holds every point of the region (edges' bulge and poles included) */
 extern void region_lat_bounds(const Region *r, double *lat_min, double *lat_max);
