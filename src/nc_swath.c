@@ -1001,58 +1001,29 @@ geo_slab(NcSwath *sw, int pair, size_t row0, size_t nrows, size_t *start,
 }
 
 /*
- * Packed value(s) -> degrees, NaN if invalid.  The float and double loops
- * are the same code: a float widens to double exactly, as netCDF's own
- * conversion does, so both give the same bits.
+ * Packed values -> degrees, NaN if invalid (nc_swath_unpack_one()).  A
+ * float widens to double exactly, as netCDF's own conversion does, so float
+ * and double input give the same bits.
  */
-#define UNPACK_LOOP(IN) \
-	for (size_t k = 0; k < n; k++) \
-	{ \
-		double		v = (double) (IN)[k]; \
-\
-		/* NaN fails every comparison: invalid */ \
-		if (!(v >= lo_ok && v <= hi_ok) || v == fill || v == missing) \
-		{ \
-			out[k] = NAN; \
-			continue; \
-		} \
-		v = v * pk.scale_factor + pk.add_offset; \
-		if (is_lat) \
-		{ \
-			if (!(fabs(v) <= 90.000001)) \
-				v = NAN; \
-			else if (v > 90.0) \
-				v = 90.0; \
-			else if (v < -90.0) \
-				v = -90.0; \
-		} \
-		else if (!(fabs(v) <= 720.0)) \
-			v = NAN; \
-		else if (v < -180.0 || v >= 180.0) \
-		{ \
-			v = fmod(v + 180.0, 360.0); \
-			if (v < 0) \
-				v += 360.0; \
-			v -= 180.0; \
-		} \
-		out[k] = v; \
-	}
-
 static void
 unpack_geo(const NcPacking *pkp, bool is_lat, const float *fin,
 		   const double *din, size_t n, double *out)
 {
 	/* a local copy: stores to out[] cannot alias it, so it stays in registers */
 	NcPacking	pk = *pkp;
-	double		lo_ok = pk.has_valid_min ? pk.valid_min : -HUGE_VAL,
-				hi_ok = pk.has_valid_max ? pk.valid_max : HUGE_VAL,
-				fill = pk.has_fill ? pk.fill_value : NAN,
-				missing = pk.has_missing ? pk.missing_value : NAN;
+	NcUnpack	u;
 
+	nc_swath_unpack_prepare(&pk, &u);
 	if (fin)
-		UNPACK_LOOP(fin)
+	{
+		for (size_t k = 0; k < n; k++)
+			out[k] = nc_swath_unpack_one(&u, is_lat, (double) fin[k]);
+	}
 	else
-		UNPACK_LOOP(din)
+	{
+		for (size_t k = 0; k < n; k++)
+			out[k] = nc_swath_unpack_one(&u, is_lat, din[k]);
+	}
 }
 
 /* read one geolocation variable for rows [row0, row0 + nrows), unpacked, NaN if invalid */
@@ -1090,17 +1061,6 @@ nc_swath_read_raw(NcSwath *sw, int pair, bool is_lat, size_t row0,
 		NCCHECK(sw, nc_get_vara_float(p->grpid, varid, start, count, raw));
 	else
 		NCCHECK(sw, nc_get_vara_double(p->grpid, varid, start, count, raw));
-}
-
-void
-nc_swath_unpack(NcSwath *sw, int pair, bool is_lat, const void *raw, size_t n,
-				double *out)
-{
-	NcGeoPair  *p = &sw->pairs[pair];
-	bool		isf = is_lat ? p->lat_float : p->lon_float;
-
-	unpack_geo(is_lat ? &p->lat_pack : &p->lon_pack, is_lat,
-			   isf ? raw : NULL, isf ? NULL : raw, n, out);
 }
 
 void

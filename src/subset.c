@@ -238,9 +238,9 @@ hits_block_rows(const NcGeoPair *p)
 /*
  * Pass 1: the pixels inside the region.  Per block of rows: the raw
  * latitudes (no conversion), rows none of which can fall in the region's
- * latitude band are skipped; the others are unpacked, their longitudes
- * read, and each pixel in the band and in the region's boxes gets the
- * exact test.
+ * latitude band are skipped; for the others the longitudes are read,
+ * and each pixel whose raw latitude is near the band is unpacked and, if in
+ * the band and in the region's boxes, gets the exact test.
  */
 static void
 find_hits(Subset *s)
@@ -261,9 +261,9 @@ find_hits(Subset *s)
 		size_t		cap;
 		void	   *rawlat,
 				   *rawlon;
-		double	   *lat,
-				   *lon;
 		bool	   *cand;
+		NcUnpack	ulat,
+					ulon;
 		double		rlo,
 					rhi;
 		float		flo,
@@ -288,10 +288,20 @@ find_hits(Subset *s)
 		cap = block_rows * ncols;
 		rawlat = palloc(cap * (p->lat_float ? sizeof(float) : sizeof(double)));
 		rawlon = palloc(cap * (p->lon_float ? sizeof(float) : sizeof(double)));
-		lat = palloc(sizeof(double) * cap);
-		lon = palloc(sizeof(double) * cap);
 		cand = palloc(sizeof(bool) * block_rows);
+		/*
+		 * Blocks of whole chunks read each chunk once: no chunk cache needed,
+		 * and without one HDF5 reads unfiltered chunks straight into our
+		 * buffer instead of through a cached copy.
+		 */
+		if (p->chunk_rows > 0 && block_rows % p->chunk_rows == 0)
+		{
+			(void) nc_set_var_chunk_cache(p->grpid, p->lat_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
+			(void) nc_set_var_chunk_cache(p->grpid, p->lon_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
+		}
 		nc_swath_raw_range(sw, i, true, lat_lo, lat_hi, &rlo, &rhi);
+		nc_swath_unpack_prepare(&p->lat_pack, &ulat);
+		nc_swath_unpack_prepare(&p->lon_pack, &ulon);
 		/* float bounds, widened outwards */
 		flo = rlo < -FLT_MAX ? -INFINITY : nextafterf((float) rlo, -INFINITY);
 		fhi = rhi > FLT_MAX ? INFINITY : nextafterf((float) rhi, INFINITY);
@@ -322,28 +332,42 @@ find_hits(Subset *s)
 			if (first == SIZE_MAX)
 				continue;
 			span = last - first + 1;
-			nc_swath_unpack(sw, i, true,
-							p->lat_float ? (void *) ((float *) rawlat + first * ncols) :
-							(void *) ((double *) rawlat + first * ncols),
-							span * ncols, lat);
 			nc_swath_read_raw(sw, i, false, row0 + first, span, rawlon);
-			nc_swath_unpack(sw, i, false, rawlon, span * ncols, lon);
-			for (size_t r = 0; r < span; r++)
+			for (size_t r = first; r <= last; r++)
 			{
-				size_t		row = row0 + first + r;
-				const double *la_row = lat + r * ncols,
-						   *lo_row = lon + r * ncols;
+				size_t		row = row0 + r;
+				const float *flat = (const float *) rawlat + r * ncols,
+						   *flon = (const float *) rawlon + (r - first) * ncols;
+				const double *dlat = (const double *) rawlat + r * ncols,
+						   *dlon = (const double *) rawlon + (r - first) * ncols;
 
-				if (!cand[first + r])
+				if (!cand[r])
 					continue;
 				for (size_t c = 0; c < ncols; c++)
 				{
-					double		la = la_row[c],
-								lo = lo_row[c];
+					double		la,
+								lo;
 
+					/* raw band first: most pixels of a row are unpacked only if near */
+					if (p->lat_float)
+					{
+						if (!(flat[c] >= flo && flat[c] <= fhi))
+							continue;
+						la = (double) flat[c];
+					}
+					else
+					{
+						la = dlat[c];
+						if (!(la >= rlo && la <= rhi))
+							continue;
+					}
+					la = nc_swath_unpack_one(&ulat, true, la);
 					/* NaN fails the band test; a NaN longitude fails the box test */
-					if (!(la >= lat_lo && la <= lat_hi) ||
-						!region_maybe_contains(s->region, la, lo) ||
+					if (!(la >= lat_lo && la <= lat_hi))
+						continue;
+					lo = nc_swath_unpack_one(&ulon, false,
+											 p->lon_float ? (double) flon[c] : dlon[c]);
+					if (!region_maybe_contains(s->region, la, lo) ||
 						!region_contains(s->region, la, lo))
 						continue;
 					bit_set(h->mask, row * h->ncols + c);
@@ -374,8 +398,6 @@ find_hits(Subset *s)
 		}
 		pfree(rawlat);
 		pfree(rawlon);
-		pfree(lat);
-		pfree(lon);
 		pfree(cand);
 		/* the geolocation's decompressed chunks are not needed any more */
 		(void) nc_set_var_chunk_cache(p->grpid, p->lat_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
