@@ -50,6 +50,9 @@ typedef struct Region
 	/* boxes holding every point region_contains() accepts (a pre-filter) */
 	int			nboxes;
 	RegionBox  *boxes;
+	/* boxes whose points region_contains() certainly accepts (a shortcut) */
+	int			ninner;
+	RegionBox  *inner;
 } Region;
 
 /* parse WKB (ISO or EWKB; Z/M ordinates ignored); errors on anything else */
@@ -68,6 +71,24 @@ region_maybe_contains(const Region *r, double lat, double lon)
 	for (int i = 0; i < r->nboxes; i++)
 	{
 		const RegionBox *b = &r->boxes[i];
+
+		if (lat >= b->lat_lo && lat <= b->lat_hi &&
+			lon >= b->lon_lo && lon <= b->lon_hi)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Shortcut for region_contains(): true only when the point is well inside
+ * the region (where region_contains() is true too).  lon in [-180, 180).
+ */
+static inline bool
+region_surely_contains(const Region *r, double lat, double lon)
+{
+	for (int i = 0; i < r->ninner; i++)
+	{
+		const RegionBox *b = &r->inner[i];
 
 		if (lat >= b->lat_lo && lat <= b->lat_hi &&
 			lon >= b->lon_lo && lon <= b->lon_hi)

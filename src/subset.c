@@ -368,7 +368,8 @@ find_hits(Subset *s)
 					lo = nc_swath_unpack_one(&ulon, false,
 											 p->lon_float ? (double) flon[c] : dlon[c]);
 					if (!region_maybe_contains(s->region, la, lo) ||
-						!region_contains(s->region, la, lo))
+						(!region_surely_contains(s->region, la, lo) &&
+						 !region_contains(s->region, la, lo)))
 						continue;
 					bit_set(h->mask, row * h->ncols + c);
 					bit_set(h->rowhit, row);
