@@ -859,6 +859,20 @@ make_pair(NcSwath *sw, const Cand *lat, const Cand *lon, NcGeoPair *p)
 	p->ncols = nkept > 1 ? p->shape[p->col_dim] : 1;
 	read_packing(lat->grpid, lat->varid, &p->lat_pack);
 	read_packing(lon->grpid, lon->varid, &p->lon_pack);
+	{
+		nc_type		t;
+		int			storage;
+		size_t		chunks[NC_MAX_VAR_DIMS];
+
+		p->lat_float = nc_inq_vartype(lat->grpid, lat->varid, &t) == NC_NOERR &&
+			t == NC_FLOAT;
+		p->lon_float = nc_inq_vartype(lon->grpid, lon->varid, &t) == NC_NOERR &&
+			t == NC_FLOAT;
+		p->chunk_rows = 0;
+		if (nc_inq_var_chunking(lat->grpid, lat->varid, &storage, chunks) == NC_NOERR &&
+			storage == NC_CHUNKED)
+			p->chunk_rows = chunks[p->row_dim];
+	}
 	find_time(sw, p);
 }
 
@@ -958,21 +972,12 @@ nc_swath_open(const char *path, const char *label)
 
 /* ---------- reading ---------- */
 
-/* read one geolocation variable for rows [row0, row0 + nrows), unpacked, NaN if invalid */
-static void
-read_geo_rows(NcSwath *sw, int pair, size_t row0, size_t nrows, bool is_lat,
-			  double *out)
+/* start/count of rows [row0, row0 + nrows) of a pair's geolocation */
+static NcGeoPair *
+geo_slab(NcSwath *sw, int pair, size_t row0, size_t nrows, size_t *start,
+		 size_t *count)
 {
 	NcGeoPair  *p;
-	size_t		start[NC_SWATH_MAX_DIMS];
-	size_t		count[NC_SWATH_MAX_DIMS];
-	size_t		n;
-	int			i;
-	NcPacking	pk;
-	double		lo_ok,
-				hi_ok,
-				fill,
-				missing;
 
 	Assert(pair >= 0 && pair < sw->npairs);
 	if (sw->ncid < 0)
@@ -985,63 +990,119 @@ read_geo_rows(NcSwath *sw, int pair, size_t row0, size_t nrows, bool is_lat,
 						row0, row0 + nrows),
 				 errdetail("The swath %s/%s has %zu scan lines.",
 						   p->group_path, p->lat_name, p->nrows)));
-	for (i = 0; i < p->ndims; i++)
+	for (int i = 0; i < p->ndims; i++)
 	{
 		start[i] = 0;
 		count[i] = p->shape[i] == 1 ? 1 : p->shape[i];
 	}
 	start[p->row_dim] = row0;
 	count[p->row_dim] = nrows;
-	n = nrows * p->ncols;
-	if (n == 0)
-		return;
-	/* a local copy: stores to out[] cannot alias it, so it stays in registers */
-	pk = is_lat ? p->lat_pack : p->lon_pack;
-	NCCHECK(sw, nc_get_vara_double(p->grpid, is_lat ? p->lat_varid : p->lon_varid,
-								   start, count, out));
-	lo_ok = pk.has_valid_min ? pk.valid_min : -HUGE_VAL;
-	hi_ok = pk.has_valid_max ? pk.valid_max : HUGE_VAL;
-	fill = pk.has_fill ? pk.fill_value : NAN;
-	missing = pk.has_missing ? pk.missing_value : NAN;
-	for (size_t k = 0; k < n; k++)
-	{
-		double		v = out[k];
+	return p;
+}
 
-		/* NaN fails every comparison: invalid */
-		if (!(v >= lo_ok && v <= hi_ok) || v == fill || v == missing)
-		{
-			out[k] = NAN;
-			continue;
-		}
-		v = v * pk.scale_factor + pk.add_offset;
-		if (is_lat)
-		{
-			if (!(fabs(v) <= 90.000001))
-				v = NAN;
-			else if (v > 90.0)
-				v = 90.0;
-			else if (v < -90.0)
-				v = -90.0;
-		}
-		else if (!(fabs(v) <= 720.0))
-			v = NAN;
-		else if (v < -180.0 || v >= 180.0)
-		{
-			v = fmod(v + 180.0, 360.0);
-			if (v < 0)
-				v += 360.0;
-			v -= 180.0;
-		}
-		out[k] = v;
+/*
+ * Packed values -> degrees, NaN if invalid (nc_swath_unpack_one()).  A
+ * float widens to double exactly, as netCDF's own conversion does, so float
+ * and double input give the same bits.
+ */
+static void
+unpack_geo(const NcPacking *pkp, bool is_lat, const float *fin,
+		   const double *din, size_t n, double *out)
+{
+	/* a local copy: stores to out[] cannot alias it, so it stays in registers */
+	NcPacking	pk = *pkp;
+	NcUnpack	u;
+
+	nc_swath_unpack_prepare(&pk, &u);
+	if (fin)
+	{
+		for (size_t k = 0; k < n; k++)
+			out[k] = nc_swath_unpack_one(&u, is_lat, (double) fin[k]);
+	}
+	else
+	{
+		for (size_t k = 0; k < n; k++)
+			out[k] = nc_swath_unpack_one(&u, is_lat, din[k]);
 	}
 }
 
-/* latitudes only (degrees, NaN if invalid); the longitude may still be invalid */
-void
-nc_swath_read_lat_rows(NcSwath *sw, int pair, size_t row0, size_t nrows,
-					   double *lat)
+/* read one geolocation variable for rows [row0, row0 + nrows), unpacked, NaN if invalid */
+static void
+read_geo_rows(NcSwath *sw, int pair, size_t row0, size_t nrows, bool is_lat,
+			  double *out)
 {
-	read_geo_rows(sw, pair, row0, nrows, true, lat);
+	NcGeoPair  *p;
+	size_t		start[NC_SWATH_MAX_DIMS];
+	size_t		count[NC_SWATH_MAX_DIMS];
+
+	p = geo_slab(sw, pair, row0, nrows, start, count);
+	if (nrows * p->ncols == 0)
+		return;
+	NCCHECK(sw, nc_get_vara_double(p->grpid, is_lat ? p->lat_varid : p->lon_varid,
+								   start, count, out));
+	unpack_geo(is_lat ? &p->lat_pack : &p->lon_pack, is_lat, NULL, out,
+			   nrows * p->ncols, out);
+}
+
+void
+nc_swath_read_raw(NcSwath *sw, int pair, bool is_lat, size_t row0,
+				  size_t nrows, void *raw)
+{
+	NcGeoPair  *p;
+	size_t		start[NC_SWATH_MAX_DIMS];
+	size_t		count[NC_SWATH_MAX_DIMS];
+	int			varid;
+
+	p = geo_slab(sw, pair, row0, nrows, start, count);
+	if (nrows * p->ncols == 0)
+		return;
+	varid = is_lat ? p->lat_varid : p->lon_varid;
+	if (is_lat ? p->lat_float : p->lon_float)
+		NCCHECK(sw, nc_get_vara_float(p->grpid, varid, start, count, raw));
+	else
+		NCCHECK(sw, nc_get_vara_double(p->grpid, varid, start, count, raw));
+}
+
+void
+nc_swath_raw_range(NcSwath *sw, int pair, bool is_lat, double lo, double hi,
+				   double *raw_lo, double *raw_hi)
+{
+	NcGeoPair  *p = &sw->pairs[pair];
+	const NcPacking *pk = is_lat ? &p->lat_pack : &p->lon_pack;
+	double		a,
+				b,
+				m;
+
+	/* latitudes just past the poles are clamped onto them */
+	if (is_lat && lo <= -90.0)
+		lo = -HUGE_VAL;
+	if (is_lat && hi >= 90.0)
+		hi = HUGE_VAL;
+	if (!is_lat || pk->scale_factor == 0.0 || !isfinite(pk->scale_factor) ||
+		!isfinite(pk->add_offset))
+	{
+		/* longitudes fold; no useful range */
+		*raw_lo = -HUGE_VAL;
+		*raw_hi = HUGE_VAL;
+		return;
+	}
+	a = (lo - pk->add_offset) / pk->scale_factor;
+	b = (hi - pk->add_offset) / pk->scale_factor;
+	if (a > b)
+	{
+		m = a;
+		a = b;
+		b = m;
+	}
+	/* generous room for the rounding of v * scale + offset and of float */
+	m = 1e-5 * (fabs(a) + fabs(b)) + 1e-5;
+	*raw_lo = a - m;
+	*raw_hi = b + m;
+	if (isnan(*raw_lo) || isnan(*raw_hi))
+	{
+		*raw_lo = -HUGE_VAL;
+		*raw_hi = HUGE_VAL;
+	}
 }
 
 void

@@ -14,6 +14,8 @@
 #ifndef NC_SWATH_H
 #define NC_SWATH_H
 
+#include <math.h>
+
 #include "utils/memutils.h"
 
 #define NC_SWATH_MAX_DIMS 4
@@ -51,6 +53,9 @@ typedef struct NcGeoPair
 	size_t		ncols;			/* pixels per scan line (1 for 1-D) */
 	NcPacking	lat_pack;
 	NcPacking	lon_pack;
+	bool		lat_float;		/* stored as NC_FLOAT: raw reads give float */
+	bool		lon_float;
+	size_t		chunk_rows;		/* rows per chunk of lat, 0 if not chunked */
 
 	/* time range, epoch seconds (UTC, leap seconds ignored) */
 	bool		has_time;
@@ -96,9 +101,74 @@ extern void nc_swath_close(NcSwath *sw);
 extern void nc_swath_read_rows(NcSwath *sw, int pair, size_t row0,
 							   size_t nrows, double *lat, double *lon);
 
-/* latitudes only, to skip blocks before reading their longitudes */
-extern void nc_swath_read_lat_rows(NcSwath *sw, int pair, size_t row0,
-								   size_t nrows, double *lat);
+/*
+ * Raw (packed) values, without conversion: float if the variable is stored
+ * as NC_FLOAT (NcGeoPair.lat_float / lon_float), else double.  raw must hold
+ * nrows*ncols of them.  nc_swath_unpack_one() with the variable's packing
+ * turns each into the degrees nc_swath_read_rows() gives (invalid: NaN;
+ * longitudes in [-180, 180)); the caller combines the NaNs of lat and lon.
+ */
+extern void nc_swath_read_raw(NcSwath *sw, int pair, bool is_lat, size_t row0,
+							  size_t nrows, void *raw);
+
+/*
+ * A range of raw values holding every raw value that unpacks into
+ * [lo, hi] degrees (a superset: for pre-filtering raw values only).
+ */
+extern void nc_swath_raw_range(NcSwath *sw, int pair, bool is_lat,
+							   double lo, double hi,
+							   double *raw_lo, double *raw_hi);
+
+/* unpacking one value at a time: the parameters, then nc_swath_unpack_one() */
+typedef struct NcUnpack
+{
+	double		lo_ok;			/* valid range, packed units */
+	double		hi_ok;
+	double		fill;			/* NaN when absent: equal to nothing */
+	double		missing;
+	double		scale_factor;
+	double		add_offset;
+} NcUnpack;
+
+static inline void
+nc_swath_unpack_prepare(const NcPacking *pk, NcUnpack *u)
+{
+	u->lo_ok = pk->has_valid_min ? pk->valid_min : -HUGE_VAL;
+	u->hi_ok = pk->has_valid_max ? pk->valid_max : HUGE_VAL;
+	u->fill = pk->has_fill ? pk->fill_value : NAN;
+	u->missing = pk->has_missing ? pk->missing_value : NAN;
+	u->scale_factor = pk->scale_factor;
+	u->add_offset = pk->add_offset;
+}
+
+/* packed value -> degrees (longitudes into [-180, 180)), NaN if invalid */
+static inline double
+nc_swath_unpack_one(const NcUnpack *u, bool is_lat, double v)
+{
+	/* NaN fails every comparison: invalid */
+	if (!(v >= u->lo_ok && v <= u->hi_ok) || v == u->fill || v == u->missing)
+		return NAN;
+	v = v * u->scale_factor + u->add_offset;
+	if (is_lat)
+	{
+		if (!(fabs(v) <= 90.000001))
+			v = NAN;
+		else if (v > 90.0)
+			v = 90.0;
+		else if (v < -90.0)
+			v = -90.0;
+	}
+	else if (!(fabs(v) <= 720.0))
+		v = NAN;
+	else if (v < -180.0 || v >= 180.0)
+	{
+		v = fmod(v + 180.0, 360.0);
+		if (v < 0)
+			v += 360.0;
+		v -= 180.0;
+	}
+	return v;
+}
 
 /* streaming: block_rows = 0 picks a bounded default */
 extern NcSwathIter *nc_swath_iter_begin(NcSwath *sw, int pair,

@@ -44,6 +44,9 @@ typedef struct WkbReader
 	bool		swap;
 } WkbReader;
 
+static bool part_test(const RegionPart *part, double px, double py,
+					  bool projected, double eps);
+
 static void
 wkb_error(const char *detail)
 {
@@ -333,6 +336,205 @@ prepare_spherical(RegionPart *part)
 	}
 }
 
+/* margin of the pre-filter boxes, degrees: far above any rounding */
+#define BOX_MARGIN		1e-6
+
+/* add a box for longitudes [lo, hi] (any convention), split at +-180 */
+static void
+add_box(Region *reg, double lat_lo, double lat_hi, double lo, double hi)
+{
+	double		shift;
+
+	lo -= BOX_MARGIN;
+	hi += BOX_MARGIN;
+	lat_lo = Max(-90.0, lat_lo - BOX_MARGIN);
+	lat_hi = Min(90.0, lat_hi + BOX_MARGIN);
+	if (!(hi - lo < 360.0))
+	{
+		lo = -180.0;
+		hi = 180.0;
+	}
+	else
+	{
+		/* lo into [-180, 180) */
+		shift = 360.0 * floor((lo + 180.0) / 360.0);
+		lo -= shift;
+		hi -= shift;
+	}
+	if (hi > 180.0)
+	{
+		reg->boxes[reg->nboxes++] = (RegionBox)
+		{
+			lat_lo, lat_hi, -180.0, hi - 360.0 + BOX_MARGIN
+		};
+		hi = 180.0;
+	}
+	reg->boxes[reg->nboxes++] = (RegionBox)
+	{
+		lat_lo, lat_hi, lo - BOX_MARGIN, hi
+	};
+}
+
+/*
+ * Pre-filter boxes.  Planar: each shell's bounding box.  Spherical: the
+ * box of the smallest cap around the part's centre holding its shell's
+ * vertices; the part lies in that cap (a cap under a hemisphere is convex
+ * and holds the vertices' convex hull), and so does every point the
+ * gnomonic test accepts.
+ */
+static void
+prepare_boxes(Region *reg)
+{
+	reg->boxes = palloc(sizeof(RegionBox) * 2 * Max(1, reg->nparts));
+	reg->nboxes = 0;
+	for (int i = 0; i < reg->nparts; i++)
+	{
+		RegionPart *part = &reg->parts[i];
+		RegionRing *shell = &part->rings[0];
+		double		cosr = 1.0,
+					r,
+					clat,
+					clon;
+
+		if (!reg->spherical)
+		{
+			add_box(reg, part->ymin, part->ymax, part->xmin, part->xmax);
+			continue;
+		}
+		for (int k = 0; k < shell->npoints; k++)
+			cosr = Min(cosr, dot3(&shell->v[3 * k], part->centre));
+		r = acos(Max(-1.0, Min(1.0, cosr))) / DEG2RAD + BOX_MARGIN;
+		clat = asin(Max(-1.0, Min(1.0, part->centre[2]))) / DEG2RAD;
+		clon = atan2(part->centre[1], part->centre[0]) / DEG2RAD;
+		if (clat + r >= 90.0 - BOX_MARGIN || clat - r <= -90.0 + BOX_MARGIN)
+			add_box(reg, clat - r, clat + r, -180.0, 180.0);	/* a pole */
+		else
+		{
+			double		dlon = asin(Min(1.0, sin(r * DEG2RAD) / cos(clat * DEG2RAD))) / DEG2RAD;
+
+			add_box(reg, clat - r, clat + r, clon - dlon - BOX_MARGIN,
+					clon + dlon + BOX_MARGIN);
+		}
+	}
+}
+
+/* margin of the inner boxes, degrees: points this far inside are robustly in */
+#define INNER_MARGIN	1e-5
+
+static void
+add_inner(Region *reg, double lat_lo, double lat_hi, double lon_lo, double lon_hi)
+{
+	lat_lo += INNER_MARGIN;
+	lat_hi -= INNER_MARGIN;
+	lon_lo += INNER_MARGIN;
+	lon_hi -= INNER_MARGIN;
+	/* only boxes within [-180, 180): pixels are normalised into it */
+	if (!(lat_lo < lat_hi && lon_lo < lon_hi) || lon_lo < -180.0 || lon_hi >= 180.0 ||
+		lat_lo < -90.0 || lat_hi > 90.0)
+		return;
+	reg->inner[reg->ninner++] = (RegionBox)
+	{
+		lat_lo, lat_hi, lon_lo, lon_hi
+	};
+}
+
+/*
+ * Inner boxes, for parts without holes.  Planar: a shell that is an
+ * axis-aligned rectangle is its own box.  Spherical: when the part's centre
+ * is inside it, no edge's great circle comes nearer the centre than some
+ * angle r, so the cap of radius r around the centre is inside (a point of
+ * it is joined to the centre without crossing an edge); a latitude/longitude
+ * box whose corners are in that cap is in it.
+ */
+static void
+prepare_inner(Region *reg)
+{
+	reg->inner = palloc(sizeof(RegionBox) * Max(1, reg->nparts));
+	reg->ninner = 0;
+	for (int i = 0; i < reg->nparts; i++)
+	{
+		RegionPart *part = &reg->parts[i];
+		RegionRing *shell = &part->rings[0];
+
+		if (part->nrings != 1)
+			continue;
+		if (!reg->spherical)
+		{
+			bool		rect = shell->npoints == 5;
+
+			for (int k = 0; rect && k < 4; k++)
+			{
+				double		x1 = shell->x[k],
+							y1 = shell->y[k],
+							x2 = shell->x[k + 1],
+							y2 = shell->y[k + 1];
+
+				rect = (x1 == x2 && y1 != y2) || (y1 == y2 && x1 != x2);
+				rect = rect && (x1 == part->xmin || x1 == part->xmax) &&
+					(y1 == part->ymin || y1 == part->ymax);
+			}
+			if (rect)
+			{
+				double		shift = 360.0 * floor((part->xmin + 180.0) / 360.0);
+
+				/* region_contains() shifts longitudes by at most 720 */
+				if (fabs(shift) <= 720.0)
+					add_inner(reg, part->ymin, part->ymax, part->xmin - shift,
+							  part->xmax - shift);
+			}
+		}
+		else
+		{
+			double		r = M_PI / 2,
+						clat,
+						clon,
+						a,
+						b = 180.0,
+						cosr;
+
+			/* the centre projects onto (0, 0) */
+			if (!part_test(part, 0.0, 0.0, true, GNOMONIC_EPS))
+				continue;
+			for (int k = 0; k < shell->npoints - 1; k++)
+			{
+				double		n[3];
+
+				cross3(&shell->v[3 * k], &shell->v[3 * (k + 1)], n);
+				if (!normalize3(n))
+				{
+					r = 0;
+					break;
+				}
+				r = Min(r, asin(Min(1.0, fabs(dot3(n, part->centre)))));
+			}
+			r -= INNER_MARGIN * DEG2RAD;
+			if (r <= 0)
+				continue;
+			cosr = cos(r);
+			clat = asin(Max(-1.0, Min(1.0, part->centre[2]))) / DEG2RAD;
+			clon = atan2(part->centre[1], part->centre[0]) / DEG2RAD;
+			a = r / DEG2RAD / 2;
+			if (fabs(clat) + a >= 89.0)
+				continue;
+			/* corners: cos(angle) = sin(c) sin(p) + cos(c) cos(p) cos(dlon) >= cos r */
+			for (int sgn = -1; sgn <= 1; sgn += 2)
+			{
+				double		plat = (clat + sgn * a) * DEG2RAD,
+							cl = clat * DEG2RAD,
+							need = (cosr - sin(cl) * sin(plat)) / (cos(cl) * cos(plat));
+
+				if (need >= 1.0)
+					b = 0;
+				else if (need > -1.0)
+					b = Min(b, acos(need) / DEG2RAD);
+			}
+			b *= 0.999;
+			if (b > 0)
+				add_inner(reg, clat - a, clat + a, clon - b, clon + b);
+		}
+	}
+}
+
 Region *
 region_from_wkb(const char *wkb, size_t len, bool spherical)
 {
@@ -385,6 +587,8 @@ region_from_wkb(const char *wkb, size_t len, bool spherical)
 		else
 			prepare_planar(&reg->parts[i]);
 	}
+	prepare_boxes(reg);
+	prepare_inner(reg);
 	return reg;
 }
 

@@ -33,11 +33,26 @@ typedef struct RegionPart
 	double		e2[3];
 } RegionPart;
 
+/* a latitude/longitude box, longitudes within [-180, 180] */
+typedef struct RegionBox
+{
+	double		lat_lo,
+				lat_hi,
+				lon_lo,
+				lon_hi;
+} RegionBox;
+
 typedef struct Region
 {
 	bool		spherical;
 	int			nparts;
 	RegionPart *parts;
+	/* boxes holding every point region_contains() accepts (a pre-filter) */
+	int			nboxes;
+	RegionBox  *boxes;
+	/* boxes whose points region_contains() certainly accepts (a shortcut) */
+	int			ninner;
+	RegionBox  *inner;
 } Region;
 
 /* parse WKB (ISO or EWKB; Z/M ordinates ignored); errors on anything else */
@@ -45,6 +60,42 @@ extern Region *region_from_wkb(const char *wkb, size_t len, bool spherical);
 
 /* is the point (degrees, lon in any convention) inside or on the boundary? */
 extern bool region_contains(const Region *r, double lat, double lon);
+
+/*
+ * Cheap pre-filter for region_contains(): false only when the point is
+ * certainly outside.  lon must be in [-180, 180) (pixels are normalised so).
+ */
+static inline bool
+region_maybe_contains(const Region *r, double lat, double lon)
+{
+	for (int i = 0; i < r->nboxes; i++)
+	{
+		const RegionBox *b = &r->boxes[i];
+
+		if (lat >= b->lat_lo && lat <= b->lat_hi &&
+			lon >= b->lon_lo && lon <= b->lon_hi)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Shortcut for region_contains(): true only when the point is well inside
+ * the region (where region_contains() is true too).  lon in [-180, 180).
+ */
+static inline bool
+region_surely_contains(const Region *r, double lat, double lon)
+{
+	for (int i = 0; i < r->ninner; i++)
+	{
+		const RegionBox *b = &r->inner[i];
+
+		if (lat >= b->lat_lo && lat <= b->lat_hi &&
+			lon >= b->lon_lo && lon <= b->lon_hi)
+			return true;
+	}
+	return false;
+}
 
 /* latitude range that holds every point of the region (edges' bulge and poles included) */
 extern void region_lat_bounds(const Region *r, double *lat_min, double *lat_max);

@@ -28,6 +28,7 @@
  */
 #include "eoswath.h"
 
+#include <float.h>
 #include <math.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -52,6 +53,8 @@
 #define SUBSET_BLOCK_BYTES		(8 * 1024 * 1024)
 #define SUBSET_CACHE_MAX		(32 * 1024 * 1024)
 #define SUBSET_CACHE_IDLE		(64 * 1024)
+/* geolocation values per block of pass 1 (before rounding to whole chunks) */
+#define SUBSET_GEO_VALUES		(1 << 19)
 
 /* the hits of one swath */
 typedef struct PairHits
@@ -177,6 +180,68 @@ bit_get(const uint8 *bits, size_t i)
 	return (bits[i >> 3] >> (i & 7)) & 1;
 }
 
+/* does any raw value of a row fall in [lo, hi]?  (NaN: no) */
+static bool
+row_in_range_f(const float *v, size_t n, float lo, float hi)
+{
+	size_t		k = 0;
+
+	/* branch-free in groups of 16, so the compiler can vectorise */
+	for (; k + 16 <= n; k += 16)
+	{
+		int			any = 0;
+
+		for (int j = 0; j < 16; j++)
+			any |= (v[k + j] >= lo) & (v[k + j] <= hi);
+		if (any)
+			return true;
+	}
+	for (; k < n; k++)
+		if (v[k] >= lo && v[k] <= hi)
+			return true;
+	return false;
+}
+
+static bool
+row_in_range_d(const double *v, size_t n, double lo, double hi)
+{
+	size_t		k = 0;
+
+	for (; k + 16 <= n; k += 16)
+	{
+		int			any = 0;
+
+		for (int j = 0; j < 16; j++)
+			any |= (v[k + j] >= lo) & (v[k + j] <= hi);
+		if (any)
+			return true;
+	}
+	for (; k < n; k++)
+		if (v[k] >= lo && v[k] <= hi)
+			return true;
+	return false;
+}
+
+/* rows per geolocation block: whole chunks of the file when it is chunked */
+static size_t
+hits_block_rows(const NcGeoPair *p)
+{
+	size_t		want = Max(1, SUBSET_GEO_VALUES / Max(1, p->ncols));
+
+	if (p->chunk_rows > 1 && want >= p->chunk_rows)
+		want -= want % p->chunk_rows;
+	else if (p->chunk_rows > 1)
+		want = Min(p->chunk_rows, Max(1, (4 * SUBSET_GEO_VALUES) / Max(1, p->ncols)));
+	return Max(1, Min(want, Max(1, p->nrows)));
+}
+
+/*
+ * Pass 1: the pixels inside the region.  Per block of rows: the raw
+ * latitudes (no conversion), rows none of which can fall in the region's
+ * latitude band are skipped; for the others the longitudes are read,
+ * and each pixel whose raw latitude is near the band is unpacked and, if in
+ * the band and in the region's boxes, gets the exact test.
+ */
 static void
 find_hits(Subset *s)
 {
@@ -191,9 +256,18 @@ find_hits(Subset *s)
 		NcGeoPair  *p = &sw->pairs[i];
 		PairHits   *h = &s->hits[i];
 		int			dimids[NC_MAX_VAR_DIMS];
-		size_t		block_rows = Max(1, (1 << 18) / Max(1, p->ncols));
-		double	   *lat,
-				   *lon;
+		size_t		block_rows = hits_block_rows(p);
+		size_t		ncols = Max(1, p->ncols);
+		size_t		cap;
+		void	   *rawlat,
+				   *rawlon;
+		bool	   *cand;
+		NcUnpack	ulat,
+					ulon;
+		double		rlo,
+					rhi;
+		float		flo,
+					fhi;
 
 		NC(s, nc_inq_vardimid(p->grpid, p->lat_varid, dimids));
 		h->row_dimid = dimids[p->row_dim];
@@ -209,60 +283,123 @@ find_hits(Subset *s)
 										 (h->nrows * h->ncols + 7) / 8 + 1);
 		memset(h->mask, 0, (h->nrows * h->ncols + 7) / 8 + 1);
 		h->rowhit = palloc0((h->nrows + 7) / 8 + 1);
-		block_rows = Min(block_rows, Max(1, h->nrows));
-		lat = palloc(sizeof(double) * block_rows * Max(1, h->ncols));
-		lon = palloc(sizeof(double) * block_rows * Max(1, h->ncols));
+		if (h->nrows == 0 || h->ncols == 0)
+			continue;
+		cap = block_rows * ncols;
+		rawlat = palloc(cap * (p->lat_float ? sizeof(float) : sizeof(double)));
+		rawlon = palloc(cap * (p->lon_float ? sizeof(float) : sizeof(double)));
+		cand = palloc(sizeof(bool) * block_rows);
+		/*
+		 * Blocks of whole chunks read each chunk once: no chunk cache needed,
+		 * and without one HDF5 reads unfiltered chunks straight into our
+		 * buffer instead of through a cached copy.
+		 */
+		if (p->chunk_rows > 0 && block_rows % p->chunk_rows == 0)
+		{
+			(void) nc_set_var_chunk_cache(p->grpid, p->lat_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
+			(void) nc_set_var_chunk_cache(p->grpid, p->lon_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
+		}
+		nc_swath_raw_range(sw, i, true, lat_lo, lat_hi, &rlo, &rhi);
+		nc_swath_unpack_prepare(&p->lat_pack, &ulat);
+		nc_swath_unpack_prepare(&p->lon_pack, &ulon);
+		/* float bounds, widened outwards */
+		flo = rlo < -FLT_MAX ? -INFINITY : nextafterf((float) rlo, -INFINITY);
+		fhi = rhi > FLT_MAX ? INFINITY : nextafterf((float) rhi, INFINITY);
 		for (size_t row0 = 0; row0 < h->nrows; row0 += block_rows)
 		{
 			size_t		nr = Min(block_rows, h->nrows - row0);
-			size_t		n = nr * h->ncols;
-			bool		any = false;
+			size_t		first = SIZE_MAX,
+						last = 0,
+						span;
 
 			CHECK_FOR_INTERRUPTS();
-			/* latitudes first: most blocks of a long pass miss a small region */
-			nc_swath_read_lat_rows(sw, i, row0, nr, lat);
-			for (size_t k = 0; k < n && !any; k++)
-				any = (lat[k] >= lat_lo && lat[k] <= lat_hi);
-			if (!any)
-				continue;
-			nc_swath_read_rows(sw, i, row0, nr, lat, lon);
-			for (size_t k = 0; k < n; k++)
+			/* raw latitudes first: most rows of a long pass miss a small region */
+			nc_swath_read_raw(sw, i, true, row0, nr, rawlat);
+			for (size_t r = 0; r < nr; r++)
 			{
-				double		la = lat[k],
-							lo = lon[k];
-				size_t		row = row0 + k / h->ncols,
-							c = k % h->ncols;
-
-				if (!(la >= lat_lo && la <= lat_hi) ||
-					!region_contains(s->region, la, lo))
-					continue;
-				bit_set(h->mask, row * h->ncols + c);
-				bit_set(h->rowhit, row);
-				if (h->nhits == 0)
-				{
-					h->r0 = h->r1 = row;
-					h->c0 = h->c1 = c;
-				}
+				if (p->lat_float)
+					cand[r] = row_in_range_f((const float *) rawlat + r * ncols, ncols,
+											 flo, fhi);
 				else
+					cand[r] = row_in_range_d((const double *) rawlat + r * ncols, ncols,
+											 rlo, rhi);
+				if (cand[r])
 				{
-					h->r1 = row;
-					h->c0 = Min(h->c0, c);
-					h->c1 = Max(h->c1, c);
+					first = Min(first, r);
+					last = r;
 				}
-				if (s->lat_min > s->lat_max)
+			}
+			if (first == SIZE_MAX)
+				continue;
+			span = last - first + 1;
+			nc_swath_read_raw(sw, i, false, row0 + first, span, rawlon);
+			for (size_t r = first; r <= last; r++)
+			{
+				size_t		row = row0 + r;
+				const float *flat = (const float *) rawlat + r * ncols,
+						   *flon = (const float *) rawlon + (r - first) * ncols;
+				const double *dlat = (const double *) rawlat + r * ncols,
+						   *dlon = (const double *) rawlon + (r - first) * ncols;
+
+				if (!cand[r])
+					continue;
+				for (size_t c = 0; c < ncols; c++)
 				{
-					s->lat_min = s->lat_max = la;
-					s->lon_min = s->lon_max = lo;
+					double		la,
+								lo;
+
+					/* raw band first: most pixels of a row are unpacked only if near */
+					if (p->lat_float)
+					{
+						if (!(flat[c] >= flo && flat[c] <= fhi))
+							continue;
+						la = (double) flat[c];
+					}
+					else
+					{
+						la = dlat[c];
+						if (!(la >= rlo && la <= rhi))
+							continue;
+					}
+					la = nc_swath_unpack_one(&ulat, true, la);
+					/* NaN fails the band test; a NaN longitude fails the box test */
+					if (!(la >= lat_lo && la <= lat_hi))
+						continue;
+					lo = nc_swath_unpack_one(&ulon, false,
+											 p->lon_float ? (double) flon[c] : dlon[c]);
+					if (!region_maybe_contains(s->region, la, lo) ||
+						(!region_surely_contains(s->region, la, lo) &&
+						 !region_contains(s->region, la, lo)))
+						continue;
+					bit_set(h->mask, row * h->ncols + c);
+					bit_set(h->rowhit, row);
+					if (h->nhits == 0)
+					{
+						h->r0 = h->r1 = row;
+						h->c0 = h->c1 = c;
+					}
+					else
+					{
+						h->r1 = row;
+						h->c0 = Min(h->c0, c);
+						h->c1 = Max(h->c1, c);
+					}
+					if (s->lat_min > s->lat_max)
+					{
+						s->lat_min = s->lat_max = la;
+						s->lon_min = s->lon_max = lo;
+					}
+					s->lat_min = Min(s->lat_min, la);
+					s->lat_max = Max(s->lat_max, la);
+					s->lon_min = Min(s->lon_min, lo);
+					s->lon_max = Max(s->lon_max, lo);
+					h->nhits++;
 				}
-				s->lat_min = Min(s->lat_min, la);
-				s->lat_max = Max(s->lat_max, la);
-				s->lon_min = Min(s->lon_min, lo);
-				s->lon_max = Max(s->lon_max, lo);
-				h->nhits++;
 			}
 		}
-		pfree(lat);
-		pfree(lon);
+		pfree(rawlat);
+		pfree(rawlon);
+		pfree(cand);
 		/* the geolocation's decompressed chunks are not needed any more */
 		(void) nc_set_var_chunk_cache(p->grpid, p->lat_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
 		(void) nc_set_var_chunk_cache(p->grpid, p->lon_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
