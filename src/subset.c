@@ -180,47 +180,34 @@ bit_get(const uint8 *bits, size_t i)
 	return (bits[i >> 3] >> (i & 7)) & 1;
 }
 
-/* does any raw value of a row fall in [lo, hi]?  (NaN: no) */
-static bool
-row_in_range_f(const float *v, size_t n, float lo, float hi)
-{
-	size_t		k = 0;
-
-	/* branch-free in groups of 16, so the compiler can vectorise */
-	for (; k + 16 <= n; k += 16)
-	{
-		int			any = 0;
-
-		for (int j = 0; j < 16; j++)
-			any |= (v[k + j] >= lo) & (v[k + j] <= hi);
-		if (any)
-			return true;
-	}
-	for (; k < n; k++)
-		if (v[k] >= lo && v[k] <= hi)
-			return true;
-	return false;
+/*
+ * Does any raw value of a row fall in [lo, hi]?  (NaN: no.)  Branch-free in
+ * groups of 16, so the compiler can vectorise; one definition for the float
+ * and double layouts of latitude arrays.
+ */
+#define DEFINE_ROW_IN_RANGE(name, T) \
+static bool \
+name(const T *v, size_t n, T lo, T hi) \
+{ \
+	size_t		k = 0; \
+\
+	for (; k + 16 <= n; k += 16) \
+	{ \
+		int			any = 0; \
+\
+		for (int j = 0; j < 16; j++) \
+			any |= (v[k + j] >= lo) & (v[k + j] <= hi); \
+		if (any) \
+			return true; \
+	} \
+	for (; k < n; k++) \
+		if (v[k] >= lo && v[k] <= hi) \
+			return true; \
+	return false; \
 }
 
-static bool
-row_in_range_d(const double *v, size_t n, double lo, double hi)
-{
-	size_t		k = 0;
-
-	for (; k + 16 <= n; k += 16)
-	{
-		int			any = 0;
-
-		for (int j = 0; j < 16; j++)
-			any |= (v[k + j] >= lo) & (v[k + j] <= hi);
-		if (any)
-			return true;
-	}
-	for (; k < n; k++)
-		if (v[k] >= lo && v[k] <= hi)
-			return true;
-	return false;
-}
+DEFINE_ROW_IN_RANGE(row_in_range_f, float)
+DEFINE_ROW_IN_RANGE(row_in_range_d, double)
 
 /* rows per geolocation block: whole chunks of the file when it is chunked */
 static size_t
