@@ -37,12 +37,17 @@ if [ "$(id -u)" = 0 ]; then
 else
     TEST_USER=$(id -un)
     as_user() { "$@"; }
-    # private, relocatable copy of the server tree: pg_config follows it
-    mkdir -p "$WORK/pg/usr/lib/postgresql" "$WORK/pg/usr/share/postgresql" "$WORK/pg/usr/include"
-    cp -a /usr/lib/postgresql/$PG_MAJOR "$WORK/pg/usr/lib/postgresql/"
-    cp -a /usr/share/postgresql/$PG_MAJOR "$WORK/pg/usr/share/postgresql/"
-    ln -s /usr/include/postgresql "$WORK/pg/usr/include/postgresql"
-    PG_CONFIG=$WORK/pg/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
+    if [ -n "${EOSWATH_PG_CONFIG:-}" ]; then
+        # the private tree of the caller (run-all.sh passes its own to the suites)
+        PG_CONFIG=$EOSWATH_PG_CONFIG
+    else
+        # private, relocatable copy of the server tree: pg_config follows it
+        mkdir -p "$WORK/pg/usr/lib/postgresql" "$WORK/pg/usr/share/postgresql" "$WORK/pg/usr/include"
+        cp -a /usr/lib/postgresql/$PG_MAJOR "$WORK/pg/usr/lib/postgresql/"
+        cp -a /usr/share/postgresql/$PG_MAJOR "$WORK/pg/usr/share/postgresql/"
+        ln -s /usr/include/postgresql "$WORK/pg/usr/include/postgresql"
+        PG_CONFIG=$WORK/pg/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
+    fi
 fi
 PGBIN=$("$PG_CONFIG" --bindir)
 export PG_CONFIG PGBIN TEST_USER

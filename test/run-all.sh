@@ -56,7 +56,8 @@ echo "== suites"
 for s in "$HERE"/suites/*.sh; do
     [ -e "$s" ] || continue
     set +e
-    EOSWATH_NO_BUILD=1 bash "$s"
+    # the suites use the server tree this run built and installed into
+    EOSWATH_NO_BUILD=1 EOSWATH_PG_CONFIG="$PG_CONFIG" bash "$s"
     rc=$?
     set -e
     record "suite $(basename "$s")" $rc

@@ -13,8 +13,10 @@ head -c 400000000 /dev/urandom > "$WORK/big.bin"
 chmod 644 "$WORK/big.bin"
 SESSION=eoswath-tty-$$
 # a slow transfer, so the bar is seen mid-way: 50 MB/s through a pipe
+as=""
+[ "$(id -u)" = 0 ] && as="runuser -u $TEST_USER --"
 tmux new-session -d -s "$SESSION" -x 120 -y 10 \
-    "runuser -u $TEST_USER -- env PGHOST=$PGHOST PGPORT=$PGPORT PGDATABASE=postgres \
+    "$as env PGHOST=$PGHOST PGPORT=$PGPORT PGDATABASE=postgres \
      sh -c 'pv -q -L 50m $WORK/big.bin | $PGBIN/eoswath put - ; echo EXIT=\$?'; sleep 60"
 mid=""
 for _ in $(seq 1 40); do
