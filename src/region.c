@@ -245,8 +245,8 @@ prepare_planar(RegionPart *part)
  * Gnomonic projection of every ring on the plane tangent at the shell's
  * vertex centroid (part->centre, basis part->e1, part->e2).
  */
-static void
-prepare_spherical(RegionPart *part)
+static bool
+prepare_spherical(RegionPart *part, bool soft)
 {
 	double		c[3] = {0, 0, 0};
 	double		e1[3],
@@ -269,11 +269,15 @@ prepare_spherical(RegionPart *part)
 		c[2] += shell->v[3 * k + 2];
 	}
 	if (!normalize3(c))
+	{
+		if (soft)
+			return false;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("geography region has no defined interior"),
 				 errdetail("Its vertices are spread evenly around the globe."),
 				 errhint("Split the region into smaller polygons, or pass it as geometry for straight longitude/latitude edges.")));
+	}
 	for (int i = 0; i < part->nrings; i++)
 	{
 		RegionRing *ring = &part->rings[i];
@@ -281,22 +285,30 @@ prepare_spherical(RegionPart *part)
 		for (int k = 0; k < ring->npoints; k++)
 		{
 			if (dot3(&ring->v[3 * k], c) <= HEMISPHERE_EPS)
+			{
+				if (soft)
+					return false;
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("geography region larger than a hemisphere is not supported"),
 						 errdetail("Vertex (%g %g) is 90 degrees or more from the centre of its polygon.",
 								   ring->x[k], ring->y[k]),
 						 errhint("Split the region into a MultiPolygon of smaller parts, or pass it as geometry for straight longitude/latitude edges.")));
+			}
 		}
 		/* an edge between antipodal points has no defined great circle */
 		for (int k = 0; k < ring->npoints - 1; k++)
 			if (dot3(&ring->v[3 * k], &ring->v[3 * (k + 1)]) < -1.0 + 1e-12)
+			{
+				if (soft)
+					return false;
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("geography region has an edge between antipodal points"),
 						 errdetail("The great circle from (%g %g) to (%g %g) is undefined.",
 								   ring->x[k], ring->y[k], ring->x[k + 1], ring->y[k + 1]),
 						 errhint("Add vertices along the edge, or pass the region as geometry for straight longitude/latitude edges.")));
+			}
 	}
 	/* tangent-plane basis */
 	if (fabs(c[2]) > 0.9)
@@ -334,6 +346,11 @@ prepare_spherical(RegionPart *part)
 		part->ymin = Min(part->ymin, shell->g[2 * k + 1]);
 		part->ymax = Max(part->ymax, shell->g[2 * k + 1]);
 	}
+	/* the smallest cap around the centre holding the shell's vertices */
+	part->cap_cos = 1.0;
+	for (int k = 0; k < shell->npoints; k++)
+		part->cap_cos = Min(part->cap_cos, dot3(&shell->v[3 * k], c));
+	return true;
 }
 
 /* margin of the pre-filter boxes, degrees: far above any rounding */
@@ -535,8 +552,13 @@ prepare_inner(Region *reg)
 	}
 }
 
-Region *
-region_from_wkb(const char *wkb, size_t len, bool spherical)
+/*
+ * Parse WKB.  soft (spherical only): return NULL for what region_intersects()
+ * cannot take (not a polygon, empty, a part of a hemisphere or more, an
+ * antipodal edge) instead of raising an error.
+ */
+static Region *
+region_parse(const char *wkb, size_t len, bool spherical, bool soft)
 {
 	WkbReader	r;
 	int			ndims;
@@ -572,6 +594,8 @@ region_from_wkb(const char *wkb, size_t len, bool spherical)
 				reg->nparts++;
 		}
 	}
+	else if (soft)
+		return NULL;
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -580,16 +604,37 @@ region_from_wkb(const char *wkb, size_t len, bool spherical)
 				 errhint("Build a box with ST_MakeEnvelope(xmin, ymin, xmax, ymax, 4326), or buffer a point or line.")));
 	if (r.p != r.end)
 		wkb_error("There are bytes after the end of the geometry.");
+	if (soft && reg->nparts == 0)
+		return NULL;
 	for (int i = 0; i < reg->nparts; i++)
 	{
 		if (spherical)
-			prepare_spherical(&reg->parts[i]);
+		{
+			if (!prepare_spherical(&reg->parts[i], soft))
+				return NULL;
+		}
 		else
 			prepare_planar(&reg->parts[i]);
 	}
-	prepare_boxes(reg);
-	prepare_inner(reg);
+	/* the pre-filter and shortcut boxes serve region_contains() callers */
+	if (!soft)
+	{
+		prepare_boxes(reg);
+		prepare_inner(reg);
+	}
 	return reg;
+}
+
+Region *
+region_from_wkb(const char *wkb, size_t len, bool spherical)
+{
+	return region_parse(wkb, len, spherical, false);
+}
+
+Region *
+region_from_wkb_soft(const char *wkb, size_t len)
+{
+	return region_parse(wkb, len, true, true);
 }
 
 /*
@@ -777,4 +822,156 @@ region_describe(const Region *r)
 	return psprintf("%d polygon%s, %d vertices, %s edges", r->nparts,
 					r->nparts == 1 ? "" : "s", nv,
 					r->spherical ? "great-circle" : "straight lon/lat");
+}
+
+/*
+ * Polygon-polygon intersection on the sphere (closed sets, parts smaller
+ * than a hemisphere).  Two parts share a point iff an edge of one touches
+ * or crosses an edge of the other, or, when no edges meet, a vertex of one
+ * lies inside the other (each ring is then wholly inside or outside the
+ * other part).  Tests within TOUCH_EPS of zero count as touching: PostGIS
+ * geography takes a distance under its tolerance as an intersection.
+ */
+#define TOUCH_EPS		1e-13	/* sine of an angle (under a micrometre on the Earth) */
+
+/* is q (unit) on the arc a-b with unit normal n, within TOUCH_EPS? */
+static bool
+on_arc(const double *a, const double *b, const double *n, const double *q)
+{
+	double		t[3];
+
+	if (fabs(dot3(n, q)) > TOUCH_EPS)
+		return false;
+	/* between a and b along the short way: (a x q).n >= 0 and (q x b).n >= 0 */
+	cross3(a, q, t);
+	if (dot3(t, n) < -TOUCH_EPS)
+		return false;
+	cross3(q, b, t);
+	if (dot3(t, n) < -TOUCH_EPS)
+		return false;
+	/* and not near the antipode of the arc (possible only within the eps) */
+	return dot3(q, a) + dot3(q, b) > 0;
+}
+
+/* do the arcs a0-a1 and b0-b1 (each under 180 degrees) share a point? */
+static bool
+arcs_meet(const double *a0, const double *a1, const double *b0, const double *b1)
+{
+	double		na[3],
+				nb[3],
+				p[3],
+				sa0,
+				sa1,
+				sb0,
+				sb1,
+				ma[3],
+				mb[3];
+	bool		da,
+				db;
+
+	cross3(a0, a1, na);
+	cross3(b0, b1, nb);
+	da = normalize3(na);
+	db = normalize3(nb);
+	if (!da || !db)
+	{
+		/* a degenerate (zero-length) edge: a point */
+		if (!da && !db)
+			return dot3(a0, b0) > 1.0 - TOUCH_EPS * TOUCH_EPS;
+		if (!da)
+			return on_arc(b0, b1, nb, a0);
+		return on_arc(a0, a1, na, b0);
+	}
+	sb0 = dot3(na, b0);
+	sb1 = dot3(na, b1);
+	sa0 = dot3(nb, a0);
+	sa1 = dot3(nb, a1);
+	/* both end points of one arc clearly on one side of the other's circle */
+	if ((sb0 > TOUCH_EPS && sb1 > TOUCH_EPS) || (sb0 < -TOUCH_EPS && sb1 < -TOUCH_EPS) ||
+		(sa0 > TOUCH_EPS && sa1 > TOUCH_EPS) || (sa0 < -TOUCH_EPS && sa1 < -TOUCH_EPS))
+		return false;
+	/* touching: an end point on the other arc (also covers collinear overlap) */
+	if (on_arc(a0, a1, na, b0) || on_arc(a0, a1, na, b1) ||
+		on_arc(b0, b1, nb, a0) || on_arc(b0, b1, nb, a1))
+		return true;
+	/* a proper crossing needs strict straddling on both sides */
+	if (!((sb0 > TOUCH_EPS && sb1 < -TOUCH_EPS) || (sb0 < -TOUCH_EPS && sb1 > TOUCH_EPS)) ||
+		!((sa0 > TOUCH_EPS && sa1 < -TOUCH_EPS) || (sa0 < -TOUCH_EPS && sa1 > TOUCH_EPS)))
+		return false;
+	/*
+	 * The circles cross at +-p; each arc holds the one on the side of its
+	 * midpoint.  They meet iff that is the same point (not antipodes).
+	 */
+	cross3(na, nb, p);
+	ma[0] = a0[0] + a1[0];
+	ma[1] = a0[1] + a1[1];
+	ma[2] = a0[2] + a1[2];
+	mb[0] = b0[0] + b1[0];
+	mb[1] = b0[1] + b1[1];
+	mb[2] = b0[2] + b1[2];
+	return (dot3(p, ma) > 0) == (dot3(p, mb) > 0);
+}
+
+/* is the unit vector p in the part (boundary included, holes honoured)? */
+static bool
+part_contains_vec(const RegionPart *part, const double *p)
+{
+	double		d = dot3(p, part->centre);
+	double		px,
+				py;
+
+	if (d <= 0)
+		return false;
+	px = dot3(p, part->e1) / d;
+	py = dot3(p, part->e2) / d;
+	if (px < part->xmin - GNOMONIC_EPS || px > part->xmax + GNOMONIC_EPS ||
+		py < part->ymin - GNOMONIC_EPS || py > part->ymax + GNOMONIC_EPS)
+		return false;
+	return part_test(part, px, py, true, GNOMONIC_EPS);
+}
+
+static bool
+parts_intersect(const RegionPart *a, const RegionPart *b)
+{
+	double		cc = dot3(a->centre, b->centre);
+	double		ra = acos(Max(-1.0, Min(1.0, a->cap_cos))),
+				rb = acos(Max(-1.0, Min(1.0, b->cap_cos)));
+
+	/* caps apart: the parts are too (a cap under a hemisphere is convex) */
+	if (ra + rb + 1e-9 < M_PI &&
+		cc < cos(ra + rb + 1e-9))
+		return false;
+	for (int i = 0; i < a->nrings; i++)
+	{
+		const RegionRing *ra_ = &a->rings[i];
+
+		for (int k = 0; k < ra_->npoints - 1; k++)
+		{
+			const double *a0 = &ra_->v[3 * k],
+					   *a1 = &ra_->v[3 * (k + 1)];
+
+			for (int j = 0; j < b->nrings; j++)
+			{
+				const RegionRing *rb_ = &b->rings[j];
+
+				for (int m = 0; m < rb_->npoints - 1; m++)
+					if (arcs_meet(a0, a1, &rb_->v[3 * m], &rb_->v[3 * (m + 1)]))
+						return true;
+			}
+		}
+	}
+	/* no edges meet: one inside the other, or apart */
+	return part_contains_vec(a, &b->rings[0].v[0]) ||
+		part_contains_vec(b, &a->rings[0].v[0]);
+}
+
+bool
+region_intersects(const Region *a, const Region *b)
+{
+	Assert(a->spherical && b->spherical);
+	for (int i = 0; i < a->nparts; i++)
+		for (int j = 0; j < b->nparts; j++)
+			if (parts_intersect(&a->parts[i], &b->parts[j]))
+				return true;
+	return false;
 }

@@ -31,6 +31,8 @@ typedef struct RegionPart
 	double		centre[3];
 	double		e1[3];
 	double		e2[3];
+	/* spherical: cos of the radius of a cap around centre holding the part */
+	double		cap_cos;
 } RegionPart;
 
 /* a latitude/longitude box, longitudes within [-180, 180] */
@@ -57,6 +59,17 @@ typedef struct Region
 
 /* parse WKB (ISO or EWKB; Z/M ordinates ignored); errors on anything else */
 extern Region *region_from_wkb(const char *wkb, size_t len, bool spherical);
+
+/*
+ * Spherical parse for region_intersects(): NULL instead of an error when the
+ * geometry is not a (multi)polygon, is empty, or has a part of a hemisphere
+ * or more (malformed WKB still raises an error).  Without the boxes of
+ * region_maybe_contains() and region_surely_contains().
+ */
+extern Region *region_from_wkb_soft(const char *wkb, size_t len);
+
+/* do two spherical regions share a point (boundaries included)? */
+extern bool region_intersects(const Region *a, const Region *b);
 
 /* is the point (degrees, lon in any convention) inside or on the boundary? */
 extern bool region_contains(const Region *r, double lat, double lon);

@@ -1,7 +1,8 @@
 /*
  * swath.c
  *		Swath functions in SQL: the footprint and time range of a granule
- *		object.  The catalog table, its triggers and swath_search() are SQL
+ *		object, and the exact polygon intersection test of swath_search().
+ *		The catalog table, its triggers and swath_search() are SQL
  *		(src/sql/40_swaths.sql).
  */
 #include "eoswath.h"
@@ -19,6 +20,7 @@
 #include "footprint.h"
 #include "granule.h"
 #include "nc_swath.h"
+#include "region.h"
 
 /* Open the granule of an object as a swath. */
 static NcSwath *
@@ -177,4 +179,72 @@ swath_pixels(PG_FUNCTION_ARGS)
 	}
 	nc_swath_close(sw);
 	return (Datum) 0;
+}
+
+/*
+ * One argument of geog_intersects_wkb() parsed, kept across calls while its
+ * bytes stay the same (the search region is a constant of the query).
+ */
+typedef struct WkbSlot
+{
+	MemoryContext cxt;			/* holds bytes and region; reset on change */
+	bytea	   *bytes;			/* NULL: nothing cached yet */
+	Region	   *region;			/* NULL: refused, the caller falls back */
+} WkbSlot;
+
+typedef struct IntersectsCache
+{
+	WkbSlot		slot[2];
+} IntersectsCache;
+
+/* the region of argument i of the call, from the cache when unchanged */
+static Region *
+slot_region(FunctionCallInfo fcinfo, IntersectsCache *cache, int i)
+{
+	WkbSlot    *s = &cache->slot[i];
+	bytea	   *b = PG_GETARG_BYTEA_PP(i);
+	size_t		len = VARSIZE_ANY_EXHDR(b);
+	MemoryContext old;
+
+	if (s->bytes && VARSIZE_ANY_EXHDR(s->bytes) == len &&
+		memcmp(VARDATA_ANY(s->bytes), VARDATA_ANY(b), len) == 0)
+		return s->region;
+	if (s->cxt == NULL)
+		s->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+									   "eoswath geog_intersects_wkb",
+									   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(s->cxt);
+	s->bytes = NULL;
+	old = MemoryContextSwitchTo(s->cxt);
+	s->region = region_from_wkb_soft(VARDATA_ANY(b), len);
+	s->bytes = palloc(VARHDRSZ + len);
+	SET_VARSIZE(s->bytes, VARHDRSZ + len);
+	memcpy(VARDATA(s->bytes), VARDATA_ANY(b), len);
+	MemoryContextSwitchTo(old);
+	return s->region;
+}
+
+/*
+ * Do two geographies given as WKB (polygons or multipolygons) intersect?
+ * The same answer as PostGIS ST_Intersects(geography, geography), much
+ * cheaper for shapes that are close but apart; NULL when a shape is not a
+ * (multi)polygon of parts smaller than a hemisphere.
+ */
+PG_FUNCTION_INFO_V1(geog_intersects_wkb);
+Datum
+geog_intersects_wkb(PG_FUNCTION_ARGS)
+{
+	IntersectsCache *cache = fcinfo->flinfo->fn_extra;
+	Region	   *a,
+			   *b;
+
+	if (cache == NULL)
+		cache = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(IntersectsCache));
+	a = slot_region(fcinfo, cache, 0);
+	b = slot_region(fcinfo, cache, 1);
+	if (a == NULL || b == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_BOOL(region_intersects(a, b));
 }

@@ -137,13 +137,21 @@ CREATE FUNCTION @extschema@.swath_register(oid @extschema@.wosoid, filename text
 COMMENT ON FUNCTION @extschema@.swath_register(@extschema@.wosoid, text, text, text, integer) IS
     'catalogue a granule object: footprint and overpass computed from the granule, row inserted and returned';
 
+CREATE FUNCTION eoswath.geog_intersects_wkb(a bytea, b bytea) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'geog_intersects_wkb' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION eoswath.geog_intersects_wkb(bytea, bytea) IS
+    'ST_Intersects() of two geographies given as WKB (polygons or multipolygons), exact and cheap; NULL when a shape is not a polygon or has a part of a hemisphere or more';
+
 CREATE FUNCTION @extschema@.swath_search(region geography, "from" timestamptz DEFAULT NULL,
                                           "to" timestamptz DEFAULT NULL, source text DEFAULT NULL)
     RETURNS SETOF @extschema@.swaths
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
         SELECT s.* FROM @extschema@.swaths s
-         WHERE @extschema@.ST_Intersects(s.shape, $1)
+         WHERE s.shape OPERATOR(@extschema@.&&) $1
+           AND coalesce(eoswath.geog_intersects_wkb(@extschema@.ST_AsBinary(s.shape),
+                                                        @extschema@.ST_AsBinary($1)),
+                        @extschema@.ST_Intersects(s.shape, $1))
            AND tstzrange(s.overpass, coalesce(s.overpass_end, s.overpass), '[]')
                && tstzrange($2, $3, '[)')
            AND ($4 IS NULL OR s.source = $4)
@@ -152,6 +160,7 @@ COMMENT ON FUNCTION @extschema@.swath_search(geography, timestamptz, timestamptz
     'swaths whose footprint intersects region and whose acquisition overlaps [from, to), optionally of one source';
 
 REVOKE ALL ON FUNCTION
+    eoswath.geog_intersects_wkb(bytea, bytea),
     @extschema@.swath_geolocation(@extschema@.wosoid),
     @extschema@.swath_pixels(@extschema@.wosoid, integer),
     @extschema@.swath_footprint_wkb(@extschema@.wosoid),
@@ -161,6 +170,7 @@ REVOKE ALL ON FUNCTION
     @extschema@.swath_search(geography, timestamptz, timestamptz, text)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
+    eoswath.geog_intersects_wkb(bytea, bytea),
     @extschema@.swath_geolocation(@extschema@.wosoid),
     @extschema@.swath_pixels(@extschema@.wosoid, integer),
     @extschema@.swath_footprint_wkb(@extschema@.wosoid),

@@ -1,0 +1,112 @@
+-- swath_search()'s exact intersection test, eoswath.geog_intersects_wkb(),
+-- must give PostGIS ST_Intersects(geography, geography)'s answer on every
+-- pair it does not hand back (NULL: the caller falls back to PostGIS)
+SET client_min_messages = warning;
+SELECT setseed(0.1234);
+-- a random point: anywhere, near a pole, or near the antimeridian
+CREATE FUNCTION pg_temp.rpoint() RETURNS geography LANGUAGE sql VOLATILE AS $$
+    SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography
+      FROM (SELECT CASE WHEN k < 0.2 THEN 175 + 10 * random() ELSE 360 * random() - 180 END AS lon,
+                   CASE WHEN k >= 0.2 AND k < 0.4 THEN (80 + 10 * random()) * sign(random() - 0.5)
+                        ELSE degrees(asin(2 * random() - 1)) END AS lat
+              FROM (SELECT random() AS k) x) y
+$$;
+-- a point dist metres from p towards az (radians)
+CREATE FUNCTION pg_temp.proj(p geography, dist float8, az float8) RETURNS geometry LANGUAGE sql IMMUTABLE AS $$
+    SELECT ST_Project(p, dist, az)::geometry
+$$;
+-- closed ring of n vertices around c, star-shaped, radii in [r0, r1] metres
+CREATE FUNCTION pg_temp.ring(c geography, n int, r0 float8, r1 float8, rev boolean DEFAULT false)
+    RETURNS geometry LANGUAGE sql VOLATILE AS $$
+    WITH v AS (SELECT i, pg_temp.proj(c, r0 + (r1 - r0) * random(),
+                                      (i + 0.8 * random()) * 2 * pi() / n) AS pt
+                 FROM generate_series(0, n - 1) i)
+    SELECT ST_AddPoint(l, ST_StartPoint(l))
+      FROM (SELECT ST_MakeLine(pt ORDER BY CASE WHEN rev THEN -i ELSE i END) AS l FROM v) x
+$$;
+CREATE FUNCTION pg_temp.star(c geography, r float8) RETURNS geography LANGUAGE sql VOLATILE AS $$
+    SELECT ST_MakePolygon(pg_temp.ring(c, 3 + (random() * 8)::int, r * (0.3 + 0.4 * random()), r))::geography
+$$;
+CREATE FUNCTION pg_temp.holed(c geography, r float8) RETURNS geography LANGUAGE sql VOLATILE AS $$
+    SELECT ST_MakePolygon(pg_temp.ring(c, 8 + (random() * 8)::int, r * 0.8, r),
+                          ARRAY[pg_temp.ring(c, 3 + (random() * 6)::int, r * 0.2, r * 0.6, true)])::geography
+$$;
+-- a shape of kind k around c of size about r metres
+CREATE FUNCTION pg_temp.shape(k int, c geography, r float8) RETURNS geography LANGUAGE sql VOLATILE AS $$
+    SELECT CASE k
+        WHEN 0 THEN pg_temp.star(c, r)
+        WHEN 1 THEN ST_Buffer(c, r * 0.7, (2 + random() * 8)::int)
+        WHEN 2 THEN pg_temp.holed(c, r)
+        ELSE ST_Collect(pg_temp.star(c, r / 2)::geometry,
+                        pg_temp.star(pg_temp.proj(c, r * 1.2, random() * 2 * pi())::geography, r / 2)::geometry)::geography
+    END
+$$;
+CREATE TEMP TABLE pairs (kind text, a geography, b geography);
+-- random shapes near each other, 1 m to 2000 km
+INSERT INTO pairs
+SELECT 'random', pg_temp.shape(ka, c, ra), pg_temp.shape(kb, pg_temp.proj(c, (ra + rb) * 1.3 * random(), random() * 2 * pi())::geography, rb)
+  FROM (SELECT (random() * 3.99)::int AS ka, (random() * 3.99)::int AS kb, pg_temp.rpoint() AS c,
+               exp(ln(1) + random() * ln(2e6)) AS ra, exp(random() * ln(2e6)) AS rb
+          FROM generate_series(1, 16000)) x;
+-- a small shape at the other one's edge (true hits and near misses of a few metres)
+INSERT INTO pairs
+SELECT 'edge', a, pg_temp.shape(kb, pg_temp.proj(pg_temp.proj(c, 1, 0)::geography, 0, 0)::geography, 1)
+  FROM (SELECT pg_temp.shape(0, pg_temp.rpoint(), 1e5 * (1 + random() * 9)) AS a, (random() * 1.99)::int AS kb
+          FROM generate_series(1, 1000)) x,
+       LATERAL (SELECT ST_PointN(ST_ExteriorRing(a::geometry), 1)::geography AS v) y,
+       LATERAL (SELECT pg_temp.proj(v, random() * 30, random() * 2 * pi())::geography AS c) z;
+-- sharing a vertex, sharing an edge
+INSERT INTO pairs
+SELECT 'shared vertex', a,
+       ST_MakePolygon(ST_MakeLine(ARRAY[v0, pg_temp.proj(v0::geography, r, az), pg_temp.proj(v0::geography, r, az + 0.5), v0]))::geography
+  FROM (SELECT pg_temp.star(pg_temp.rpoint(), 1e6 * random() + 1e3) AS a, random() * 2 * pi() AS az,
+               1e6 * random() + 1e3 AS r FROM generate_series(1, 1000)) x,
+       LATERAL (SELECT ST_PointN(ST_ExteriorRing(a::geometry), 1) AS v0) y;
+INSERT INTO pairs
+SELECT 'shared edge', a,
+       ST_MakePolygon(ST_MakeLine(ARRAY[v1, v0, pg_temp.proj(v0::geography, r, az), v1]))::geography
+  FROM (SELECT pg_temp.star(pg_temp.rpoint(), 1e6 * random() + 1e3) AS a, random() * 2 * pi() AS az,
+               1e6 * random() + 1e3 AS r FROM generate_series(1, 1000)) x,
+       LATERAL (SELECT ST_PointN(ST_ExteriorRing(a::geometry), 1) AS v0,
+                       ST_PointN(ST_ExteriorRing(a::geometry), 2) AS v1) y;
+-- the real footprints of sql/10_swaths.sql against random regions near them
+INSERT INTO pairs
+SELECT 'footprint', s.shape, pg_temp.shape((random() * 3.99)::int,
+           pg_temp.proj(ST_PointN(ST_ExteriorRing(ST_GeometryN(s.shape::geometry, 1)), 1)::geography,
+                        2e6 * random(), random() * 2 * pi())::geography, exp(random() * ln(2e6)))
+  FROM swaths s, generate_series(1, 200);
+-- what the test hands back: larger than a hemisphere, points
+INSERT INTO pairs
+SELECT 'large', ST_MakePolygon(pg_temp.ring(c, 6, 1.1e7, 1.2e7))::geography, pg_temp.star(c, 1e6)
+  FROM (SELECT pg_temp.rpoint() AS c FROM generate_series(1, 100)) x;
+INSERT INTO pairs SELECT 'point', c, ST_Buffer(c, 1000) FROM (SELECT pg_temp.rpoint() AS c FROM generate_series(1, 100)) x;
+
+CREATE TEMP TABLE answers AS
+SELECT kind, a, b, eoswath.geog_intersects_wkb(ST_AsBinary(a), ST_AsBinary(b)) AS t,
+       ST_Intersects(a, b) AS postgis
+  FROM pairs;
+SELECT kind, count(*) AS pairs,
+       count(*) FILTER (WHERE postgis) AS postgis_hits,
+       count(*) FILTER (WHERE t IS NULL) AS fallbacks,
+       count(*) FILTER (WHERE t IS DISTINCT FROM postgis AND t IS NOT NULL) AS mismatches
+  FROM answers
+ GROUP BY ROLLUP (kind) ORDER BY kind NULLS LAST;
+-- swapped arguments give the same answer
+SELECT count(*) AS asymmetric FROM pairs
+ WHERE eoswath.geog_intersects_wkb(ST_AsBinary(a), ST_AsBinary(b))
+       IS DISTINCT FROM eoswath.geog_intersects_wkb(ST_AsBinary(b), ST_AsBinary(a));
+-- the same region against many rows (the cached argument), either side
+SELECT count(*) AS cached_mismatches FROM (SELECT b FROM pairs WHERE kind = 'random' LIMIT 2000) p
+ WHERE eoswath.geog_intersects_wkb(ST_AsBinary(b), ST_AsBinary(ST_Buffer('POINT(10 50)'::geography, 2e6)))
+       IS DISTINCT FROM ST_Intersects(b, ST_Buffer('POINT(10 50)'::geography, 2e6))
+    OR eoswath.geog_intersects_wkb(ST_AsBinary(ST_Buffer('POINT(10 50)'::geography, 2e6)), ST_AsBinary(b))
+       IS DISTINCT FROM ST_Intersects(b, ST_Buffer('POINT(10 50)'::geography, 2e6));
+-- swath_search() agrees with a plain ST_Intersects() over the catalog
+SELECT count(*) AS search_mismatches FROM pairs p
+ WHERE kind = 'footprint'
+   AND (SELECT count(*) FROM swath_search(p.b)) <> (SELECT count(*) FROM swaths s WHERE ST_Intersects(s.shape, p.b));
+-- the mismatching pairs, if any, for a report
+SELECT kind, ST_AsText(a) AS a, ST_AsText(b) AS b, postgis, ST_Distance(a, b, false)
+  FROM answers WHERE t IS DISTINCT FROM postgis AND t IS NOT NULL LIMIT 5;
+DROP TABLE pairs, answers;
+RESET client_min_messages;
