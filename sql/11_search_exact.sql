@@ -47,12 +47,12 @@ INSERT INTO pairs
 SELECT 'random', pg_temp.shape(ka, c, ra), pg_temp.shape(kb, pg_temp.proj(c, (ra + rb) * 1.3 * random(), random() * 2 * pi())::geography, rb)
   FROM (SELECT (random() * 3.99)::int AS ka, (random() * 3.99)::int AS kb, pg_temp.rpoint() AS c,
                exp(ln(1) + random() * ln(2e6)) AS ra, exp(random() * ln(2e6)) AS rb
-          FROM generate_series(1, 16000)) x;
+          FROM generate_series(1, 4000)) x;
 -- a small shape at the other one's edge (true hits and near misses of a few metres)
 INSERT INTO pairs
 SELECT 'edge', a, pg_temp.shape(kb, pg_temp.proj(pg_temp.proj(c, 1, 0)::geography, 0, 0)::geography, 1)
   FROM (SELECT pg_temp.shape(0, pg_temp.rpoint(), 1e5 * (1 + random() * 9)) AS a, (random() * 1.99)::int AS kb
-          FROM generate_series(1, 1000)) x,
+          FROM generate_series(1, 400)) x,
        LATERAL (SELECT ST_PointN(ST_ExteriorRing(a::geometry), 1)::geography AS v) y,
        LATERAL (SELECT pg_temp.proj(v, random() * 30, random() * 2 * pi())::geography AS c) z;
 -- sharing a vertex, sharing an edge
@@ -60,13 +60,13 @@ INSERT INTO pairs
 SELECT 'shared vertex', a,
        ST_MakePolygon(ST_MakeLine(ARRAY[v0, pg_temp.proj(v0::geography, r, az), pg_temp.proj(v0::geography, r, az + 0.5), v0]))::geography
   FROM (SELECT pg_temp.star(pg_temp.rpoint(), 1e6 * random() + 1e3) AS a, random() * 2 * pi() AS az,
-               1e6 * random() + 1e3 AS r FROM generate_series(1, 1000)) x,
+               1e6 * random() + 1e3 AS r FROM generate_series(1, 400)) x,
        LATERAL (SELECT ST_PointN(ST_ExteriorRing(a::geometry), 1) AS v0) y;
 INSERT INTO pairs
 SELECT 'shared edge', a,
        ST_MakePolygon(ST_MakeLine(ARRAY[v1, v0, pg_temp.proj(v0::geography, r, az), v1]))::geography
   FROM (SELECT pg_temp.star(pg_temp.rpoint(), 1e6 * random() + 1e3) AS a, random() * 2 * pi() AS az,
-               1e6 * random() + 1e3 AS r FROM generate_series(1, 1000)) x,
+               1e6 * random() + 1e3 AS r FROM generate_series(1, 400)) x,
        LATERAL (SELECT ST_PointN(ST_ExteriorRing(a::geometry), 1) AS v0,
                        ST_PointN(ST_ExteriorRing(a::geometry), 2) AS v1) y;
 -- the real footprints of sql/10_swaths.sql against random regions near them
