@@ -73,13 +73,12 @@ ext_info(ExtInfo *info)
 		elog(ERROR, "type wosoid is missing from the eoswath schema");
 }
 
-static Oid
-wosoid_type(void)
+static void
+become_owner(const ExtInfo *info, CatalogUser *save)
 {
-	ExtInfo		info;
-
-	ext_info(&info);
-	return info.wosoid_type;
+	GetUserIdAndSecContext(&save->save_userid, &save->save_sec_context);
+	SetUserIdAndSecContext(info->owner,
+						   save->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
 
 /*
@@ -92,9 +91,7 @@ catalog_become_owner(CatalogUser *save)
 	ExtInfo		info;
 
 	ext_info(&info);
-	GetUserIdAndSecContext(&save->save_userid, &save->save_sec_context);
-	SetUserIdAndSecContext(info.owner,
-						   save->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	become_owner(&info, save);
 }
 
 void
@@ -109,6 +106,7 @@ catalog_restore_user(CatalogUser *save)
  */
 typedef struct CatalogSpi
 {
+	ExtInfo		info;			/* looked up once per query */
 	CatalogUser user;
 	int			gucnest;
 } CatalogSpi;
@@ -116,16 +114,15 @@ typedef struct CatalogSpi
 static void
 cat_begin(CatalogSpi *cs)
 {
-	ExtInfo		info;
 	char	   *path;
 
-	ext_info(&info);
+	ext_info(&cs->info);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	catalog_become_owner(&cs->user);
+	become_owner(&cs->info, &cs->user);
 	cs->gucnest = NewGUCNestLevel();
 	path = psprintf("pg_catalog, %s",
-					quote_identifier(get_namespace_name(info.nsp)));
+					quote_identifier(get_namespace_name(cs->info.nsp)));
 	(void) set_config_option("search_path", path,
 							 PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -217,9 +214,9 @@ catalog_lookup(WosOid oid, bool for_update)
 	ObjectRecord *rec = NULL;
 	MemoryContext caller = CurrentMemoryContext;
 
-	argtypes[0] = wosoid_type();
 	values[0] = WosOidGetDatum(oid);
 	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
 	if (SPI_execute_with_args(for_update ?
 							  "SELECT oid, state, policy, size, sha256, encoding, meta, sites, created"
 							  "  FROM eoswath.objects WHERE oid = $1 FOR UPDATE" :
@@ -276,7 +273,6 @@ catalog_insert(ObjectRecord *rec)
 	char		nulls[8] = "        ";
 	bool		stored = (rec->state == OBJECT_STORED);
 
-	argtypes[0] = wosoid_type();
 	values[0] = WosOidGetDatum(rec->oid);
 	values[1] = CStringGetTextDatum(stored ? "stored" : "reserved");
 	values[2] = CStringGetTextDatum(rec->policy);
@@ -294,6 +290,7 @@ catalog_insert(ObjectRecord *rec)
 		nulls[6] = 'n';
 
 	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
 	if (SPI_execute_with_args("INSERT INTO eoswath.objects"
 							  " (oid, state, policy, size, sha256, encoding, meta, sites, stored_at)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, '{}'), $8,"
@@ -312,7 +309,6 @@ catalog_mark_stored(ObjectRecord *rec)
 	Datum		values[6];
 	char		nulls[6] = "      ";
 
-	argtypes[0] = wosoid_type();
 	values[0] = WosOidGetDatum(rec->oid);
 	values[1] = Int64GetDatum(rec->size);
 	values[2] = sha_datum(rec);
@@ -323,6 +319,7 @@ catalog_mark_stored(ObjectRecord *rec)
 		nulls[4] = 'n';
 
 	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
 	if (SPI_execute_with_args("UPDATE eoswath.objects SET state = 'stored', size = $2,"
 							  " sha256 = $3, encoding = $4, meta = coalesce($5, '{}'), sites = $6,"
 							  " stored_at = clock_timestamp()"
@@ -341,9 +338,9 @@ catalog_delete(WosOid oid)
 	Oid			argtypes[1];
 	Datum		values[1];
 
-	argtypes[0] = wosoid_type();
 	values[0] = WosOidGetDatum(oid);
 	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
 	if (SPI_execute_with_args("DELETE FROM eoswath.objects WHERE oid = $1",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete from the object catalog");
@@ -466,12 +463,12 @@ catalog_object_has_copy(WosOid oid, int32 site_id, bool *exists)
 	Datum		values[2];
 	bool		has = false;
 
-	argtypes[0] = wosoid_type();
 	argtypes[1] = INT4OID;
 	values[0] = WosOidGetDatum(oid);
 	values[1] = Int32GetDatum(site_id);
 	*exists = false;
 	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
 	if (SPI_execute_with_args("SELECT state = 'stored' AND $2 = ANY (sites)"
 							  "  FROM eoswath.objects WHERE oid = $1",
 							  2, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
@@ -496,11 +493,11 @@ catalog_next_batch(WosOid after, int limit, WosOid *out)
 	Datum		values[2];
 	int			n;
 
-	argtypes[0] = wosoid_type();
 	argtypes[1] = INT4OID;
 	values[0] = WosOidGetDatum(after);
 	values[1] = Int32GetDatum(limit);
 	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
 	if (SPI_execute_with_args("SELECT oid FROM eoswath.objects WHERE oid > $1 AND state = 'stored'"
 							  " ORDER BY oid LIMIT $2",
 							  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
