@@ -32,16 +32,9 @@ local_copy(ObjectRecord *rec)
 	{
 		StoreSite  *s = lfirst(lc);
 		char	   *path;
-		int64		size = -1;
-		void	   *h;
 
-		if (s->methods->local_path == NULL)
-			continue;
-		h = s->methods->open_read(s, rec->oid, &size);
-		if (h == NULL)
-			continue;
-		s->methods->close_read(h);
-		if (size != rec->size)
+		if (s->methods->local_path == NULL ||
+			object_copy_presence(rec, s) != COPY_OK)
 			continue;
 		path = s->methods->local_path(s, rec->oid);
 		if (path)

@@ -343,8 +343,8 @@ copy_status_name(CopyStatus s)
 }
 
 /* Is a copy there with the right size?  (cheap: no data is read) */
-static CopyStatus
-copy_presence(ObjectRecord *rec, StoreSite *s)
+CopyStatus
+object_copy_presence(ObjectRecord *rec, StoreSite *s)
 {
 	int64		size = -1;
 	void	   *h = s->methods->open_read(s, rec->oid, &size);
@@ -368,7 +368,7 @@ check_rest(ObjectRecord *rec, List *rest, List *bad)
 	foreach(lc, rest)
 	{
 		StoreSite  *s = lfirst(lc);
-		CopyStatus	st = copy_presence(rec, s);
+		CopyStatus	st = object_copy_presence(rec, s);
 
 		if (st != COPY_OK)
 		{

@@ -38,6 +38,7 @@ typedef enum CopyStatus
 
 extern const char *copy_status_name(CopyStatus s);
 extern CopyStatus object_check_copy(ObjectRecord *rec, StoreSite *site);
+extern CopyStatus object_copy_presence(ObjectRecord *rec, StoreSite *site);
 extern bool object_repair(ObjectRecord *rec, StoreSite *from, List *to);
 extern List *object_sites(ObjectRecord *rec);
 extern void object_require_stored(ObjectRecord *rec);

@@ -234,15 +234,9 @@ wos_stat(PG_FUNCTION_ARGS)
 	foreach(lc, sites)
 	{
 		StoreSite  *s = lfirst(lc);
-		int64		size = -1;
-		void	   *h = s->methods->open_read(s, rec->oid, &size);
 
-		if (h)
-		{
-			s->methods->close_read(h);
-			if (size == rec->size)
-				present++;
-		}
+		if (object_copy_presence(rec, s) == COPY_OK)
+			present++;
 		names[i++] = CStringGetTextDatum(s->name);
 	}
 
