@@ -228,6 +228,21 @@ progress_show(Progress *p, bool final)
 	fflush(stderr);
 }
 
+/* A size option in 1..256 MiB; false (with a message) if it is not one. */
+static bool
+parse_size_option(const char *arg, const char *option, long *out)
+{
+	long		v = atol(arg);
+
+	if (v < 1 || v > 256L * 1024 * 1024)
+	{
+		fprintf(stderr, "%s: %s must be between 1 and 268435456\n", progname, option);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
 /* ---- put ---- */
 
 static void
@@ -371,12 +386,8 @@ cmd_put(int argc, char **argv)
 				gzip = true;
 				break;
 			case 'b':
-				block = atol(optarg);
-				if (block < 1 || block > 256L * 1024 * 1024)
-				{
-					fprintf(stderr, "%s: --block-size must be between 1 and 268435456\n", progname);
+				if (!parse_size_option(optarg, "--block-size", &block))
 					return EXIT_USAGE;
-				}
 				break;
 			case 'd':
 				conninfo = optarg;
@@ -560,12 +571,8 @@ cmd_get(int argc, char **argv)
 				force = true;
 				break;
 			case 'c':
-				chunk = atol(optarg);
-				if (chunk < 1 || chunk > 256L * 1024 * 1024)
-				{
-					fprintf(stderr, "%s: --chunk-size must be between 1 and 268435456\n", progname);
+				if (!parse_size_option(optarg, "--chunk-size", &chunk))
 					return EXIT_USAGE;
-				}
 				break;
 			case 'd':
 				conninfo = optarg;
