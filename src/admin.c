@@ -45,12 +45,8 @@ wos_site_add(PG_FUNCTION_ARGS)
 
 	options = store_take_credentials(options, &access_key, &secret_key);
 
-	site = store_site_make(0, name, kind, location, options, true);
-	if (access_key)
-	{
-		site->access_key = access_key;
-		site->secret_key = secret_key;
-	}
+	site = store_site_make(0, name, kind, location, options, true,
+						   access_key, secret_key);
 	site->methods->validate(site, true);
 	id = catalog_add_site(name, kind, location, options);
 	if (access_key)

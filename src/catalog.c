@@ -397,7 +397,11 @@ catalog_get_policy(const char *name)
 	return p;
 }
 
-/* Sites, in id order, built with their backends attached. */
+/*
+ * Sites, in id order, built with their backends attached.  Each comes with
+ * its stored credentials, read here in the same query: the backends get
+ * what they need from their caller and never read the catalog themselves.
+ */
 List *
 catalog_get_sites(bool enabled_only)
 {
@@ -407,10 +411,14 @@ catalog_get_sites(bool enabled_only)
 
 	cat_begin(&cs);
 	if (SPI_execute(enabled_only ?
-					"SELECT site_id, name, kind, location, options, enabled FROM eoswath.sites"
-					" WHERE enabled ORDER BY site_id" :
-					"SELECT site_id, name, kind, location, options, enabled FROM eoswath.sites"
-					" ORDER BY site_id", true, 0) != SPI_OK_SELECT)
+					"SELECT s.site_id, s.name, s.kind, s.location, s.options, s.enabled,"
+					"       c.access_key, c.secret_key"
+					"  FROM eoswath.sites s LEFT JOIN eoswath.site_credentials c USING (site_id)"
+					" WHERE s.enabled ORDER BY s.site_id" :
+					"SELECT s.site_id, s.name, s.kind, s.location, s.options, s.enabled,"
+					"       c.access_key, c.secret_key"
+					"  FROM eoswath.sites s LEFT JOIN eoswath.site_credentials c USING (site_id)"
+					" ORDER BY s.site_id", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the site catalog");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -426,7 +434,9 @@ catalog_get_sites(bool enabled_only)
 										 SPI_getvalue(tup, desc, 3),
 										 SPI_getvalue(tup, desc, 4),
 										 isnull ? NULL : DatumGetJsonbPCopy(opts),
-										 DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull))));
+										 DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull)),
+										 SPI_getvalue(tup, desc, 7),
+										 SPI_getvalue(tup, desc, 8)));
 		MemoryContextSwitchTo(old);
 	}
 	cat_end(&cs);
@@ -535,40 +545,6 @@ catalog_add_site(const char *name, const char *kind, const char *location, Jsonb
 	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	cat_end(&cs);
 	return id;
-}
-
-/*
- * A site's stored credentials, copied into the caller's memory context;
- * false if it has none.  Read as the extension's owner: nobody else can.
- */
-bool
-catalog_get_credentials(int32 site_id, char **access_key, char **secret_key)
-{
-	CatalogSpi	cs;
-	MemoryContext caller = CurrentMemoryContext;
-	Oid			argtypes[1] = {INT4OID};
-	Datum		values[1];
-	bool		found = false;
-
-	values[0] = Int32GetDatum(site_id);
-	cat_begin(&cs);
-	if (SPI_execute_with_args("SELECT access_key, secret_key FROM eoswath.site_credentials"
-							  " WHERE site_id = $1",
-							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the site credentials");
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *ak = SPI_getvalue(tup, desc, 1);
-		char	   *sk = SPI_getvalue(tup, desc, 2);
-
-		*access_key = MemoryContextStrdup(caller, ak);
-		*secret_key = MemoryContextStrdup(caller, sk);
-		found = true;
-	}
-	cat_end(&cs);
-	return found;
 }
 
 /*

@@ -101,7 +101,6 @@ extern int	catalog_next_batch(WosOid after, int limit, WosOid *out);
 extern int32 catalog_add_site(const char *name, const char *kind,
 							 const char *location, Jsonb *options);
 extern int32 catalog_site_id(const char *name);
-extern bool catalog_get_credentials(int32 site_id, char **access_key, char **secret_key);
 extern void catalog_set_credentials(int32 site_id, const char *access_key,
 									const char *secret_key);
 

@@ -74,7 +74,8 @@ pending_add(PendingKind kind, StoreSite *site, WosOid oid)
 
 	op->kind = kind;
 	op->site = store_site_make(site->id, site->name, site->kind, site->location,
-							   site->options, site->enabled);
+							   site->options, site->enabled,
+							   site->access_key, site->secret_key);
 	op->oid = oid;
 	op->nestlevel = GetCurrentTransactionNestLevel();
 	pending_ops = lappend(pending_ops, op);

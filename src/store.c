@@ -24,10 +24,15 @@ store_methods_for(const char *kind)
 	return NULL;				/* keep compiler quiet */
 }
 
-/* A site description in the current memory context, with its backend. */
+/*
+ * A site description in the current memory context, with its backend
+ * attached.  The caller passes everything the backend may need, the stored
+ * credentials included (NULL: none): backends never read the catalog.
+ */
 StoreSite *
 store_site_make(int32 id, const char *name, const char *kind,
-				const char *location, Jsonb *options, bool enabled)
+				const char *location, Jsonb *options, bool enabled,
+				const char *access_key, const char *secret_key)
 {
 	StoreSite  *s = palloc0(sizeof(StoreSite));
 
@@ -41,6 +46,8 @@ store_site_make(int32 id, const char *name, const char *kind,
 		memcpy(s->options, options, VARSIZE(options));
 	}
 	s->enabled = enabled;
+	s->access_key = access_key ? pstrdup(access_key) : NULL;
+	s->secret_key = secret_key ? pstrdup(secret_key) : NULL;
 	s->methods = store_methods_for(kind);
 	s->cost = s->methods->cost;
 	if (s->methods->attach)

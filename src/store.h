@@ -83,7 +83,8 @@ struct StoreMethods
 extern const StoreMethods *store_methods_for(const char *kind);
 extern StoreSite *store_site_make(int32 id, const char *name, const char *kind,
 								  const char *location, Jsonb *options,
-								  bool enabled);
+								  bool enabled, const char *access_key,
+								  const char *secret_key);
 
 extern Jsonb *store_take_credentials(Jsonb *options, char **access_key,
 									  char **secret_key);

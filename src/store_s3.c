@@ -1242,8 +1242,6 @@ s3_attach(StoreSite *site)
 		return;
 	if (cfg->creds_from_file)
 		s3_read_credentials_file(site, cfg);
-	else if (site->id > 0)
-		(void) catalog_get_credentials(site->id, &site->access_key, &site->secret_key);
 }
 
 static void
