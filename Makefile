@@ -8,17 +8,20 @@ OBJS = \
 	src/guc.o \
 	src/wosoid.o \
 	src/catalog.o \
-	src/pending.o \
+	src/xact.o \
 	src/store.o \
 	src/store_fs.o \
 	src/store_s3.o \
-	src/object.o \
-	src/wos.o \
 	src/gzip.o \
-	src/stream.o \
-	src/file.o \
-	src/admin.o \
-	src/maint.o \
+	src/object_hash.o \
+	src/object_put.o \
+	src/object_read.o \
+	src/object_copies.o \
+	src/object_file.o \
+	src/wos_objects.o \
+	src/wos_streams.o \
+	src/wos_files.o \
+	src/wos_admin.o \
 	src/nc_swath.o \
 	src/footprint.o \
 	src/granule.o \

@@ -7,10 +7,20 @@
  * query runs as the extension's owner with a fixed search_path, so callers
  * need no privilege on the tables (they are granted functions, not tables)
  * and cannot redirect the queries with their own search_path.
+ *
+ * Sites are resolved (row, credentials, backend attached) once and kept for
+ * the transaction, as long as the transaction changes nothing: the cache is
+ * tagged with the command id current when it was built, which moves on with
+ * any write of this transaction (a site added, enabled, or its credentials
+ * set), and it is dropped at subtransaction abort and transaction end
+ * (xact.c).  Sites changed by other transactions are seen by the next
+ * transaction.
  */
 #include "eoswath.h"
 
 #include "access/genam.h"
+#include "access/relation.h"
+#include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xlog.h"
@@ -27,9 +37,12 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "storage/bufmgr.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 
-#include "store.h"
+#include "catalog.h"
 
 typedef struct ExtInfo
 {
@@ -73,6 +86,17 @@ ext_info(ExtInfo *info)
 		elog(ERROR, "type wosoid is missing from the eoswath schema");
 }
 
+/* run catalog SQL as the extension's owner, whoever calls */
+typedef struct CatalogUser
+{
+	Oid			save_userid;
+	int			save_sec_context;
+} CatalogUser;
+
+/*
+ * Switch to the extension owner for catalog access.  The switch is undone by
+ * restore_user(), or by transaction abort if an error intervenes.
+ */
 static void
 become_owner(const ExtInfo *info, CatalogUser *save)
 {
@@ -81,21 +105,9 @@ become_owner(const ExtInfo *info, CatalogUser *save)
 						   save->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 }
 
-/*
- * Switch to the extension owner for catalog access.  The switch is undone by
- * catalog_restore_user(), or by transaction abort if an error intervenes.
- */
-void
-catalog_become_owner(CatalogUser *save)
-{
-	ExtInfo		info;
-
-	ext_info(&info);
-	become_owner(&info, save);
-}
-
-void
-catalog_restore_user(CatalogUser *save)
+/* Undo become_owner(). */
+static void
+restore_user(CatalogUser *save)
 {
 	SetUserIdAndSecContext(save->save_userid, save->save_sec_context);
 }
@@ -132,15 +144,21 @@ static void
 cat_end(CatalogSpi *cs)
 {
 	AtEOXact_GUC(true, cs->gucnest);
-	catalog_restore_user(&cs->user);
+	restore_user(&cs->user);
 	SPI_finish();
 }
 
 /*
  * Hand out a new object id.  The sequence never repeats a value that was
- * made durable; flushing WAL up to the nextval record makes sure an id a
- * client has seen is never handed out again, even after a crash in a
- * transaction that never committed.
+ * made durable; flushing WAL up to the record that covers the value makes
+ * sure an id a client has seen is never handed out again, even after a
+ * crash in a transaction that never committed.
+ *
+ * That record (written by this backend now, or by any backend up to 32
+ * values earlier: the sequence logs ahead) is the last one that changed the
+ * sequence's page, so the page's LSN is exactly the point to flush to.  It
+ * is never past what was inserted, as the current insert position can be
+ * (just after a page header), which XLogFlush() refuses.
  */
 WosOid
 catalog_next_oid(void)
@@ -148,6 +166,10 @@ catalog_next_oid(void)
 	CatalogSpi	cs;
 	bool		isnull;
 	int64		v;
+	Oid			seqoid;
+	Relation	seq;
+	Buffer		buf;
+	XLogRecPtr	lsn;
 
 	cat_begin(&cs);
 	if (SPI_execute("SELECT nextval('eoswath.oid_seq')", false, 1) != SPI_OK_SELECT ||
@@ -156,7 +178,16 @@ catalog_next_oid(void)
 	v = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	cat_end(&cs);
 
-	XLogFlush(GetXLogInsertRecPtr());
+	seqoid = get_relname_relid("oid_seq", get_namespace_oid("eoswath", false));
+	if (!OidIsValid(seqoid))
+		elog(ERROR, "sequence eoswath.oid_seq is missing");
+	seq = relation_open(seqoid, AccessShareLock);
+	buf = ReadBuffer(seq, 0);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	lsn = PageGetLSN(BufferGetPage(buf));
+	UnlockReleaseBuffer(buf);
+	relation_close(seq, AccessShareLock);
+	XLogFlush(lsn);
 	return (WosOid) v;
 }
 
@@ -397,25 +428,47 @@ catalog_get_policy(const char *name)
 	return p;
 }
 
+/* ---- sites ---- */
+
+static List *site_cache = NIL;	/* StoreSite *, in TopTransactionContext */
+static bool site_cache_valid = false;
+static LocalTransactionId site_cache_lxid = InvalidLocalTransactionId;
+static CommandId site_cache_cid;
+
+static bool
+str_same(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/* Does a resolved site still match its row? */
+static bool
+site_same(StoreSite *s, const char *name, const char *kind, const char *location,
+		  Jsonb *options, bool enabled, const char *access_key, const char *secret_key)
+{
+	if (!str_same(s->name, name) || !str_same(s->kind, kind) ||
+		!str_same(s->location, location) || s->enabled != enabled ||
+		!str_same(s->access_key, access_key) || !str_same(s->secret_key, secret_key))
+		return false;
+	if (s->options == NULL || options == NULL)
+		return s->options == options;
+	return VARSIZE(s->options) == VARSIZE(options) &&
+		memcmp(s->options, options, VARSIZE(options)) == 0;
+}
+
 /*
- * Sites, in id order, built with their backends attached.  Each comes with
- * its stored credentials, read here in the same query: the backends get
- * what they need from their caller and never read the catalog themselves.
+ * Read every site with its stored credentials (one query) and resolve it.
+ * A site whose row is unchanged keeps its StoreSite (and its backend's
+ * state); pointers handed out earlier in the transaction stay valid.
  */
-List *
-catalog_get_sites(bool enabled_only)
+static List *
+load_sites(List *old_sites)
 {
 	CatalogSpi	cs;
-	MemoryContext caller = CurrentMemoryContext;
 	List	   *result = NIL;
 
 	cat_begin(&cs);
-	if (SPI_execute(enabled_only ?
-					"SELECT s.site_id, s.name, s.kind, s.location, s.options, s.enabled,"
-					"       c.access_key, c.secret_key"
-					"  FROM eoswath.sites s LEFT JOIN eoswath.site_credentials c USING (site_id)"
-					" WHERE s.enabled ORDER BY s.site_id" :
-					"SELECT s.site_id, s.name, s.kind, s.location, s.options, s.enabled,"
+	if (SPI_execute("SELECT s.site_id, s.name, s.kind, s.location, s.options, s.enabled,"
 					"       c.access_key, c.secret_key"
 					"  FROM eoswath.sites s LEFT JOIN eoswath.site_credentials c USING (site_id)"
 					" ORDER BY s.site_id", true, 0) != SPI_OK_SELECT)
@@ -425,39 +478,78 @@ catalog_get_sites(bool enabled_only)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		MemoryContext old = MemoryContextSwitchTo(caller);
+		int32		id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		char	   *name = SPI_getvalue(tup, desc, 2);
+		char	   *kind = SPI_getvalue(tup, desc, 3);
+		char	   *location = SPI_getvalue(tup, desc, 4);
 		Datum		opts = SPI_getbinval(tup, desc, 5, &isnull);
+		Jsonb	   *options = isnull ? NULL : DatumGetJsonbP(opts);
+		bool		enabled = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		char	   *access_key = SPI_getvalue(tup, desc, 7);
+		char	   *secret_key = SPI_getvalue(tup, desc, 8);
+		StoreSite  *site = NULL;
+		ListCell   *lc;
+		MemoryContext old;
 
-		result = lappend(result,
-						 store_site_make(DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull)),
-										 SPI_getvalue(tup, desc, 2),
-										 SPI_getvalue(tup, desc, 3),
-										 SPI_getvalue(tup, desc, 4),
-										 isnull ? NULL : DatumGetJsonbPCopy(opts),
-										 DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull)),
-										 SPI_getvalue(tup, desc, 7),
-										 SPI_getvalue(tup, desc, 8)));
+		foreach(lc, old_sites)
+		{
+			StoreSite  *s = lfirst(lc);
+
+			if (s->id == id &&
+				site_same(s, name, kind, location, options, enabled, access_key, secret_key))
+				site = s;
+		}
+		old = MemoryContextSwitchTo(TopTransactionContext);
+		if (site == NULL)
+			site = store_site_make(id, name, kind, location, options, enabled,
+								   access_key, secret_key);
+		result = lappend(result, site);
 		MemoryContextSwitchTo(old);
 	}
 	cat_end(&cs);
 	return result;
 }
 
-/* One site by id, enabled or not; NULL if there is no such site. */
-StoreSite *
-catalog_get_site(int32 site_id)
+/*
+ * Sites, in id order, with their backends attached and their stored
+ * credentials: the backends get what they need from here and never read the
+ * catalog themselves.  The list is the caller's; the sites in it live until
+ * the transaction ends.
+ */
+List *
+catalog_get_sites(bool enabled_only)
 {
-	List	   *sites = catalog_get_sites(false);
+	List	   *result = NIL;
 	ListCell   *lc;
 
-	foreach(lc, sites)
+	if (!site_cache_valid || site_cache_lxid != MyProc->lxid ||
+		site_cache_cid != GetCurrentCommandId(false))
+	{
+		List	   *old_sites = site_cache_valid && site_cache_lxid == MyProc->lxid ?
+			site_cache : NIL;
+
+		site_cache_valid = false;
+		site_cache = load_sites(old_sites);
+		site_cache_lxid = MyProc->lxid;
+		site_cache_cid = GetCurrentCommandId(false);
+		site_cache_valid = true;
+	}
+	foreach(lc, site_cache)
 	{
 		StoreSite  *s = lfirst(lc);
 
-		if (s->id == site_id)
-			return s;
+		if (!enabled_only || s->enabled)
+			result = lappend(result, s);
 	}
-	return NULL;
+	return result;
+}
+
+/* Drop the cache (xact.c: at subtransaction abort and transaction end). */
+void
+catalog_forget_sites(void)
+{
+	site_cache = NIL;
+	site_cache_valid = false;
 }
 
 /*
@@ -523,7 +615,14 @@ catalog_next_batch(WosOid after, int limit, WosOid *out)
 	return n;
 }
 
-/* Insert a site row; returns its id. */
+/*
+ * Add a site: check and prepare it (a directory must be new or empty, a
+ * bucket prefix unused), then record it.  The catalog insert comes last; if
+ * it fails (a duplicate name) the prepared place stays empty but for its
+ * marker.  Credentials in the options ("access_key", "secret_key") are split
+ * off and stored where only the extension's owner can read them.  Returns
+ * the new site's id.
+ */
 int32
 catalog_add_site(const char *name, const char *kind, const char *location, Jsonb *options)
 {
@@ -532,6 +631,14 @@ catalog_add_site(const char *name, const char *kind, const char *location, Jsonb
 	Datum		values[4];
 	bool		isnull;
 	int32		id;
+	char	   *access_key;
+	char	   *secret_key;
+	StoreSite  *site;
+
+	options = store_take_credentials(options, &access_key, &secret_key);
+	site = store_site_make(0, name, kind, location, options, true,
+						   access_key, secret_key);
+	site->methods->validate(site, true);
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(kind);
@@ -544,6 +651,8 @@ catalog_add_site(const char *name, const char *kind, const char *location, Jsonb
 		elog(ERROR, "could not insert into the site catalog");
 	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	cat_end(&cs);
+	if (access_key)
+		catalog_set_credentials(id, access_key, secret_key);
 	return id;
 }
 

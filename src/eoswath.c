@@ -4,6 +4,8 @@
  */
 #include "eoswath.h"
 
+#include "xact.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -13,6 +15,5 @@ void
 _PG_init(void)
 {
 	eoswath_define_gucs();
-	pending_register_callbacks();
-	stream_register_callbacks();
+	eoswath_xact_init();
 }

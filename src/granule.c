@@ -18,7 +18,6 @@
 
 #include "granule.h"
 #include "object.h"
-#include "stream.h"
 
 /* the path of an intact-size local copy of an uncompressed object, or NULL */
 static char *
@@ -93,7 +92,7 @@ granule_file(ObjectRecord *rec)
 {
 	char	   *path;
 	File		file;
-	GetStream  *gs;
+	ObjectStream *gs;
 	char	   *buf;
 	off_t		pos = 0;
 	size_t		n;
@@ -116,13 +115,13 @@ granule_file(ObjectRecord *rec)
 	cb->arg = (void *) (intptr_t) file;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
 	buf = palloc(eoswath_io_block_size);
-	gs = get_stream_begin(rec, gzip);
-	while ((n = get_stream_read(gs, buf, eoswath_io_block_size)) > 0)
+	gs = object_stream_open(rec, gzip);
+	while ((n = object_stream_read(gs, buf, eoswath_io_block_size)) > 0)
 	{
 		CHECK_FOR_INTERRUPTS();
 		spool_write(file, buf, n, &pos);
 	}
-	get_stream_end(gs);
+	object_stream_close(gs);
 	pfree(buf);
 	return pstrdup(FilePathName(file));
 }

@@ -8,6 +8,8 @@
 
 #include "eoswath.h"
 
+#include "catalog.h"
+
 extern char *granule_file(ObjectRecord *rec);
 
 #endif							/* EOSWATH_GRANULE_H */

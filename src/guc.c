@@ -8,6 +8,9 @@
 
 #include "utils/guc.h"
 
+#include "object.h"
+#include "s3.h"
+
 char	   *eoswath_default_policy = NULL;
 int			eoswath_io_block_size = 1024 * 1024;
 int			eoswath_gzip_level = 6;

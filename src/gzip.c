@@ -9,16 +9,17 @@
  * state goes on every path, including errors.  zlib calls no code of ours:
  * sources and sinks are called between zlib calls, so they may ereport.
  */
-#include "eoswath.h"
+#include "postgres.h"
 
 #include <zlib.h>
 
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "stream.h"
+#include "gzip.h"
 
 #define GZIP_BUF_SIZE		(256 * 1024)
+#define GZIP_IN_SIZE		(1024 * 1024)	/* compressed bytes asked of the source at once */
 
 struct GzipWriter
 {
@@ -152,7 +153,7 @@ gzip_reader_begin(gzip_source source, void *arg, const char *what)
 	g->source = source;
 	g->arg = arg;
 	g->what = pstrdup(what);
-	g->in_size = Max(eoswath_io_block_size, GZIP_BUF_SIZE);
+	g->in_size = GZIP_IN_SIZE;
 	g->in = palloc(g->in_size);
 	g->cb.func = gzip_reader_free;
 	g->cb.arg = g;

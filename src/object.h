@@ -1,32 +1,78 @@
 /*
  * object.h
- *		Objects over sites: writing every copy a policy asks for, reading
- *		from a good copy with checksum verification, and repair.
+ *		The object library: every caller (the SQL functions, server files,
+ *		streams, subsets) stores and reads objects through this API, as
+ *		PostgreSQL's large objects all go through inv_api.c.
+ *
+ *	object_put.c	the put sequence: new id, lock, sites, copies, hash, row
+ *	object_read.c	readers over the copies, verified whole and streamed reads
+ *	object_copies.c	checking copies, repair, verify and sweep
+ *	object_file.c	objects from and to files on the database server
+ *	object_hash.c	SHA-256 contexts
+ *
+ * Memory is bounded by eoswath.io_block_size, never by object size.
  */
 #ifndef EOSWATH_OBJECT_H
 #define EOSWATH_OBJECT_H
 
 #include "eoswath.h"
+
+#include "catalog.h"
 #include "store.h"
 
-typedef struct ObjectWriter ObjectWriter;
+/* settings (guc.c) */
+extern char *eoswath_default_policy;
+extern int	eoswath_io_block_size;	/* bytes */
+extern int	eoswath_gzip_level;		/* zlib level of compress => true */
+
+/* ---- object_put.c ---- */
+
+typedef struct ObjectPut ObjectPut;
+
+extern void object_check_meta(Jsonb *meta);
+extern Policy *object_policy(const char *name);	/* NULL: the default */
+
+/*
+ * A new object: draw an id, lock it, open a copy on each chosen site.  size:
+ * the number of bytes that will be written if known (an empty object is
+ * refused here, before any site is touched), else -1.
+ */
+extern ObjectPut *object_put_begin(Policy *policy, Jsonb *meta, bool compress,
+								   int64 size);
+/* the data of a reserved id (rec locked FOR UPDATE by the caller) */
+extern ObjectPut *object_put_reserved(ObjectRecord *rec, Jsonb *meta, int64 size);
+extern void object_put_write(ObjectPut *put, const char *data, size_t len);
+extern int64 object_put_written(ObjectPut *put);	/* bytes given */
+/* make every copy durable, then insert (or update) the catalog row */
+extern WosOid object_put_finish(ObjectPut *put);
+
+extern WosOid object_reserve(Policy *policy);
+extern void object_delete(WosOid oid);
+
+/* ---- object_read.c ---- */
+
 typedef struct ObjectReader ObjectReader;
+typedef struct ObjectStream ObjectStream;
 
-/* writing */
-extern ObjectWriter *object_write_begin(WosOid oid, Policy *policy);
-extern void object_write(ObjectWriter *w, const char *data, size_t len);
-extern void object_write_finish(ObjectWriter *w, ObjectRecord *rec);
-extern int64 object_written(ObjectWriter *w);
+extern void object_require_stored(ObjectRecord *rec);
+extern List *object_sites(ObjectRecord *rec);
 
-/* reading */
+/* random access to one intact-size copy; verify: hash sequential reads */
 extern ObjectReader *object_open(ObjectRecord *rec, bool verify);
 extern size_t object_read(ObjectReader *r, char *buf, size_t len);
 extern size_t object_pread(ObjectReader *r, char *buf, size_t len, int64 offset);
 extern void object_close(ObjectReader *r);
-extern bytea *object_read_all(ObjectRecord *rec);
-extern StoreSite *object_reader_site(ObjectReader *r);
 
-/* checking copies */
+/* the whole object, from the first intact copy; repairs the others */
+extern bytea *object_read_all(ObjectRecord *rec);
+
+/* reading in order, inflating gzip if asked; the end is verified */
+extern ObjectStream *object_stream_open(ObjectRecord *rec, bool decompress);
+extern size_t object_stream_read(ObjectStream *os, char *buf, size_t len);
+extern void object_stream_close(ObjectStream *os);
+
+/* ---- object_copies.c ---- */
+
 typedef enum CopyStatus
 {
 	COPY_OK,
@@ -39,8 +85,36 @@ typedef enum CopyStatus
 extern const char *copy_status_name(CopyStatus s);
 extern CopyStatus object_check_copy(ObjectRecord *rec, StoreSite *site);
 extern CopyStatus object_copy_presence(ObjectRecord *rec, StoreSite *site);
+extern List *object_check_rest(ObjectRecord *rec, List *rest, List *bad);
 extern bool object_repair(ObjectRecord *rec, StoreSite *from, List *to);
-extern List *object_sites(ObjectRecord *rec);
-extern void object_require_stored(ObjectRecord *rec);
+
+/* wos_verify(): one report per copy */
+typedef void (*verify_report) (void *arg, WosOid oid, const char *site,
+							   const char *status, const char *action);
+extern void object_verify(WosOid oid, bool repair, bool report_ok,
+						  verify_report report, void *arg);
+extern void object_verify_all(bool repair, verify_report report, void *arg);
+
+/* wos_sweep(): one report per entry removed (or that would be) */
+typedef void (*sweep_report) (void *arg, StoreSite *site, const char *name,
+							  WosOid oid, const char *what);
+extern void object_sweep(bool dry_run, sweep_report report, void *arg);
+
+/* ---- object_file.c ---- */
+
+extern WosOid object_put_file(const char *path, Policy *policy, Jsonb *meta,
+							  bool compress);
+extern int64 object_get_file(ObjectRecord *rec, const char *path,
+							 bool decompress, bool overwrite);
+
+/* ---- object_hash.c ---- */
+
+typedef struct evp_md_ctx_st Sha256Ctx;	/* OpenSSL's EVP_MD_CTX */
+
+extern Sha256Ctx *sha256_begin(void);
+extern void sha256_restart(Sha256Ctx *md);
+extern void sha256_update(Sha256Ctx *md, const void *data, size_t len);
+extern void sha256_final(Sha256Ctx *md, uint8 *out);
+extern char *sha256_hex(const uint8 *digest);
 
 #endif							/* EOSWATH_OBJECT_H */

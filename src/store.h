@@ -18,6 +18,8 @@
 
 #include "eoswath.h"
 
+#include "utils/jsonb.h"
+
 typedef struct StoreSite StoreSite;
 typedef struct StoreMethods StoreMethods;
 

@@ -33,6 +33,7 @@
 #include <curl/curl.h>
 
 #include "common/pg_prng.h"
+#include "nodes/pg_list.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
@@ -42,6 +43,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "s3.h"
 #include "store.h"
 
 #define S3_MARKER			".eoswath-site"

@@ -1387,7 +1387,7 @@ sink_bytes(void *arg, const char *data, size_t len)
 static void
 sink_object(void *arg, const char *data, size_t len)
 {
-	object_write((ObjectWriter *) arg, data, len);
+	object_put_write((ObjectPut *) arg, data, len);
 }
 
 /*
@@ -1456,8 +1456,7 @@ swath_subset_store_wkb(PG_FUNCTION_ARGS)
 	Policy	   *policy;
 	Jsonb	   *meta = NULL;
 	SubsetResult res = {0};
-	ObjectWriter *w;
-	ObjectRecord rec = {0};
+	ObjectPut  *put;
 
 	for (int i = 0; i < 4; i++)
 		if (PG_ARGISNULL(i))
@@ -1466,12 +1465,11 @@ swath_subset_store_wkb(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "swath_subset_store", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	region = region_arg(fcinfo, 1);
-	policy = catalog_get_policy(PG_ARGISNULL(4) ? eoswath_default_policy :
-								text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	policy = object_policy(PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)));
 	variables = variables_arg(fcinfo, 5);
 	if (!PG_ARGISNULL(6))
 		meta = PG_GETARG_JSONB_P(6);
-	check_meta(meta);
+	object_check_meta(meta);
 	if (!subset_granule(catalog_fetch(oid, false), region, variables,
 						describe_request(oid, region, variables), &res))
 	{
@@ -1479,16 +1477,10 @@ swath_subset_store_wkb(PG_FUNCTION_ARGS)
 		MemoryContextDelete(cxt);
 		PG_RETURN_NULL();
 	}
-	newoid = catalog_next_oid();
-	object_lock(newoid, false);
-	w = object_write_begin(newoid, policy);
-	read_result(&res, sink_object, w);
-	object_write_finish(w, &rec);
+	put = object_put_begin(policy, meta, false, res.size);
+	read_result(&res, sink_object, put);
+	newoid = object_put_finish(put);
 	FileClose(res.file);
-	rec.state = OBJECT_STORED;
-	rec.meta = meta;
-	rec.encoding = "identity";
-	catalog_insert(&rec);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	PG_RETURN_WOSOID(newoid);

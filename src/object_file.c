@@ -1,18 +1,14 @@
 /*
- * file.c
- *		Server-side files: wos_put_file() stores a file on the database host
- *		as an object, wos_get_file() writes an object to a file there.
+ * object_file.c
+ *		Objects from and to files on the database server (wos_put_file and
+ *		wos_get_file; the privilege checks are theirs).  Both stream through
+ *		one I/O block at a time.
  *
- * Like COPY FROM/TO a file, these run as the server's operating-system user,
- * so they are allowed only to roles with the privileges of
- * pg_read_server_files (put) or pg_write_server_files (get); superusers
- * have both.  Both stream through one I/O block at a time.
- *
- * wos_get_file() writes <path>.eoswath-tmp<pid> in the target's directory,
- * fsyncs it and links it into place, which fails if the target exists
- * (rename replaces it when overwrite is asked), so a reader of the target
- * never sees a partial file and an existing file is never clobbered by
- * surprise.  The temporary file is removed on every error path; only a
+ * object_get_file() writes <path>.eoswath-tmp<pid> in the target's
+ * directory, fsyncs it and links it into place, which fails if the target
+ * exists (rename replaces it when overwrite is asked), so a reader of the
+ * target never sees a partial file and an existing file is never clobbered
+ * by surprise.  The temporary file is removed on every error path; only a
  * crash of the server can leave one behind.
  */
 #include "eoswath.h"
@@ -21,69 +17,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "catalog/pg_authid.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
-#include "utils/acl.h"
-#include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "stream.h"
+#include "object.h"
 
-/* Refuse unless the current role has the privileges of role. */
-static void
-check_file_privilege(Oid role, const char *rolename, const char *func)
+/* Store the file at path (absolute) as a new object; returns its id. */
+WosOid
+object_put_file(const char *path, Policy *policy, Jsonb *meta, bool compress)
 {
-	if (!has_privs_of_role(GetUserId(), role))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for %s", func),
-				 errdetail("Only roles with privileges of the \"%s\" role may use %s.",
-						   rolename, func),
-				 errhint("Stream the data from the client with wos_put_stream() or the eoswath command instead.")));
-}
-
-static char *
-path_arg(FunctionCallInfo fcinfo, int argno, const char *func)
-{
-	char	   *path;
-
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("file path must not be null")));
-	path = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (!is_absolute_path(path))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("relative path not allowed for %s", func),
-				 errhint("Give an absolute path on the database server.")));
-	return path;
-}
-
-PG_FUNCTION_INFO_V1(wos_put_file);
-Datum
-wos_put_file(PG_FUNCTION_ARGS)
-{
-	char	   *path;
-	Policy	   *policy;
-	Jsonb	   *meta = NULL;
-	bool		compress = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	MemoryContext cxt,
 				old;
-	PutStream  *ps;
+	ObjectPut  *put;
 	struct stat st;
 	char	   *buf;
 	int			fd;
 	WosOid		oid;
-
-	check_file_privilege(ROLE_PG_READ_SERVER_FILES, "pg_read_server_files", "wos_put_file()");
-	path = path_arg(fcinfo, 0, "wos_put_file()");
-	policy = catalog_get_policy(PG_ARGISNULL(1) ? eoswath_default_policy :
-								text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	if (!PG_ARGISNULL(2))
-		meta = PG_GETARG_JSONB_P(2);
-	check_meta(meta);
 
 	/* closed at transaction end if an error comes first */
 	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
@@ -104,7 +54,7 @@ wos_put_file(PG_FUNCTION_ARGS)
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	buf = palloc(eoswath_io_block_size);
-	ps = put_stream_begin(policy, meta, compress);
+	put = object_put_begin(policy, meta, compress, -1);
 	for (;;)
 	{
 		ssize_t		n;
@@ -119,13 +69,13 @@ wos_put_file(PG_FUNCTION_ARGS)
 					 errmsg("could not read file \"%s\": %m", path)));
 		if (n == 0)
 			break;
-		put_stream_write(ps, buf, n);
+		object_put_write(put, buf, n);
 	}
-	oid = put_stream_finish(ps);
+	oid = object_put_finish(put);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	CloseTransientFile(fd);
-	PG_RETURN_WOSOID(oid);
+	return oid;
 }
 
 /* Write the whole object to fd; returns the bytes written. */
@@ -136,11 +86,11 @@ copy_object_to_fd(ObjectRecord *rec, bool decompress, int fd, const char *tmppat
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	char	   *buf = palloc(eoswath_io_block_size);
-	GetStream  *gs = get_stream_begin(rec, decompress);
+	ObjectStream *os = object_stream_open(rec, decompress);
 	int64		total = 0;
 	size_t		n;
 
-	while ((n = get_stream_read(gs, buf, eoswath_io_block_size)) > 0)
+	while ((n = object_stream_read(os, buf, eoswath_io_block_size)) > 0)
 	{
 		char	   *p = buf;
 
@@ -163,37 +113,26 @@ copy_object_to_fd(ObjectRecord *rec, bool decompress, int fd, const char *tmppat
 			total += w;
 		}
 	}
-	get_stream_end(gs);
+	object_stream_close(os);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	return total;
 }
 
-PG_FUNCTION_INFO_V1(wos_get_file);
-Datum
-wos_get_file(PG_FUNCTION_ARGS)
+/*
+ * Write the object (inflated if asked) to the file at path (absolute);
+ * returns the bytes written.
+ */
+int64
+object_get_file(ObjectRecord *rec, const char *path, bool decompress, bool overwrite)
 {
-	WosOid		oid;
-	char	   *path;
-	bool		decompress = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
-	bool		overwrite = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
-	ObjectRecord *rec;
 	char	   *tmppath;
 	char	   *dir;
 	struct stat st;
 	volatile int fd;
 	volatile int64 total = 0;
 
-	check_file_privilege(ROLE_PG_WRITE_SERVER_FILES, "pg_write_server_files", "wos_get_file()");
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("object id must not be null")));
-	oid = PG_GETARG_WOSOID(0);
-	path = path_arg(fcinfo, 1, "wos_get_file()");
-	rec = catalog_fetch(oid, false);
 	object_require_stored(rec);
-
 	if (!overwrite && lstat(path, &st) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_FILE),
@@ -256,5 +195,5 @@ wos_get_file(PG_FUNCTION_ARGS)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	PG_RETURN_INT64(total);
+	return total;
 }

@@ -1,14 +1,16 @@
 /*
- * wos.c
- *		The object API in SQL: wos_put, wos_get, wos_meta, wos_stat,
- *		wos_exists, wos_delete, wos_reserve, wos_putoid.
+ * wos_objects.c
+ *		SQL entry points of the object API: wos_put, wos_get, wos_meta,
+ *		wos_stat, wos_exists, wos_delete, wos_reserve, wos_putoid.
+ *
+ * Argument checks and results only; every operation is a call into the
+ * object library (object.h).
  */
 #include "eoswath.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -19,8 +21,8 @@ static Policy *
 policy_arg(FunctionCallInfo fcinfo, int argno)
 {
 	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
-		return catalog_get_policy(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
-	return catalog_get_policy(eoswath_default_policy);
+		return object_policy(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
+	return object_policy(NULL);
 }
 
 static Jsonb *
@@ -30,34 +32,8 @@ meta_arg(FunctionCallInfo fcinfo, int argno)
 
 	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
 		meta = PG_GETARG_JSONB_P(argno);
-	check_meta(meta);
+	object_check_meta(meta);
 	return meta;
-}
-
-/* Write data to every copy of oid under policy and fill rec. */
-static void
-store_bytes(WosOid oid, Policy *policy, bytea *data, ObjectRecord *rec)
-{
-	ObjectWriter *w;
-	const char *p = VARDATA_ANY(data);
-	size_t		left = VARSIZE_ANY_EXHDR(data);
-
-	if (left == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot store an empty object"),
-				 errdetail("eoswath refuses zero-length objects, as WOS does.")));
-	w = object_write_begin(oid, policy);
-	while (left > 0)
-	{
-		size_t		n = Min(left, (size_t) eoswath_io_block_size);
-
-		CHECK_FOR_INTERRUPTS();
-		object_write(w, p, n);
-		p += n;
-		left -= n;
-	}
-	object_write_finish(w, rec);
 }
 
 PG_FUNCTION_INFO_V1(wos_put);
@@ -67,8 +43,7 @@ wos_put(PG_FUNCTION_ARGS)
 	bytea	   *data;
 	Jsonb	   *meta;
 	Policy	   *policy;
-	ObjectRecord rec = {0};
-	WosOid		oid;
+	ObjectPut  *put;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -77,31 +52,16 @@ wos_put(PG_FUNCTION_ARGS)
 	data = PG_GETARG_BYTEA_PP(0);
 	meta = meta_arg(fcinfo, 1);
 	policy = policy_arg(fcinfo, 2);
-
-	oid = catalog_next_oid();
-	object_lock(oid, false);
-	store_bytes(oid, policy, data, &rec);
-	rec.state = OBJECT_STORED;
-	rec.meta = meta;
-	rec.encoding = "identity";
-	catalog_insert(&rec);
-	PG_RETURN_WOSOID(oid);
+	put = object_put_begin(policy, meta, false, VARSIZE_ANY_EXHDR(data));
+	object_put_write(put, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
+	PG_RETURN_WOSOID(object_put_finish(put));
 }
 
 PG_FUNCTION_INFO_V1(wos_reserve);
 Datum
 wos_reserve(PG_FUNCTION_ARGS)
 {
-	Policy	   *policy = policy_arg(fcinfo, 0);
-	ObjectRecord rec = {0};
-
-	rec.oid = catalog_next_oid();
-	rec.state = OBJECT_RESERVED;
-	rec.policy = policy->name;
-	rec.size = -1;
-	rec.encoding = "identity";
-	catalog_insert(&rec);
-	PG_RETURN_WOSOID(rec.oid);
+	PG_RETURN_WOSOID(object_reserve(policy_arg(fcinfo, 0)));
 }
 
 PG_FUNCTION_INFO_V1(wos_putoid);
@@ -112,6 +72,7 @@ wos_putoid(PG_FUNCTION_ARGS)
 	bytea	   *data;
 	Jsonb	   *meta;
 	ObjectRecord *rec;
+	ObjectPut  *put;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -133,12 +94,9 @@ wos_putoid(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("object %s already holds data", wosoid_to_cstring(oid)),
 				 errdetail("wos_putoid() stores data into a reserved id exactly once.")));
-
-	object_lock(oid, false);
-	store_bytes(oid, catalog_get_policy(rec->policy), data, rec);
-	rec->meta = meta;
-	rec->encoding = "identity";
-	catalog_mark_stored(rec);
+	put = object_put_reserved(rec, meta, VARSIZE_ANY_EXHDR(data));
+	object_put_write(put, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
+	(void) object_put_finish(put);
 	PG_RETURN_VOID();
 }
 
@@ -259,13 +217,6 @@ PG_FUNCTION_INFO_V1(wos_delete);
 Datum
 wos_delete(PG_FUNCTION_ARGS)
 {
-	WosOid		oid = PG_GETARG_WOSOID(0);
-	ObjectRecord *rec = catalog_fetch(oid, true);
-	ListCell   *lc;
-
-	object_lock(oid, false);
-	catalog_delete(oid);
-	foreach(lc, object_sites(rec))
-		pending_delete((StoreSite *) lfirst(lc), oid);
+	object_delete(PG_GETARG_WOSOID(0));
 	PG_RETURN_VOID();
 }

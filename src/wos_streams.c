@@ -1,21 +1,20 @@
 /*
- * stream.c
- *		Objects written and read in pieces: the put and get streams under
- *		wos_put_stream(), wos_stream_write(), wos_stream_close(),
- *		wos_stream_get() and the server-file functions.
+ * wos_streams.c
+ *		SQL entry points for objects in pieces: put streams
+ *		(wos_put_stream, wos_stream_write, wos_stream_close) and
+ *		wos_stream_get(), and the put streams' descriptors.
  *
- * A put stream is an ObjectWriter that is fed piece by piece, optionally
- * through gzip; its object follows the rules of wos_put: the copies are
- * written before commit and registered with pending.c (removed on abort, or
- * by the sweep after a crash), and the catalog row is inserted at close, so
- * the object is visible at commit and never half-visible.
- *
- * The SQL put streams are numbered per session and last, like large-object
- * descriptors, until they are closed or the transaction that opened them
- * ends.  A transaction cannot commit with a put stream still open: that is
- * an error, so a forgotten close never loses data silently.  A stream that
- * failed part-way (an error during a write, a rolled-back savepoint that
- * opened or wrote it) refuses further use; its copies go at abort.
+ * As with large-object descriptors in be-fsstubs.c, the SQL put streams are
+ * numbered per session and last until they are closed or the transaction
+ * that opened them ends (xact.c calls the AtEO*_PutStreams hooks below).
+ * Each is an object put (object_put.c) fed piece by piece, so its object
+ * follows the rules of wos_put: copies written before commit and removed on
+ * abort, the catalog row inserted at close, visible at commit and never
+ * half-visible.  A transaction cannot commit with a put stream still open:
+ * that is an error, so a forgotten close never loses data silently.  A
+ * stream that failed part-way (an error during a write, a rolled-back
+ * savepoint that opened or wrote it) refuses further use; its copies go at
+ * abort.
  *
  * wos_stream_get() returns the object chunk by chunk in value-per-call mode;
  * its memory is one chunk plus one I/O block plus zlib's window.
@@ -28,173 +27,11 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "stream.h"
+#include "object.h"
+#include "xact.h"
 
 /* largest chunk wos_stream_get() returns */
 #define MAX_CHUNK_SIZE		(256 * 1024 * 1024)
-
-struct PutStream
-{
-	WosOid		oid;
-	Policy	   *policy;
-	Jsonb	   *meta;
-	bool		compress;
-	ObjectWriter *w;
-	GzipWriter *gz;
-	int64		in_bytes;		/* bytes given, before compression */
-};
-
-struct GetStream
-{
-	ObjectRecord *rec;
-	ObjectReader *r;
-	GzipReader *gz;
-	int64		raw_pos;		/* stored bytes read so far */
-	bool		closed;			/* reader closed (at the end, or early) */
-};
-
-/* ---- put streams ---- */
-
-static void
-put_sink(void *arg, const char *data, size_t len)
-{
-	object_write((ObjectWriter *) arg, data, len);
-}
-
-/*
- * Start a new object under policy.  Everything lives in the current memory
- * context, which must last until put_stream_finish().
- */
-PutStream *
-put_stream_begin(Policy *policy, Jsonb *meta, bool compress)
-{
-	PutStream  *ps = palloc0(sizeof(PutStream));
-
-	ps->policy = policy;
-	ps->meta = meta;
-	ps->compress = compress;
-	ps->oid = catalog_next_oid();
-	object_lock(ps->oid, false);
-	ps->w = object_write_begin(ps->oid, policy);
-	if (compress)
-		ps->gz = gzip_writer_begin(put_sink, ps->w, eoswath_gzip_level);
-	return ps;
-}
-
-/* Append bytes, one I/O block at a time (cancel is honoured between). */
-void
-put_stream_write(PutStream *ps, const char *data, size_t len)
-{
-	while (len > 0)
-	{
-		size_t		n = Min(len, (size_t) eoswath_io_block_size);
-
-		CHECK_FOR_INTERRUPTS();
-		if (ps->gz)
-			gzip_writer_write(ps->gz, data, n);
-		else
-			object_write(ps->w, data, n);
-		ps->in_bytes += n;
-		data += n;
-		len -= n;
-	}
-}
-
-int64
-put_stream_written(PutStream *ps)
-{
-	return ps->in_bytes;
-}
-
-/* Make every copy durable and insert the catalog row; returns the id. */
-WosOid
-put_stream_finish(PutStream *ps)
-{
-	ObjectRecord rec = {0};
-
-	if (ps->in_bytes == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot store an empty object"),
-				 errdetail("eoswath refuses zero-length objects, as WOS does.")));
-	if (ps->gz)
-		gzip_writer_finish(ps->gz);
-	object_write_finish(ps->w, &rec);
-	rec.state = OBJECT_STORED;
-	rec.meta = ps->meta;
-	rec.encoding = ps->compress ? "gzip" : "identity";
-	catalog_insert(&rec);
-	return ps->oid;
-}
-
-/* ---- get streams ---- */
-
-/* Read stored bytes in order; closes the reader (checksum checked) at the end. */
-static size_t
-get_raw_read(GetStream *gs, char *buf, size_t len)
-{
-	size_t		done = 0;
-
-	while (done < len && !gs->closed)
-	{
-		size_t		n;
-
-		CHECK_FOR_INTERRUPTS();
-		n = object_read(gs->r, buf + done, Min(len - done, (size_t) eoswath_io_block_size));
-		gs->raw_pos += n;
-		done += n;
-		if (gs->raw_pos >= gs->rec->size)
-		{
-			/* object_read() has verified the checksum; repair if needed */
-			gs->closed = true;
-			object_close(gs->r);
-		}
-	}
-	return done;
-}
-
-static size_t
-get_source(void *arg, char *buf, size_t len)
-{
-	return get_raw_read((GetStream *) arg, buf, len);
-}
-
-/* Open an object for reading in order, optionally inflating gzip. */
-GetStream *
-get_stream_begin(ObjectRecord *rec, bool decompress)
-{
-	GetStream  *gs = palloc0(sizeof(GetStream));
-
-	gs->rec = rec;
-	gs->r = object_open(rec, true);
-	if (decompress)
-		gs->gz = gzip_reader_begin(get_source, gs,
-								   psprintf("object %s", wosoid_to_cstring(rec->oid)));
-	return gs;
-}
-
-/*
- * Fill buf with the next len bytes (inflated if asked); fewer only at the
- * end.  The end is reached only once the checksum has been verified.
- */
-size_t
-get_stream_read(GetStream *gs, char *buf, size_t len)
-{
-	if (gs->gz)
-		return gzip_reader_read(gs->gz, buf, len);
-	return get_raw_read(gs, buf, len);
-}
-
-/* Release the reader of a stream abandoned before its end. */
-void
-get_stream_end(GetStream *gs)
-{
-	if (!gs->closed)
-	{
-		gs->closed = true;
-		object_close(gs->r);	/* before the end: just closes the copy */
-	}
-}
 
 /* ---- SQL put streams ---- */
 
@@ -213,7 +50,7 @@ typedef struct SqlStream
 	int			open_level;		/* (sub)transaction level that opened it */
 	int			write_level;	/* deepest level that wrote to it */
 	MemoryContext cxt;			/* the writer's memory */
-	PutStream  *ps;
+	ObjectPut  *put;
 	WosOid		oid;			/* once closed */
 	const char *why;			/* once failed */
 } SqlStream;
@@ -222,77 +59,63 @@ static List *sql_streams = NIL; /* in TopTransactionContext */
 static int32 next_stream_id = 1;
 static int32 xact_first_stream_id = 1;	/* lower ids ended with a transaction */
 
-static void
-stream_xact_callback(XactEvent event, void *arg)
+/* At pre-commit (xact.c): a stream still open is an error. */
+void
+AtPreCommit_PutStreams(void)
 {
-	ListCell   *lc;
-
-	switch (event)
-	{
-		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-		case XACT_EVENT_PRE_PREPARE:
-			foreach(lc, sql_streams)
-			{
-				SqlStream  *s = lfirst(lc);
-
-				if (s->state == STREAM_OPEN)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
-							 errmsg("put stream %d was not closed", s->id),
-							 errdetail("An unclosed put stream holds a partial object; the transaction is rolled back."),
-							 errhint("Call wos_stream_close() before the transaction ends.")));
-			}
-			break;
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			/* the memory goes with TopTransactionContext */
-			sql_streams = NIL;
-			xact_first_stream_id = next_stream_id;
-			break;
-		default:
-			break;
-	}
-}
-
-static void
-stream_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						SubTransactionId parentSubid, void *arg)
-{
-	int			level = GetCurrentTransactionNestLevel();
 	ListCell   *lc;
 
 	foreach(lc, sql_streams)
 	{
 		SqlStream  *s = lfirst(lc);
 
-		if (event == SUBXACT_EVENT_COMMIT_SUB)
+		if (s->state == STREAM_OPEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+					 errmsg("put stream %d was not closed", s->id),
+					 errdetail("An unclosed put stream holds a partial object; the transaction is rolled back."),
+					 errhint("Call wos_stream_close() before the transaction ends.")));
+	}
+}
+
+/* At transaction end (xact.c): every stream ends with its transaction. */
+void
+AtEOXact_PutStreams(void)
+{
+	/* the memory goes with TopTransactionContext */
+	sql_streams = NIL;
+	xact_first_stream_id = next_stream_id;
+}
+
+/*
+ * At subtransaction end (xact.c).  A rolled-back subtransaction that opened
+ * or wrote to a stream leaves it failed: its copies are gone (xact.c) or
+ * hold rolled-back bytes.
+ */
+void
+AtEOSubXact_PutStreams(bool isCommit, int nestlevel)
+{
+	ListCell   *lc;
+
+	foreach(lc, sql_streams)
+	{
+		SqlStream  *s = lfirst(lc);
+
+		if (isCommit)
 		{
-			if (s->open_level >= level)
-				s->open_level = level - 1;
-			if (s->write_level >= level)
-				s->write_level = level - 1;
+			if (s->open_level >= nestlevel)
+				s->open_level = nestlevel - 1;
+			if (s->write_level >= nestlevel)
+				s->write_level = nestlevel - 1;
 		}
-		else if (event == SUBXACT_EVENT_ABORT_SUB && s->state == STREAM_OPEN &&
-				 (s->open_level >= level || s->write_level >= level || s->busy))
+		else if (s->state == STREAM_OPEN &&
+				 (s->open_level >= nestlevel || s->write_level >= nestlevel || s->busy))
 		{
-			/* its copies are gone (pending.c) or hold rolled-back bytes */
 			s->state = STREAM_FAILED;
 			s->why = s->busy ? "an error interrupted a write to it" :
 				"a savepoint that opened or wrote to it was rolled back";
 		}
 	}
-}
-
-/* Install the transaction hooks; called once from _PG_init. */
-void
-stream_register_callbacks(void)
-{
-	RegisterXactCallback(stream_xact_callback, NULL);
-	RegisterSubXactCallback(stream_subxact_callback, NULL);
 }
 
 /* The open stream with this id, or the error that says why there is none. */
@@ -356,9 +179,8 @@ wos_put_stream(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1))
 		meta = PG_GETARG_JSONB_P_COPY(1);
-	check_meta(meta);
-	policy_name = PG_ARGISNULL(0) ? eoswath_default_policy :
-		text_to_cstring(PG_GETARG_TEXT_PP(0));
+	object_check_meta(meta);
+	policy_name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (next_stream_id == PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -377,7 +199,7 @@ wos_put_stream(PG_FUNCTION_ARGS)
 		memcpy(copy, meta, VARSIZE(meta));
 		meta = copy;
 	}
-	s->ps = put_stream_begin(catalog_get_policy(policy_name), meta, compress);
+	s->put = object_put_begin(object_policy(policy_name), meta, compress, -1);
 	s->id = next_stream_id++;
 	s->state = STREAM_OPEN;
 	s->open_level = s->write_level = GetCurrentTransactionNestLevel();
@@ -406,10 +228,10 @@ wos_stream_write(PG_FUNCTION_ARGS)
 	if (level > s->write_level)
 		s->write_level = level;
 	old = MemoryContextSwitchTo(s->cxt);
-	put_stream_write(s->ps, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
+	object_put_write(s->put, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
 	MemoryContextSwitchTo(old);
 	s->busy = false;
-	PG_RETURN_INT64(put_stream_written(s->ps));
+	PG_RETURN_INT64(object_put_written(s->put));
 }
 
 PG_FUNCTION_INFO_V1(wos_stream_close);
@@ -421,11 +243,11 @@ wos_stream_close(PG_FUNCTION_ARGS)
 
 	s->busy = true;
 	old = MemoryContextSwitchTo(s->cxt);
-	s->oid = put_stream_finish(s->ps);
+	s->oid = object_put_finish(s->put);
 	MemoryContextSwitchTo(old);
 	s->state = STREAM_CLOSED;
 	s->busy = false;
-	s->ps = NULL;
+	s->put = NULL;
 	MemoryContextDelete(s->cxt);
 	s->cxt = NULL;
 	PG_RETURN_WOSOID(s->oid);
@@ -435,7 +257,7 @@ wos_stream_close(PG_FUNCTION_ARGS)
 
 typedef struct StreamGetState
 {
-	GetStream  *gs;
+	ObjectStream *os;
 	int32		chunk_size;
 	ExprContext *econtext;
 	bool		callback_set;
@@ -448,7 +270,7 @@ stream_get_shutdown(Datum arg)
 	StreamGetState *st = (StreamGetState *) DatumGetPointer(arg);
 
 	st->callback_set = false;
-	get_stream_end(st->gs);
+	object_stream_close(st->os);
 }
 
 PG_FUNCTION_INFO_V1(wos_stream_get);
@@ -487,7 +309,7 @@ wos_stream_get(PG_FUNCTION_ARGS)
 		rec = catalog_fetch(PG_GETARG_WOSOID(0), false);
 		st = palloc0(sizeof(StreamGetState));
 		st->chunk_size = (int32) chunk_size;
-		st->gs = get_stream_begin(rec, !PG_ARGISNULL(2) && PG_GETARG_BOOL(2));
+		st->os = object_stream_open(rec, !PG_ARGISNULL(2) && PG_GETARG_BOOL(2));
 		/* runs before the SRF's own shutdown deletes this memory */
 		st->econtext = rsinfo->econtext;
 		RegisterExprContextCallback(st->econtext, stream_get_shutdown, PointerGetDatum(st));
@@ -500,10 +322,10 @@ wos_stream_get(PG_FUNCTION_ARGS)
 
 	/* each chunk lives in the per-call memory, freed after its row */
 	chunk = palloc(VARHDRSZ + st->chunk_size);
-	n = get_stream_read(st->gs, VARDATA(chunk), st->chunk_size);
+	n = object_stream_read(st->os, VARDATA(chunk), st->chunk_size);
 	if (n == 0)
 	{
-		get_stream_end(st->gs);
+		object_stream_close(st->os);
 		if (st->callback_set)
 			UnregisterExprContextCallback(st->econtext, stream_get_shutdown,
 										  PointerGetDatum(st));

@@ -1,7 +1,7 @@
 /*
- * pending.c
- *		Object copies a transaction has written or will delete, settled when
- *		the transaction ends; and the per-object lock.
+ * xact.c
+ *		Transaction end: the one module that settles what an eoswath
+ *		transaction leaves behind, and the per-object lock.
  *
  * A put writes its copies before commit (durably: a committed row must never
  * point at bytes that a crash could lose) and registers them here; if the
@@ -15,6 +15,10 @@
  * the object's lock until it ends.  The lock is released after the
  * callbacks below have run, so whoever takes it next (the sweep, a racing
  * wos_putoid) sees the object's files in their final state.
+ *
+ * The same callbacks end the SQL put streams (wos_streams.c: an open stream
+ * at commit is an error) and drop the transaction's cache of resolved sites
+ * (catalog.c), in that order.
  */
 #include "eoswath.h"
 
@@ -23,7 +27,8 @@
 #include "storage/lock.h"
 #include "utils/memutils.h"
 
-#include "store.h"
+#include "catalog.h"
+#include "xact.h"
 
 /* a field4 value of advisory locks that SQL's pg_advisory_* never uses */
 #define WOS_LOCK_CLASS		0x574F
@@ -37,12 +42,12 @@ typedef enum PendingKind
 typedef struct PendingOp
 {
 	PendingKind kind;
-	StoreSite  *site;
+	StoreSite  *site;			/* from catalog.c's cache: lives until xact end */
 	WosOid		oid;
 	int			nestlevel;
 } PendingOp;
 
-static List *pending_ops = NIL;	/* in TopTransactionContext */
+static List *pending_ops = NIL; /* in TopTransactionContext */
 
 /* Take the object's lock for the rest of the transaction. */
 bool
@@ -73,44 +78,52 @@ pending_add(PendingKind kind, StoreSite *site, WosOid oid)
 	PendingOp  *op = palloc(sizeof(PendingOp));
 
 	op->kind = kind;
-	op->site = store_site_make(site->id, site->name, site->kind, site->location,
-							   site->options, site->enabled,
-							   site->access_key, site->secret_key);
+	op->site = site;
 	op->oid = oid;
 	op->nestlevel = GetCurrentTransactionNestLevel();
 	pending_ops = lappend(pending_ops, op);
 	MemoryContextSwitchTo(old);
 }
 
-/* A copy of oid now exists (or is being written) on site. */
 void
-pending_created(StoreSite *site, WosOid oid)
+xact_copy_created(StoreSite *site, WosOid oid)
 {
 	pending_add(PENDING_CREATED, site, oid);
 }
 
-/* The copy of oid on site goes when the transaction commits. */
 void
-pending_delete(StoreSite *site, WosOid oid)
+xact_copy_deleted(StoreSite *site, WosOid oid)
 {
 	pending_add(PENDING_DELETE, site, oid);
 }
 
-/* Remove the copy of a pending op, never raising an error. */
+/* Remove the copies of the pending ops of one kind; never raises an error. */
 static void
-pending_remove(PendingOp *op)
-{
-	(void) op->site->methods->remove(op->site, op->oid);
-}
-
-static void
-pending_xact_callback(XactEvent event, void *arg)
+pending_settle(PendingKind kind)
 {
 	ListCell   *lc;
 
+	foreach(lc, pending_ops)
+	{
+		PendingOp  *op = lfirst(lc);
+
+		if (op->kind == kind)
+			(void) op->site->methods->remove(op->site, op->oid);
+	}
+	pending_ops = NIL;			/* the memory goes with TopTransactionContext */
+}
+
+static void
+eoswath_xact_callback(XactEvent event, void *arg)
+{
 	switch (event)
 	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			AtPreCommit_PutStreams();
+			break;
 		case XACT_EVENT_PRE_PREPARE:
+			AtPreCommit_PutStreams();
 			if (pending_ops != NIL)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -118,33 +131,26 @@ pending_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
-			foreach(lc, pending_ops)
-			{
-				PendingOp  *op = lfirst(lc);
-
-				if (op->kind == PENDING_DELETE)
-					pending_remove(op);
-			}
-			pending_ops = NIL;
+			pending_settle(PENDING_DELETE);
+			AtEOXact_PutStreams();
+			catalog_forget_sites();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			foreach(lc, pending_ops)
-			{
-				PendingOp  *op = lfirst(lc);
-
-				if (op->kind == PENDING_CREATED)
-					pending_remove(op);
-			}
-			pending_ops = NIL;
+			pending_settle(PENDING_CREATED);
+			AtEOXact_PutStreams();
+			catalog_forget_sites();
 			break;
-		default:
+		case XACT_EVENT_PREPARE:
+			pending_ops = NIL;
+			AtEOXact_PutStreams();
+			catalog_forget_sites();
 			break;
 	}
 }
 
 static void
-pending_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+eoswath_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
 	int			level = GetCurrentTransactionNestLevel();
@@ -153,6 +159,7 @@ pending_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	switch (event)
 	{
 		case SUBXACT_EVENT_COMMIT_SUB:
+			/* what the subtransaction did now belongs to its parent */
 			foreach(lc, pending_ops)
 			{
 				PendingOp  *op = lfirst(lc);
@@ -160,6 +167,7 @@ pending_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				if (op->nestlevel >= level)
 					op->nestlevel = level - 1;
 			}
+			AtEOSubXact_PutStreams(true, level);
 			break;
 		case SUBXACT_EVENT_ABORT_SUB:
 			foreach(lc, pending_ops)
@@ -169,18 +177,22 @@ pending_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				if (op->nestlevel < level)
 					continue;
 				if (op->kind == PENDING_CREATED)
-					pending_remove(op);
+					(void) op->site->methods->remove(op->site, op->oid);
 				pending_ops = foreach_delete_current(pending_ops, lc);
 			}
+			AtEOSubXact_PutStreams(false, level);
+			/* it may have changed the sites that were resolved meanwhile */
+			catalog_forget_sites();
 			break;
 		default:
 			break;
 	}
 }
 
+/* Install the transaction hooks; called once from _PG_init. */
 void
-pending_register_callbacks(void)
+eoswath_xact_init(void)
 {
-	RegisterXactCallback(pending_xact_callback, NULL);
-	RegisterSubXactCallback(pending_subxact_callback, NULL);
+	RegisterXactCallback(eoswath_xact_callback, NULL);
+	RegisterSubXactCallback(eoswath_subxact_callback, NULL);
 }

@@ -1,0 +1,76 @@
+/*
+ * catalog.h
+ *		The object catalog (eoswath.objects, eoswath.sites,
+ *		eoswath.site_credentials, eoswath.policies), read and written through
+ *		SPI as the extension's owner.
+ */
+#ifndef EOSWATH_CATALOG_H
+#define EOSWATH_CATALOG_H
+
+#include "eoswath.h"
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "store.h"
+
+#define WOS_SHA256_LEN			32
+
+typedef enum ObjectState
+{
+	OBJECT_RESERVED,			/* id handed out, no data yet */
+	OBJECT_STORED				/* data written on every copy */
+} ObjectState;
+
+/* One row of eoswath.objects. */
+typedef struct ObjectRecord
+{
+	WosOid		oid;
+	ObjectState state;
+	char	   *policy;
+	int64		size;			/* -1 while reserved */
+	uint8		sha256[WOS_SHA256_LEN];
+	char	   *encoding;		/* "identity" or "gzip" */
+	Jsonb	   *meta;
+	int			nsites;
+	int32	   *sites;			/* site ids holding copies */
+	TimestampTz created;
+} ObjectRecord;
+
+/* One row of eoswath.policies. */
+typedef struct Policy
+{
+	char	   *name;
+	int			copies;
+	int			nallowed;		/* 0: any enabled site */
+	char	  **allowed;		/* names of the sites the policy may use */
+} Policy;
+
+/* objects */
+extern WosOid catalog_next_oid(void);
+extern ObjectRecord *catalog_lookup(WosOid oid, bool for_update);
+extern ObjectRecord *catalog_fetch(WosOid oid, bool for_update);
+extern void catalog_insert(ObjectRecord *rec);
+extern void catalog_mark_stored(ObjectRecord *rec);
+extern void catalog_delete(WosOid oid);
+extern bool catalog_object_has_copy(WosOid oid, int32 site_id, bool *exists);
+extern int	catalog_next_batch(WosOid after, int limit, WosOid *out);
+
+/* policies */
+extern Policy *catalog_get_policy(const char *name);
+
+/*
+ * sites: resolved (catalog row + credentials, backend attached) once per
+ * transaction and kept until the transaction changes anything (see
+ * catalog.c); the StoreSite structs stay valid until the transaction ends.
+ */
+extern List *catalog_get_sites(bool enabled_only);
+extern void catalog_forget_sites(void);
+extern int32 catalog_add_site(const char *name, const char *kind,
+							 const char *location, Jsonb *options);
+extern int32 catalog_site_id(const char *name);
+extern void catalog_set_credentials(int32 site_id, const char *access_key,
+									const char *secret_key);
+
+#endif							/* EOSWATH_CATALOG_H */

@@ -1,0 +1,456 @@
+/*
+ * object_copies.c
+ *		The copies of an object: checking them, repairing them from an intact
+ *		one, verifying every object (wos_verify) and sweeping what no
+ *		committed row owns (wos_sweep).
+ */
+#include "eoswath.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "object.h"
+#include "xact.h"
+
+#define VERIFY_BATCH	256
+
+const char *
+copy_status_name(CopyStatus s)
+{
+	switch (s)
+	{
+		case COPY_OK:
+			return "ok";
+		case COPY_MISSING:
+			return "missing";
+		case COPY_BAD_SIZE:
+			return "wrong size";
+		case COPY_BAD_CHECKSUM:
+			return "checksum mismatch";
+		case COPY_NO_SITE:
+			return "site missing";
+	}
+	return "unknown";
+}
+
+/* Is a copy there with the right size?  (cheap: no data is read) */
+CopyStatus
+object_copy_presence(ObjectRecord *rec, StoreSite *s)
+{
+	int64		size = -1;
+	void	   *h = s->methods->open_read(s, rec->oid, &size);
+
+	if (h == NULL)
+		return COPY_MISSING;
+	s->methods->close_read(h);
+	return size == rec->size ? COPY_OK : COPY_BAD_SIZE;
+}
+
+/*
+ * After a good read: add to 'bad' the remaining copies that are missing or
+ * of the wrong size.  Corruption inside a copy that was not read is found by
+ * wos_verify(), which reads every copy.
+ */
+List *
+object_check_rest(ObjectRecord *rec, List *rest, List *bad)
+{
+	ListCell   *lc;
+
+	foreach(lc, rest)
+	{
+		StoreSite  *s = lfirst(lc);
+		CopyStatus	st = object_copy_presence(rec, s);
+
+		if (st != COPY_OK)
+		{
+			ereport(LOG,
+					(errmsg("eoswath object %s: copy on site \"%s\": %s",
+							wosoid_to_cstring(rec->oid), s->name, copy_status_name(st))));
+			bad = lappend(bad, s);
+		}
+	}
+	return bad;
+}
+
+/* Check one copy: present, right size, right hash. */
+CopyStatus
+object_check_copy(ObjectRecord *rec, StoreSite *s)
+{
+	int64		size = -1;
+	void	   *h = s->methods->open_read(s, rec->oid, &size);
+	char	   *buf;
+	Sha256Ctx  *md;
+	uint8		digest[WOS_SHA256_LEN];
+	int64		pos = 0;
+	MemoryContext cxt,
+				old;
+	CopyStatus	result;
+
+	if (h == NULL)
+		return COPY_MISSING;
+	if (size != rec->size)
+	{
+		s->methods->close_read(h);
+		return COPY_BAD_SIZE;
+	}
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath check", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	buf = palloc(eoswath_io_block_size);
+	md = sha256_begin();
+	while (pos < size)
+	{
+		size_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		n = s->methods->read(h, buf, Min((int64) eoswath_io_block_size, size - pos), pos);
+		if (n == 0)
+			break;
+		sha256_update(md, buf, n);
+		pos += n;
+	}
+	s->methods->close_read(h);
+	if (pos != size)
+		result = COPY_BAD_SIZE;
+	else
+	{
+		sha256_final(md, digest);
+		result = memcmp(digest, rec->sha256, WOS_SHA256_LEN) == 0 ? COPY_OK : COPY_BAD_CHECKSUM;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return result;
+}
+
+/* Copy from one site to the others, verifying what is copied. */
+static void
+repair_copy(ObjectRecord *rec, StoreSite *from, List *to)
+{
+	int64		size = -1;
+	void	   *h = from->methods->open_read(from, rec->oid, &size);
+	void	  **handles;
+	char	   *buf;
+	Sha256Ctx  *md = sha256_begin();
+	uint8		digest[WOS_SHA256_LEN];
+	int64		pos = 0;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (h == NULL || size != rec->size)
+		elog(ERROR, "source copy vanished during repair");
+	handles = palloc0(sizeof(void *) * list_length(to));
+	foreach(lc, to)
+	{
+		StoreSite  *s = lfirst(lc);
+
+		handles[i++] = s->methods->begin_write(s, rec->oid, size);
+	}
+	buf = palloc(eoswath_io_block_size);
+	PG_TRY();
+	{
+		while (pos < size)
+		{
+			size_t		n;
+
+			CHECK_FOR_INTERRUPTS();
+			n = from->methods->read(h, buf, Min((int64) eoswath_io_block_size, size - pos), pos);
+			if (n == 0)
+				elog(ERROR, "source copy ended early during repair");
+			sha256_update(md, buf, n);
+			i = 0;
+			foreach(lc, to)
+			{
+				StoreSite  *s = lfirst(lc);
+
+				s->methods->write(handles[i++], buf, n);
+			}
+			pos += n;
+		}
+		sha256_final(md, digest);
+		if (memcmp(digest, rec->sha256, WOS_SHA256_LEN) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("source copy on site \"%s\" changed during repair", from->name)));
+		i = 0;
+		foreach(lc, to)
+		{
+			StoreSite  *s = lfirst(lc);
+
+			s->methods->finish_write(handles[i++]);
+		}
+	}
+	PG_CATCH();
+	{
+		i = 0;
+		foreach(lc, to)
+		{
+			StoreSite  *s = lfirst(lc);
+
+			if (handles[i])
+				s->methods->abort_write(handles[i]);
+			i++;
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	from->methods->close_read(h);
+}
+
+/*
+ * Errors that must reach the caller even from a repair: a query cancel or
+ * statement_timeout (57014) and a shutdown must stop the statement, not
+ * become a WARNING that lets it go on.
+ */
+static bool
+error_is_interrupt(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+		sqlerrcode == ERRCODE_CRASH_SHUTDOWN;
+}
+
+/*
+ * Rewrite the copies on the sites in 'to' from the intact copy on 'from'.
+ * A repair writes committed bytes back, so it is not undone by a rollback.
+ * It runs in a subtransaction: a failure (a full disk, a site that is down)
+ * is reported as a WARNING and does not fail the read that triggered it;
+ * a cancel or shutdown is re-raised.  Returns true if every copy was
+ * rewritten.
+ */
+bool
+object_repair(ObjectRecord *rec, StoreSite *from, List *to)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	if (to == NIL)
+		return true;
+	/* someone else is writing, deleting or sweeping it: leave it to them */
+	if (!object_lock(rec->oid, true))
+		return false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		repair_copy(rec, from, to);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (error_is_interrupt(edata->sqlerrcode))
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("could not repair object %s: %s",
+						wosoid_to_cstring(rec->oid), edata->message)));
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+
+	if (ok)
+	{
+		ListCell   *lc;
+
+		foreach(lc, to)
+			ereport(LOG,
+					(errmsg("eoswath object %s: repaired copy on site \"%s\" from site \"%s\"",
+							wosoid_to_cstring(rec->oid), ((StoreSite *) lfirst(lc))->name,
+							from->name)));
+	}
+	return ok;
+}
+
+/* ---- wos_verify ---- */
+
+/* Check every copy of one object; repair bad copies from a good one. */
+static void
+verify_object(ObjectRecord *rec, bool repair, bool report_ok,
+			  verify_report report, void *arg)
+{
+	List	   *sites;
+	List	   *bad = NIL;
+	CopyStatus *status;
+	StoreSite  *good = NULL;
+	ListCell   *lc;
+	int			i = 0;
+	bool		repaired = false;
+
+	sites = object_sites(rec);
+	status = palloc(sizeof(CopyStatus) * Max(list_length(sites), 1));
+	foreach(lc, sites)
+	{
+		StoreSite  *s = lfirst(lc);
+
+		status[i] = object_check_copy(rec, s);
+		if (status[i] == COPY_OK && good == NULL)
+			good = s;
+		else if (status[i] != COPY_OK)
+			bad = lappend(bad, s);
+		i++;
+	}
+	if (bad != NIL && good != NULL && repair)
+		repaired = object_repair(rec, good, bad);
+
+	i = 0;
+	foreach(lc, sites)
+	{
+		StoreSite  *s = lfirst(lc);
+		const char *action;
+
+		if (status[i] == COPY_OK)
+			action = "none";
+		else if (good == NULL)
+			action = "unrecoverable";
+		else if (!repair)
+			action = "needs repair";
+		else
+			action = repaired ? "repaired" : "repair failed";
+		if (status[i] != COPY_OK || report_ok)
+			report(arg, rec->oid, s->name, copy_status_name(status[i]), action);
+		i++;
+	}
+	/* a recorded site that no longer exists in eoswath.sites */
+	if (list_length(sites) < rec->nsites)
+		report(arg, rec->oid, "?", copy_status_name(COPY_NO_SITE), "none");
+}
+
+/* Verify one object (an unknown id is an error): a report per copy. */
+void
+object_verify(WosOid oid, bool repair, bool report_ok, verify_report report, void *arg)
+{
+	ObjectRecord *rec = catalog_fetch(oid, false);
+
+	if (rec->state == OBJECT_STORED)
+		verify_object(rec, repair, report_ok, report, arg);
+}
+
+/* Verify every stored object, in batches: a report per copy that is not intact. */
+void
+object_verify_all(bool repair, verify_report report, void *arg)
+{
+	MemoryContext loop_cxt;
+	WosOid		batch[VERIFY_BATCH];
+	WosOid		after = InvalidWosOid;
+	int			n;
+
+	loop_cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath verify",
+									 ALLOCSET_DEFAULT_SIZES);
+	do
+	{
+		MemoryContext old = MemoryContextSwitchTo(loop_cxt);
+
+		n = catalog_next_batch(after, VERIFY_BATCH, batch);
+		for (int i = 0; i < n; i++)
+		{
+			ObjectRecord *rec;
+
+			CHECK_FOR_INTERRUPTS();
+			rec = catalog_lookup(batch[i], false);
+			/* deleted meanwhile, or only reserved */
+			if (rec != NULL && rec->state == OBJECT_STORED)
+				verify_object(rec, repair, false, report, arg);
+		}
+		if (n > 0)
+			after = batch[n - 1];
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(loop_cxt);
+	} while (n == VERIFY_BATCH);
+	MemoryContextDelete(loop_cxt);
+}
+
+/* ---- wos_sweep ---- */
+
+typedef struct SweepState
+{
+	bool		dry_run;
+	sweep_report report;
+	void	   *arg;
+	MemoryContext entry_cxt;	/* reset after every entry */
+} SweepState;
+
+/*
+ * One entry found on a site.  Taking the object's lock first means no
+ * transaction that writes, deletes or repairs the object is in progress; the
+ * catalog check that follows uses a snapshot taken after the lock, so it sees
+ * the outcome of every such transaction.
+ */
+static void
+sweep_entry(StoreSite *site, WosOid oid, const char *name, bool is_temp, void *arg)
+{
+	SweepState *st = arg;
+	MemoryContext old;
+	const char *reason;
+	bool		exists;
+
+	if (!object_lock(oid, true))
+		return;					/* busy: a live transaction owns it */
+	old = MemoryContextSwitchTo(st->entry_cxt);
+	if (is_temp)
+		reason = "partial write";
+	else if (catalog_object_has_copy(oid, site->id, &exists))
+		reason = NULL;			/* a committed copy: keep */
+	else
+		reason = exists ? "not a copy of the object" : "no committed object";
+
+	if (reason != NULL)
+	{
+		if (!st->dry_run)
+			(void) site->methods->remove_entry(site, name);
+		st->report(st->arg, site, name, oid,
+				   psprintf("%s: %s", st->dry_run ? "would remove" : "removed", reason));
+	}
+	object_unlock(oid);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->entry_cxt);
+}
+
+/*
+ * Remove from every available site what no committed row owns: partial
+ * writes and copies of objects that were rolled back or deleted.  The
+ * caller's transaction must see transactions that commit meanwhile.
+ */
+void
+object_sweep(bool dry_run, sweep_report report, void *arg)
+{
+	SweepState	st;
+	ListCell   *lc;
+
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("wos_sweep() must run in a READ COMMITTED transaction"),
+				 errdetail("It must see transactions that commit while it runs.")));
+	st.dry_run = dry_run;
+	st.report = report;
+	st.arg = arg;
+	st.entry_cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath sweep entry",
+										 ALLOCSET_SMALL_SIZES);
+	foreach(lc, catalog_get_sites(false))
+	{
+		StoreSite  *s = lfirst(lc);
+		char	   *why;
+
+		if (!s->methods->available(s, &why))
+		{
+			ereport(WARNING,
+					(errmsg("skipping site \"%s\": %s", s->name, why)));
+			continue;
+		}
+		s->methods->list(s, sweep_entry, &st);
+	}
+	MemoryContextDelete(st.entry_cxt);
+}
