@@ -16,6 +16,9 @@ typedef struct RegionRing
 	double	   *y;				/* latitude, degrees */
 	double	   *v;				/* unit vectors (3 per point), spherical only */
 	double	   *g;				/* gnomonic x, y (2 per point), spherical only */
+	double	   *ebox;			/* per edge, a box holding the arc: x, y, z
+								 * minimum then maximum (6 per edge),
+								 * spherical only */
 } RegionRing;
 
 typedef struct RegionPart
@@ -33,6 +36,8 @@ typedef struct RegionPart
 	double		e2[3];
 	/* spherical: cos of the radius of a cap around centre holding the part */
 	double		cap_cos;
+	/* spherical: the union of the edge boxes of every ring */
+	double		box[6];
 } RegionPart;
 
 /* a latitude/longitude box, longitudes within [-180, 180] */
