@@ -19,7 +19,9 @@ OBJS = \
 	src/file.o \
 	src/admin.o \
 	src/maint.o \
+	src/nc_util.o \
 	src/nc_swath.o \
+	src/nc_time.o \
 	src/footprint.o \
 	src/granule.o \
 	src/swath.o \

@@ -9,7 +9,7 @@
 #define FOOTPRINT_H
 
 #include "lib/stringinfo.h"
-#include "nc_swath.h"
+#include "nc.h"
 
 typedef struct FootprintOptions
 {

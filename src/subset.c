@@ -45,7 +45,7 @@
 #include "utils/wait_event.h"
 
 #include "granule.h"
-#include "nc_swath.h"
+#include "nc.h"
 #include "object.h"
 #include "region.h"
 #include "subset.h"
@@ -97,12 +97,13 @@ typedef struct SrcVar
 typedef struct Subset
 {
 	const char *label;
+	NcWhat		what;			/* label, NC_TASK_SUBSET */
 	NcSwath    *sw;
 	int			in;
 	int			in_format;
 	int			out;			/* -1 when closed */
+	NcHandle   *out_handle;		/* aborts an unfinished output on ERROR */
 	char	   *out_path;
-	MemoryContextCallback cb;
 	Region	   *region;
 	PairHits   *hits;
 	int			ndimwin;
@@ -117,36 +118,30 @@ typedef struct Subset
 				lon_max;
 } Subset;
 
+/* run a netCDF call, report its failure as "could not subset ..." */
+#define NC(s, call) NC_CHECK(&(s)->what, call)
+
+/*
+ * Size the HDF5 chunk cache of a variable (a hint: netCDF-3 files have no
+ * chunk caches, so the input's is set only when it is netCDF-4).
+ */
 static void
-subset_nc_fail(Subset *s, const char *what, int status)
+set_chunk_cache(Subset *s, int grpid, int varid, bool input, size_t size,
+				size_t nelems)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-			 errmsg("could not subset %s", s->label),
-			 errdetail("netCDF call %s failed: %s (code %d).",
-					   what, nc_strerror(status), status)));
+	if (input && s->in_format != NC_FORMAT_NETCDF4)
+		return;
+	NC(s, nc_set_var_chunk_cache(grpid, varid, size, nelems, 0.75f));
 }
 
-#define NC(s, call) \
-	do { \
-		int			st_ = (call); \
-		if (st_ != NC_NOERR) \
-			subset_nc_fail((s), #call, st_); \
-	} while (0)
-
-/* close the output on every path (ERROR included) */
+/* delete an attribute of the output if it is there */
 static void
-subset_close_cb(void *arg)
+del_att(Subset *s, int grpid, int varid, const char *name)
 {
-	Subset	   *s = arg;
+	int			st = nc_del_att(grpid, varid, name);
 
-	if (s->out >= 0)
-	{
-		int			out = s->out;
-
-		s->out = -1;
-		(void) nc_abort(out);
-	}
+	if (st != NC_ENOTATT)
+		NC(s, st);
 }
 
 /* the output file must stay under temp_file_limit, as PostgreSQL's own */
@@ -283,8 +278,8 @@ find_hits(Subset *s)
 		 */
 		if (p->chunk_rows > 0 && block_rows % p->chunk_rows == 0)
 		{
-			(void) nc_set_var_chunk_cache(p->grpid, p->lat_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
-			(void) nc_set_var_chunk_cache(p->grpid, p->lon_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
+			set_chunk_cache(s, p->grpid, p->lat_varid, true, SUBSET_CACHE_IDLE, 7);
+			set_chunk_cache(s, p->grpid, p->lon_varid, true, SUBSET_CACHE_IDLE, 7);
 		}
 		nc_swath_raw_range(sw, i, true, lat_lo, lat_hi, &rlo, &rhi);
 		nc_swath_unpack_prepare(&p->lat_pack, &ulat);
@@ -388,8 +383,8 @@ find_hits(Subset *s)
 		pfree(rawlon);
 		pfree(cand);
 		/* the geolocation's decompressed chunks are not needed any more */
-		(void) nc_set_var_chunk_cache(p->grpid, p->lat_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
-		(void) nc_set_var_chunk_cache(p->grpid, p->lon_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
+		set_chunk_cache(s, p->grpid, p->lat_varid, true, SUBSET_CACHE_IDLE, 7);
+		set_chunk_cache(s, p->grpid, p->lon_varid, true, SUBSET_CACHE_IDLE, 7);
 	}
 }
 
@@ -446,59 +441,44 @@ make_windows(Subset *s)
 
 /* ---------- variables ---------- */
 
-static char *
-group_path(Subset *s, int grpid)
-{
-	size_t		len;
-	char	   *g;
-
-	NC(s, nc_inq_grpname_full(grpid, &len, NULL));
-	g = palloc(len + 1);
-	NC(s, nc_inq_grpname_full(grpid, &len, g));
-	g[len] = '\0';
-	return g;
-}
-
+/* every variable of every group, in the order of nc_groups() */
 static void
-collect_vars(Subset *s, int grpid, int depth, int *cap)
+collect_vars(Subset *s)
 {
-	int			nvars,
-				ngrps;
-	char	   *gpath = group_path(s, grpid);
+	int			ngroups;
+	int		   *groups = nc_groups(&s->what, s->in, &ngroups);
+	int			cap = 64;
 
-	CHECK_FOR_INTERRUPTS();
-	if (depth > 64)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("groups of %s are nested too deeply", s->label)));
-	NC(s, nc_inq_varids(grpid, &nvars, NULL));
-	for (int v = 0; v < nvars; v++)
+	s->vars = palloc(sizeof(SrcVar) * cap);
+	for (int i = 0; i < ngroups; i++)
 	{
-		SrcVar	   *sv;
+		int			grpid = groups[i];
+		int			nvars;
+		char	   *gpath = nc_group_path(&s->what, grpid);
 
-		if (s->nvars == *cap)
+		CHECK_FOR_INTERRUPTS();
+		NC(s, nc_inq_varids(grpid, &nvars, NULL));
+		for (int v = 0; v < nvars; v++)
 		{
-			*cap *= 2;
-			s->vars = repalloc_huge(s->vars, sizeof(SrcVar) * *cap);
-		}
-		sv = &s->vars[s->nvars++];
-		memset(sv, 0, sizeof(SrcVar));
-		sv->grpid = grpid;
-		sv->varid = v;
-		sv->out_varid = -1;
-		NC(s, nc_inq_var(grpid, v, sv->name, NULL, &sv->ndims, sv->dimids, NULL));
-		sv->path = strcmp(gpath, "/") == 0 ? psprintf("/%s", sv->name) :
-			psprintf("%s/%s", gpath, sv->name);
-	}
-	NC(s, nc_inq_grps(grpid, &ngrps, NULL));
-	if (ngrps > 0)
-	{
-		int		   *grps = palloc(sizeof(int) * ngrps);
+			SrcVar	   *sv;
 
-		NC(s, nc_inq_grps(grpid, NULL, grps));
-		for (int i = 0; i < ngrps; i++)
-			collect_vars(s, grps[i], depth + 1, cap);
+			if (s->nvars == cap)
+			{
+				cap *= 2;
+				s->vars = repalloc_huge(s->vars, sizeof(SrcVar) * cap);
+			}
+			sv = &s->vars[s->nvars++];
+			memset(sv, 0, sizeof(SrcVar));
+			sv->grpid = grpid;
+			sv->varid = v;
+			sv->out_varid = -1;
+			NC(s, nc_inq_var(grpid, v, sv->name, NULL, &sv->ndims, sv->dimids, NULL));
+			sv->path = strcmp(gpath, "/") == 0 ? psprintf("/%s", sv->name) :
+				psprintf("%s/%s", gpath, sv->name);
+		}
+		pfree(gpath);
 	}
+	pfree(groups);
 }
 
 static SrcVar *
@@ -508,23 +488,6 @@ find_var(Subset *s, int grpid, int varid)
 		if (s->vars[i].grpid == grpid && s->vars[i].varid == varid)
 			return &s->vars[i];
 	return NULL;
-}
-
-/* palloc'd text attribute or NULL */
-static char *
-att_text(int grpid, int varid, const char *name)
-{
-	nc_type		t;
-	size_t		len;
-	char	   *res;
-
-	if (nc_inq_att(grpid, varid, name, &t, &len) != NC_NOERR || t != NC_CHAR)
-		return NULL;
-	res = palloc(len + 1);
-	if (nc_get_att_text(grpid, varid, name, res) != NC_NOERR)
-		return NULL;
-	res[len] = '\0';
-	return res;
 }
 
 /* the name of a dimension */
@@ -583,7 +546,8 @@ select_vars(Subset *s, List *variables)
 	for (int i = 0; i < s->nvars; i++)
 	{
 		SrcVar	   *v = &s->vars[i];
-		char	   *coords;
+		NcVarRef   *refs;
+		int			nrefs;
 
 		if (!v->keep)
 			continue;
@@ -601,39 +565,13 @@ select_vars(Subset *s, List *variables)
 					c->keep = true;
 			}
 		}
-		coords = att_text(v->grpid, v->varid, "coordinates");
-		if (coords)
+		nrefs = nc_coordinates(&s->what, v->grpid, v->varid, &refs);
+		for (int r = 0; r < nrefs; r++)
 		{
-			char	   *save = NULL;
+			SrcVar	   *c = find_var(s, refs[r].grpid, refs[r].varid);
 
-			for (char *tok = strtok_r(coords, " \t\n", &save); tok;
-				 tok = strtok_r(NULL, " \t\n", &save))
-			{
-				int			g = v->grpid;
-
-				/* CF: the variable's group, then its ancestors */
-				for (;;)
-				{
-					int			vid,
-								parent;
-					SrcVar	   *c;
-
-					if (strchr(tok, '/') == NULL &&
-						nc_inq_varid(g, tok, &vid) == NC_NOERR)
-					{
-						if ((c = find_var(s, g, vid)) != NULL)
-							c->keep = true;
-						break;
-					}
-					if (nc_inq_grp_parent(g, &parent) != NC_NOERR)
-						break;
-					g = parent;
-				}
-				if (strchr(tok, '/') != NULL)
-					for (int j = 0; j < s->nvars; j++)
-						if (strcmp(s->vars[j].path, tok) == 0)
-							s->vars[j].keep = true;
-			}
+			if (c != NULL)
+				c->keep = true;
 		}
 	}
 }
@@ -656,20 +594,23 @@ dimmap_set(Subset *s, int src, int dst)
 }
 
 static bool
-is_unlimited(int grpid, int dimid)
+is_unlimited(Subset *s, int grpid, int dimid)
 {
 	int			n;
-	int			ids[NC_MAX_DIMS];
+	int		   *ids;
+	bool		res = false;
 
 	/* netCDF-3 has one; netCDF-4 lists those of the group */
-	if (nc_inq_unlimdims(grpid, &n, NULL) != NC_NOERR || n > NC_MAX_DIMS)
+	NC(s, nc_inq_unlimdims(grpid, &n, NULL));
+	if (n <= 0)
 		return false;
-	if (nc_inq_unlimdims(grpid, &n, ids) != NC_NOERR)
-		return false;
+	ids = palloc(sizeof(int) * n);
+	NC(s, nc_inq_unlimdims(grpid, &n, ids));
 	for (int i = 0; i < n; i++)
 		if (ids[i] == dimid)
-			return true;
-	return false;
+			res = true;
+	pfree(ids);
+	return res;
 }
 
 static bool
@@ -677,7 +618,7 @@ out_dim_unlimited(Subset *s, int grpid, int dimid)
 {
 	DimWindow  *w = dim_window(s, dimid);
 
-	return is_unlimited(grpid, dimid) || (w != NULL && w->count == 0);
+	return is_unlimited(s, grpid, dimid) || (w != NULL && w->count == 0);
 }
 
 /* length of a source dimension in the output */
@@ -764,7 +705,8 @@ define_var(Subset *s, SrcVar *v, int out_grp)
 		if (endian != NC_ENDIAN_NATIVE)
 			NC(s, nc_def_var_endian(out_grp, v->out_varid, endian));
 		/* other filters (szip, zstd, ...), when this build has them */
-		if (nc_inq_var_filter_ids(in, v->varid, &nfilters, NULL) == NC_NOERR && nfilters > 0)
+		NC(s, nc_inq_var_filter_ids(in, v->varid, &nfilters, NULL));
+		if (nfilters > 0)
 		{
 			unsigned int *ids = palloc(sizeof(unsigned int) * nfilters);
 
@@ -879,7 +821,8 @@ define_group(Subset *s, int in_grp, int out_grp, int depth)
 static void
 rewrite_globals(Subset *s, const char *request)
 {
-	char	   *old = att_text(s->in, NC_GLOBAL, "history");
+	nc_type		htype = NC_CHAR;
+	char	   *old = nc_att_text(&s->what, s->in, NC_GLOBAL, "history", &htype);
 	char		now[32];
 	time_t		t = timestamptz_to_time_t(GetCurrentTimestamp());
 	struct tm	tm;
@@ -893,9 +836,9 @@ rewrite_globals(Subset *s, const char *request)
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	line = psprintf("%s eoswath swath_subset: %s", now, request);
-	if (old && old[0])
+	if (old && old[0] && htype == NC_CHAR)
 		line = psprintf("%s\n%s", old, line);
-	(void) nc_del_att(s->out, NC_GLOBAL, "history");
+	del_att(s, s->out, NC_GLOBAL, "history");
 	NC(s, nc_put_att_text(s->out, NC_GLOBAL, "history", strlen(line), line));
 
 	vals[0] = s->lat_min;
@@ -907,10 +850,13 @@ rewrite_globals(Subset *s, const char *request)
 		nc_type		t;
 		size_t		len;
 
-		if (nc_inq_att(s->in, NC_GLOBAL, names[i], &t, &len) != NC_NOERR ||
-			t == NC_CHAR || t == NC_STRING || t > NC_STRING)
+		int			st = nc_inq_att(s->in, NC_GLOBAL, names[i], &t, &len);
+
+		if (st != NC_ENOTATT)
+			NC(s, st);
+		if (st == NC_ENOTATT || t == NC_CHAR || t == NC_STRING || t > NC_STRING)
 			t = NC_DOUBLE;
-		(void) nc_del_att(s->out, NC_GLOBAL, names[i]);
+		del_att(s, s->out, NC_GLOBAL, names[i]);
 		NC(s, nc_put_att_double(s->out, NC_GLOBAL, names[i], t, 1, &vals[i]));
 	}
 }
@@ -1013,7 +959,7 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 			S[d] = 0;
 			NC(s, nc_inq_dimlen(in, v->dimids[d], &W[d]));
 		}
-		total *= W[d];
+		total = nc_size_mul(&s->what, total, W[d]);
 	}
 	if (total == 0)
 	{
@@ -1026,7 +972,7 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 		NC(s, nc_get_var(in, v->varid, buf));
 		NC(s, nc_put_var(v->out_grpid, v->out_varid, buf));
 		if (type == NC_STRING)
-			nc_free_string(1, (char **) buf);
+			NC(s, nc_free_string(1, (char **) buf));
 		MemoryContextSwitchTo(old);
 		return;
 	}
@@ -1045,10 +991,12 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 	{
 		nc_type		ft;
 		size_t		flen;
+		int			st = nc_inq_att(v->out_grpid, v->out_varid, "_FillValue", &ft, &flen);
 
 		/* the output's own, converted to the variable's type if need be */
-		if (nc_inq_att(v->out_grpid, v->out_varid, "_FillValue", &ft, &flen) == NC_NOERR &&
-			ft == type && flen == 1)
+		if (st != NC_ENOTATT)
+			NC(s, st);
+		if (st == NC_NOERR && ft == type && flen == 1)
 		{
 			fill = palloc(tsize);
 			NC(s, nc_get_att(v->out_grpid, v->out_varid, "_FillValue", fill));
@@ -1061,16 +1009,16 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 	budget = Max(1, SUBSET_BLOCK_BYTES / tsize);
 	for (int d = 0; d < nd; d++)
 		ochunk[d] = 0;
-	if (nc_inq_var_chunking(v->out_grpid, v->out_varid, &storage, ochunk) != NC_NOERR)
-		storage = NC_CONTIGUOUS;
+	NC(s, nc_inq_var_chunking(v->out_grpid, v->out_varid, &storage, ochunk));
+	/* inner <= budget throughout, so no product below overflows */
 	k = nd - 1;
 	inner = 1;
-	while (k > 0 && inner * W[k] <= budget)
+	while (k > 0 && W[k] <= budget / inner)
 	{
 		inner *= W[k];
 		k--;
 	}
-	if (inner * W[k] <= budget)
+	if (W[k] <= budget / inner)
 		bk = W[k];
 	else
 	{
@@ -1083,10 +1031,9 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 	{
 		size_t		cache = Min((size_t) SUBSET_CACHE_MAX, 2 * bk * inner * tsize + (1 << 20));
 
-		if (s->in_format == NC_FORMAT_NETCDF4)
-			(void) nc_set_var_chunk_cache(in, v->varid, cache, 1009, 0.75f);
+		set_chunk_cache(s, in, v->varid, true, cache, 1009);
 		if (storage == NC_CHUNKED)
-			(void) nc_set_var_chunk_cache(v->out_grpid, v->out_varid, cache, 1009, 0.75f);
+			set_chunk_cache(s, v->out_grpid, v->out_varid, false, cache, 1009);
 	}
 
 	buf = MemoryContextAllocHuge(varcxt, bk * inner * tsize);
@@ -1119,7 +1066,7 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 			NC(s, nc_get_vara_string(in, v->varid, start, count, (char **) buf));
 			NC(s, nc_put_vara_string(v->out_grpid, v->out_varid, ostart, count,
 									 (const char **) buf));
-			nc_free_string(n, (char **) buf);
+			NC(s, nc_free_string(n, (char **) buf));
 		}
 		else
 		{
@@ -1197,10 +1144,9 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 		}
 	}
 	/* let go of the decompressed chunks */
-	if (s->in_format == NC_FORMAT_NETCDF4)
-		(void) nc_set_var_chunk_cache(in, v->varid, SUBSET_CACHE_IDLE, 7, 0.75f);
+	set_chunk_cache(s, in, v->varid, true, SUBSET_CACHE_IDLE, 7);
 	if (storage == NC_CHUNKED)
-		(void) nc_set_var_chunk_cache(v->out_grpid, v->out_varid, SUBSET_CACHE_IDLE, 7, 0.75f);
+		set_chunk_cache(s, v->out_grpid, v->out_varid, false, SUBSET_CACHE_IDLE, 7);
 	MemoryContextSwitchTo(old);
 }
 
@@ -1212,7 +1158,6 @@ subset_granule(ObjectRecord *rec, Region *region, List *variables,
 {
 	Subset	   *s = palloc0(sizeof(Subset));
 	int64		nhits = 0;
-	int			cap = 64;
 	int			old_fill;
 	MemoryContext varcxt;
 
@@ -1221,9 +1166,8 @@ subset_granule(ObjectRecord *rec, Region *region, List *variables,
 	s->region = region;
 	s->lat_min = 1;
 	s->lat_max = -1;
-	s->cb.func = subset_close_cb;
-	s->cb.arg = s;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &s->cb);
+	s->what.label = s->label;
+	s->what.task = NC_TASK_SUBSET;
 
 	s->sw = nc_swath_open(granule_file(rec), s->label);
 	s->in = s->sw->ncid;
@@ -1246,14 +1190,14 @@ subset_granule(ObjectRecord *rec, Region *region, List *variables,
 		return false;
 	}
 	make_windows(s);
-	s->vars = palloc(sizeof(SrcVar) * cap);
-	collect_vars(s, s->in, 0, &cap);
+	collect_vars(s);
 	select_vars(s, variables);
 
 	/* interXact = false: closed and deleted at transaction end whatever happens */
 	res->file = OpenTemporaryFile(false);
 	s->out_path = pstrdup(FilePathName(res->file));
 	NC(s, nc_create(s->out_path, NC_NETCDF4 | NC_CLOBBER, &s->out));
+	s->out_handle = nc_handle_register(s->out, true);
 	NC(s, nc_set_fill(s->out, NC_NOFILL, &old_fill));
 	define_group(s, s->in, s->out, 0);
 	rewrite_globals(s, request);
@@ -1269,12 +1213,8 @@ subset_granule(ObjectRecord *rec, Region *region, List *variables,
 		MemoryContextReset(varcxt);
 	}
 	MemoryContextDelete(varcxt);
-	{
-		int			out = s->out;
-
-		s->out = -1;
-		NC(s, nc_close(out));
-	}
+	s->out = -1;
+	NC(s, nc_handle_close(s->out_handle));
 	nc_swath_close(s->sw);
 	check_temp_limit(s);
 	res->size = FileSize(res->file);

@@ -19,7 +19,7 @@
 
 #include "footprint.h"
 #include "granule.h"
-#include "nc_swath.h"
+#include "nc.h"
 #include "region.h"
 
 /* Open the granule of an object as a swath. */

@@ -1,24 +1,125 @@
 /*-------------------------------------------------------------------------
  *
- * nc_swath.h
- *	  Find and stream swath geolocation (latitude/longitude pairs) of
- *	  Level-2 granules with the netCDF-C library (netCDF-3, netCDF-4, HDF5).
+ * nc.h
+ *	  Reading granules with the netCDF-C library (netCDF-3, netCDF-4, HDF5):
+ *	  the helpers every nc*.c and subset*.c file uses (nc_util.c), swath
+ *	  geolocation (nc_swath.c) and acquisition times (nc_time.c).
  *
- * An NcSwath is allocated in the memory context current at nc_swath_open()
- * time; a reset callback on that context closes the netCDF id, so the file
- * is closed on every path (normal return, ERROR, transaction abort).
- * nc_swath_close() closes it early.
+ * This is the parsing side: it knows a granule as a path and a label that
+ * names it in messages ("object 0000000000041"), nothing of objects, the
+ * catalog or stores.
+ *
+ * netCDF ids are closed by reset callbacks on the memory context they were
+ * opened in (NcHandle), so an ereport(ERROR) anywhere never leaks one.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef NC_SWATH_H
-#define NC_SWATH_H
+#ifndef EOSWATH_NC_H
+#define EOSWATH_NC_H
+
+#include "postgres.h"
 
 #include <math.h>
+#include <netcdf.h>
 
 #include "utils/memutils.h"
 
-#define NC_SWATH_MAX_DIMS 4
+/* ---- nc_util.c: errors, ids, attributes, paths, sizes ---- */
+
+/* what was being done with the file when a netCDF call failed */
+typedef enum NcTask
+{
+	NC_TASK_READ,				/* "could not read object ..." */
+	NC_TASK_SUBSET				/* "could not subset object ..." */
+} NcTask;
+
+/* names a file in messages, and the task at hand */
+typedef struct NcWhat
+{
+	const char *label;			/* "object 0000000000041" */
+	NcTask		task;
+} NcWhat;
+
+/*
+ * Report a failed netCDF call: ERRCODE_DATA_CORRUPTED, the call and the
+ * library's message (nc_strerror) in the detail.
+ */
+extern void nc_fail(const NcWhat *w, const char *call, int status) pg_attribute_noreturn();
+
+/* run a netCDF call, report its failure */
+#define NC_CHECK(w, call) \
+	do { \
+		int			nc_status_ = (call); \
+		if (unlikely(nc_status_ != NC_NOERR)) \
+			nc_fail((w), #call, nc_status_); \
+	} while (0)
+
+/*
+ * A netCDF id closed when the memory context current at registration is
+ * reset or deleted (ERROR included); an output being written is aborted
+ * instead.  nc_handle_close() closes it early.
+ */
+typedef struct NcHandle
+{
+	int			ncid;			/* -1 once closed */
+	bool		writing;
+	MemoryContextCallback cb;
+} NcHandle;
+
+extern NcHandle *nc_handle_register(int ncid, bool writing);
+extern int	nc_handle_close(NcHandle *h);
+
+/*
+ * Text of an NC_CHAR or NC_STRING attribute (the strings of an NC_STRING
+ * attribute joined by newlines), palloc'd; NULL when the attribute is
+ * absent or of another type.  type (may be NULL) gets the attribute's type.
+ */
+extern char *nc_att_text(const NcWhat *w, int grpid, int varid,
+						 const char *name, nc_type *type);
+
+/* value number idx of a numeric attribute (of at most 8), as double */
+extern bool nc_att_double(const NcWhat *w, int grpid, int varid,
+						  const char *name, int idx, double *val);
+
+/* "/", "/PRODUCT" or "/PRODUCT/SUPPORT_DATA" */
+extern char *nc_group_path(const NcWhat *w, int grpid);
+
+/* "/name" or "/PRODUCT/name" */
+extern char *nc_var_path(const NcWhat *w, int grpid, const char *name);
+
+/* every group of the file, the root first, depth first; errors past 64 levels */
+extern int *nc_groups(const NcWhat *w, int ncid, int *ngroups);
+
+/* a variable named in a "coordinates" attribute, resolved */
+typedef struct NcVarRef
+{
+	int			grpid;
+	int			varid;
+	const char *name;			/* as written: "latitude" or "/geo/latitude" */
+} NcVarRef;
+
+/*
+ * The variables named by the CF "coordinates" attribute of a variable that
+ * exist: a name is looked up in the variable's group, then its ancestors;
+ * a path from the root ("/geo/lat") or from the variable's group
+ * ("geo/lat").  Returns how many; *refs is palloc'd.
+ */
+extern int	nc_coordinates(const NcWhat *w, int grpid, int varid,
+						   NcVarRef **refs);
+
+/* is needle in hay, ignoring case? */
+extern bool nc_name_contains(const char *hay, const char *needle);
+
+/*
+ * a * b for sizes taken from a file (dimension lengths, type sizes), or an
+ * error (ERRCODE_PROGRAM_LIMIT_EXCEEDED) if it does not fit
+ */
+extern size_t nc_size_mul(const NcWhat *w, size_t a, size_t b);
+
+/* palloc of n elements of size bytes (huge allowed), sizes checked as above */
+extern void *nc_alloc_array(const NcWhat *w, size_t n, size_t size);
+
+/* ---- packing: nc_util.c ---- */
 
 /* Packing / validity attributes of one variable (packed units) */
 typedef struct NcPacking
@@ -34,6 +135,30 @@ typedef struct NcPacking
 	bool		has_valid_max;
 	double		valid_max;
 } NcPacking;
+
+extern void nc_read_packing(const NcWhat *w, int grpid, int varid,
+							NcPacking *p);
+
+/* packed -> physical value, NaN if invalid */
+static inline double
+nc_unpack_value(const NcPacking *p, double v)
+{
+	if (isnan(v))
+		return NAN;
+	if (p->has_fill && v == p->fill_value)
+		return NAN;
+	if (p->has_missing && v == p->missing_value)
+		return NAN;
+	if (p->has_valid_min && v < p->valid_min)
+		return NAN;
+	if (p->has_valid_max && v > p->valid_max)
+		return NAN;
+	return v * p->scale_factor + p->add_offset;
+}
+
+/* ---- nc_swath.c: swath geolocation ---- */
+
+#define NC_SWATH_MAX_DIMS 4
 
 /* One geolocation pair (one swath) */
 typedef struct NcGeoPair
@@ -68,10 +193,11 @@ typedef struct NcSwath
 {
 	char	   *path;
 	char	   *label;			/* names the file in messages: "object X" */
+	NcWhat		what;			/* label, NC_TASK_READ */
 	int			ncid;			/* -1 once closed */
+	NcHandle   *handle;
 	int			npairs;
 	NcGeoPair  *pairs;
-	MemoryContextCallback close_cb;
 } NcSwath;
 
 /* A block of consecutive scan lines; invalid pixels are NaN */
@@ -176,8 +302,9 @@ extern NcSwathIter *nc_swath_iter_begin(NcSwath *sw, int pair,
 extern NcSwathBlock *nc_swath_iter_next(NcSwathIter *it);
 extern void nc_swath_iter_end(NcSwathIter *it);
 
-/* seconds since 1970-01-01 of a CF "<unit> since <date>" string */
-extern bool nc_parse_time_units(const char *units, double *scale,
-								double *epoch_offset);
+/* ---- nc_time.c: acquisition times ---- */
 
-#endif							/* NC_SWATH_H */
+/* fill the time range of a pair (has_time false when none is found) */
+extern void nc_time_find(NcSwath *sw, NcGeoPair *p);
+
+#endif							/* EOSWATH_NC_H */
