@@ -57,7 +57,7 @@ extern void nc_fail(const NcWhat *w, const char *call, int status) pg_attribute_
 /*
  * A netCDF id closed when the memory context current at registration is
  * reset or deleted (ERROR included); an output being written is aborted
- * instead.  nc_handle_close() closes it early.
+ * instead.  nc_handle_close() and nc_handle_abort() end it early.
  */
 typedef struct NcHandle
 {
@@ -68,6 +68,7 @@ typedef struct NcHandle
 
 extern NcHandle *nc_handle_register(int ncid, bool writing);
 extern int	nc_handle_close(NcHandle *h);
+extern int	nc_handle_abort(NcHandle *h);
 
 /*
  * Text of an NC_CHAR or NC_STRING attribute (the strings of an NC_STRING

@@ -40,22 +40,25 @@ nc_fail(const NcWhat *w, const char *call, int status)
 
 /* ---------- ids ---------- */
 
+/* close or abort the id now; the status of nc_close()/nc_abort(), 0 if closed */
+static int
+handle_end(NcHandle *h, bool abort)
+{
+	int			ncid = h->ncid;
+
+	if (ncid < 0)
+		return NC_NOERR;
+	h->ncid = -1;
+	return abort ? nc_abort(ncid) : nc_close(ncid);
+}
+
 static void
 nc_handle_reset(void *arg)
 {
 	NcHandle   *h = arg;
 
 	/* no ereport here: this runs during error cleanup too */
-	if (h->ncid >= 0)
-	{
-		int			ncid = h->ncid;
-
-		h->ncid = -1;
-		if (h->writing)
-			(void) nc_abort(ncid);
-		else
-			(void) nc_close(ncid);
-	}
+	(void) handle_end(h, h->writing);
 }
 
 NcHandle *
@@ -72,18 +75,19 @@ nc_handle_register(int ncid, bool writing)
 }
 
 /*
- * Close now; returns nc_close()'s status for the caller to check (0 when
- * already closed).  The callback stays registered but does nothing.
+ * Close (or abort) now, for the caller to check the status.  The callback
+ * stays registered but does nothing.
  */
 int
 nc_handle_close(NcHandle *h)
 {
-	int			ncid = h->ncid;
+	return handle_end(h, false);
+}
 
-	if (ncid < 0)
-		return NC_NOERR;
-	h->ncid = -1;
-	return nc_close(ncid);
+int
+nc_handle_abort(NcHandle *h)
+{
+	return handle_end(h, true);
 }
 
 /* ---------- attributes ---------- */

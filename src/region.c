@@ -30,6 +30,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
+#include "utils/memutils.h"
 
 #include "region.h"
 
@@ -678,6 +679,29 @@ Region *
 region_from_wkb_soft(const char *wkb, size_t len)
 {
 	return region_parse(wkb, len, true, true);
+}
+
+Region *
+region_cache_soft(RegionCache *c, MemoryContext parent, const char *wkb,
+				  size_t len)
+{
+	MemoryContext old;
+
+	if (c->wkb && c->len == len && memcmp(c->wkb, wkb, len) == 0)
+		return c->region;
+	if (c->cxt == NULL)
+		c->cxt = AllocSetContextCreate(parent, "eoswath region cache",
+									   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(c->cxt);
+	c->wkb = NULL;
+	old = MemoryContextSwitchTo(c->cxt);
+	c->region = region_from_wkb_soft(wkb, len);
+	c->wkb = palloc(Max(len, 1));
+	memcpy(c->wkb, wkb, len);
+	c->len = len;
+	MemoryContextSwitchTo(old);
+	return c->region;
 }
 
 /*

@@ -73,6 +73,23 @@ extern Region *region_from_wkb(const char *wkb, size_t len, bool spherical);
  */
 extern Region *region_from_wkb_soft(const char *wkb, size_t len);
 
+/*
+ * A region_from_wkb_soft() result kept while its WKB stays the same (the
+ * search region is a constant of the query): zero it, then call
+ * region_cache_soft() with each call's WKB.
+ */
+typedef struct RegionCache
+{
+	MemoryContext cxt;			/* holds the bytes and the region */
+	char	   *wkb;			/* NULL: nothing cached yet */
+	size_t		len;
+	Region	   *region;			/* NULL: refused, as region_from_wkb_soft() */
+} RegionCache;
+
+/* the soft-parsed region of wkb, from the cache when unchanged; parent holds the cache's memory */
+extern Region *region_cache_soft(RegionCache *c, MemoryContext parent,
+								 const char *wkb, size_t len);
+
 /* do two spherical regions share a point (boundaries included)? */
 extern bool region_intersects(const Region *a, const Region *b);
 
