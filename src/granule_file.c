@@ -229,9 +229,9 @@ sink_bytes(void *arg, const char *data, size_t len)
 }
 
 static void
-sink_object(void *arg, const char *data, size_t len)
+sink_stream(void *arg, const char *data, size_t len)
 {
-	object_write((ObjectWriter *) arg, data, len);
+	put_stream_write((PutStream *) arg, data, len);
 }
 
 bytea *
@@ -280,19 +280,11 @@ granule_file_subset_store(WosOid oid, const GranuleSubsetRequest *req,
 	MemoryContextSwitchTo(cxt);
 	if (subset_to_file(oid, req, &out, &size))
 	{
-		ObjectRecord rec = {0};
-		ObjectWriter *w;
+		PutStream  *ps = put_stream_begin(policy, meta, false);
 
-		newoid = catalog_next_oid();
-		object_lock(newoid, false);
-		w = object_write_begin(newoid, policy);
-		read_back(out, size, sink_object, w);
-		object_write_finish(w, &rec);
+		read_back(out, size, sink_stream, ps);
+		newoid = put_stream_finish(ps);
 		FileClose(out);
-		rec.state = OBJECT_STORED;
-		rec.meta = meta;
-		rec.encoding = "identity";
-		catalog_insert(&rec);
 	}
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(cxt);
