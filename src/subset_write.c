@@ -15,7 +15,9 @@
  * the swath's scan dimension but not its pixel dimension (per-scan values)
  * is filled on the scan lines with no hit.  Variables without swath
  * dimensions are copied whole.  Groups, dimensions, types, attributes,
- * chunking and filters are kept; history is appended and
+ * chunking and filters are kept, attributes of every type (NC_STRING too);
+ * history is appended (a string history, NC_STRING, stays one string: its
+ * strings joined by newlines, then the new line) and
  * geospatial_lat/lon_min/max are set.
  *
  * Memory is bounded: geolocation is streamed in row blocks (nc_swath.c),
@@ -459,10 +461,18 @@ rewrite_globals(Subset *s, const char *request)
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	line = psprintf("%s eoswath swath_subset: %s", now, request);
-	if (old && old[0] && htype == NC_CHAR)
+	if (old && old[0])
 		line = psprintf("%s\n%s", old, line);
 	del_att(s, s->out, NC_GLOBAL, "history");
-	NC(s, nc_put_att_text(s->out, NC_GLOBAL, "history", strlen(line), line));
+	if (htype == NC_STRING)
+	{
+		/* a string history stays a string: one, its old text, the new line */
+		const char *strs[1] = {line};
+
+		NC(s, nc_put_att_string(s->out, NC_GLOBAL, "history", 1, strs));
+	}
+	else
+		NC(s, nc_put_att_text(s->out, NC_GLOBAL, "history", strlen(line), line));
 
 	vals[0] = s->lat_min;
 	vals[1] = s->lat_max;

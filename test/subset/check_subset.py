@@ -23,6 +23,7 @@ Exits non-zero on any failure.
 import math
 import os
 import re
+import subprocess
 import sys
 import tempfile
 
@@ -41,6 +42,7 @@ FILES = {
     "synth_groups": (SYNTH, "synth_groups.nc4"),
     "synth_track": (SYNTH, "synth_track.nc"),
     "synth_polar": (SYNTH, "synth_polar.nc4"),
+    "synth_strattr": (SYNTH, "synth_strattr.nc4"),
 }
 
 # name -> (SQL region expression, kind); geometry: straight lon/lat edges
@@ -89,6 +91,10 @@ CASES = [
     ("synth_polar", "arctic_cap_geog", None, {}),
     ("synth_polar", "arctic_box_geom", None, {}),
     ("synth_polar", "pacific_am_geog", None, {"null": True}),
+    # NC_STRING attributes: history kept and appended; a string "coordinates"
+    # keeps the variables it names
+    ("synth_strattr", "pacific_am_geom", None, {}),
+    ("synth_strattr", "pacific_am_geog", ["radiance"], {"kept": ["/scan_start"]}),
 ]
 
 failures = []
@@ -234,6 +240,14 @@ def unpack(var):
     return vals
 
 
+def string_atts(path):
+    """(variable, attribute) of the attributes stored as NC_STRING ("" for
+    global ones), from ncdump -h (netCDF4-python does not tell NC_CHAR and
+    NC_STRING apart)."""
+    out = subprocess.run(["ncdump", "-h", path], capture_output=True, text=True, check=True).stdout
+    return set(re.findall(r"^\t\tstring (\w*):(\w+) =", out, re.M))
+
+
 def find_pairs(ds):
     pairs = []
     for v in walk_vars(ds):
@@ -323,6 +337,9 @@ def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
     out.set_auto_maskandscale(False)
     if out.data_model != "NETCDF4":
         fail(case, "output is %s, not NETCDF4" % out.data_model)
+    for want in expect.get("kept", []):
+        if want not in {var_path(v) for v in walk_vars(out)}:
+            fail(case, "%s (named by a coordinates attribute) missing" % want)
     if "rows" in expect:
         rk = pairs[0]["row"]
         if windows.get(rk) != expect["rows"]:
@@ -350,6 +367,11 @@ def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
     hist = out.getncattr("history") if "history" in out.ncattrs() else ""
     if "eoswath swath_subset" not in hist or ("history" in src.ncattrs() and not hist.startswith(src.history)):
         fail(case, "history not appended: %r" % hist[-200:])
+    out_names = {v.name for v in walk_vars(out)}
+    out_strs = string_atts(out_path)
+    for var, a in sorted(string_atts(src_path)):
+        if (var == "" or var in out_names) and (var, a) not in out_strs:
+            fail(case, "string attribute %s:%s is no longer a string" % (var, a))
     la, lo = np.concatenate(lat_hit), np.concatenate(lon_hit)
     for a, v in (("geospatial_lat_min", la.min()), ("geospatial_lat_max", la.max()),
                  ("geospatial_lon_min", lo.min()), ("geospatial_lon_max", lo.max())):
