@@ -78,10 +78,6 @@ extern int	nc_handle_abort(NcHandle *h);
 extern char *nc_att_text(const NcWhat *w, int grpid, int varid,
 						 const char *name, nc_type *type);
 
-/* value number idx of a numeric attribute (of at most 8), as double */
-extern bool nc_att_double(const NcWhat *w, int grpid, int varid,
-						  const char *name, int idx, double *val);
-
 /* "/", "/PRODUCT" or "/PRODUCT/SUPPORT_DATA" */
 extern char *nc_group_path(const NcWhat *w, int grpid);
 

@@ -131,7 +131,8 @@ nc_att_text(const NcWhat *w, int grpid, int varid, const char *name,
 	return NULL;
 }
 
-bool
+/* value number idx of a numeric attribute (of at most 8), as double */
+static bool
 nc_att_double(const NcWhat *w, int grpid, int varid, const char *name,
 			  int idx, double *val)
 {

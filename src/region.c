@@ -675,7 +675,8 @@ region_from_wkb(const char *wkb, size_t len, bool spherical)
 	return region_parse(wkb, len, spherical, false);
 }
 
-Region *
+/* the spherical parse of region_intersects(): see RegionCache */
+static Region *
 region_from_wkb_soft(const char *wkb, size_t len)
 {
 	return region_parse(wkb, len, true, true);

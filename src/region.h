@@ -66,24 +66,20 @@ typedef struct Region
 extern Region *region_from_wkb(const char *wkb, size_t len, bool spherical);
 
 /*
- * Spherical parse for region_intersects(): NULL instead of an error when the
- * geometry is not a (multi)polygon, is empty, or has a part of a hemisphere
- * or more (malformed WKB still raises an error).  Without the boxes of
- * region_maybe_contains() and region_surely_contains().
- */
-extern Region *region_from_wkb_soft(const char *wkb, size_t len);
-
-/*
- * A region_from_wkb_soft() result kept while its WKB stays the same (the
- * search region is a constant of the query): zero it, then call
- * region_cache_soft() with each call's WKB.
+ * The spherical parse for region_intersects(), kept while its WKB stays the
+ * same (the search region is a constant of the query): zero a RegionCache,
+ * then call region_cache_soft() with each call's WKB.  The region is NULL
+ * instead of an error when the geometry is not a (multi)polygon, is empty,
+ * or has a part of a hemisphere or more (malformed WKB still raises an
+ * error); it lacks the boxes of region_maybe_contains() and
+ * region_surely_contains().
  */
 typedef struct RegionCache
 {
 	MemoryContext cxt;			/* holds the bytes and the region */
 	char	   *wkb;			/* NULL: nothing cached yet */
 	size_t		len;
-	Region	   *region;			/* NULL: refused, as region_from_wkb_soft() */
+	Region	   *region;			/* NULL: refused */
 } RegionCache;
 
 /* the soft-parsed region of wkb, from the cache when unchanged; parent holds the cache's memory */
