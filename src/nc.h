@@ -87,6 +87,15 @@ extern char *nc_var_path(const NcWhat *w, int grpid, const char *name);
 /* every group of the file, the root first, depth first; errors past 64 levels */
 extern int *nc_groups(const NcWhat *w, int ncid, int *ngroups);
 
+/* the parent of a group; false at the root */
+extern bool nc_group_parent(const NcWhat *w, int grpid, int *parent);
+
+/* a variable or a subgroup of a group by name; false when there is none */
+extern bool nc_find_var(const NcWhat *w, int grpid, const char *name,
+						int *varid);
+extern bool nc_find_group(const NcWhat *w, int grpid, const char *name,
+						  int *sub);
+
 /* a variable named in a "coordinates" attribute, resolved */
 typedef struct NcVarRef
 {

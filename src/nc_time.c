@@ -192,33 +192,6 @@ var_minmax(NcSwath *sw, int grpid, int varid, double *vmin, double *vmax)
 	return found;
 }
 
-/* a variable of a group by name, or -1 */
-static int
-var_id(NcSwath *sw, int grpid, const char *name)
-{
-	int			varid;
-	int			st = nc_inq_varid(grpid, name, &varid);
-
-	if (st == NC_ENOTVAR)
-		return -1;
-	NC_CHECK(&sw->what, st);
-	return varid;
-}
-
-/* a subgroup by name, or -1 */
-static int
-subgroup(NcSwath *sw, int grpid, const char *name)
-{
-	int			sub;
-	int			st = nc_inq_grp_ncid(grpid, name, &sub);
-
-	/* netCDF-3 files have no groups */
-	if (st == NC_ENOGRP || st == NC_ENOTNC4)
-		return -1;
-	NC_CHECK(&sw->what, st);
-	return sub;
-}
-
 /* GPM ScanTime group: Year, Month, DayOfMonth, Hour, Minute, Second, MilliSecond */
 static bool
 scan_time_group(NcSwath *sw, int grpid, NcGeoPair *p)
@@ -236,8 +209,12 @@ scan_time_group(NcSwath *sw, int grpid, NcGeoPair *p)
 	int			pass;
 
 	for (i = 0; i < 7; i++)
-		if ((vids[i] = var_id(sw, grpid, names[i])) < 0 && i < 6)
-			return false;
+		if (!nc_find_var(w, grpid, names[i], &vids[i]))
+		{
+			if (i < 6)
+				return false;
+			vids[i] = -1;	/* no MilliSecond */
+		}
 	NC_CHECK(w, nc_inq_varndims(grpid, vids[0], &nd));
 	if (nd != 1)
 		return false;
@@ -302,7 +279,6 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 		int			best_rank = 0;
 		int			sub;
 		int			parent;
-		int			st;
 
 		NC_CHECK(w, nc_inq_varids(g, &nvars, NULL));
 		for (v = 0; v < nvars; v++)
@@ -345,7 +321,7 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 				p->time_end = tmax * sc + off;
 				p->time_var = nc_var_path(w, g, name);
 				/* TROPOMI: reference time plus per-scanline delta_time */
-				if (tmin == tmax && (dv = var_id(sw, g, "delta_time")) >= 0)
+				if (tmin == tmax && nc_find_var(w, g, "delta_time", &dv))
 				{
 					char	   *du = nc_att_text(w, g, dv, "units", NULL);
 					double		dsc = unit_scale(du);
@@ -363,16 +339,16 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 			}
 		}
 		/* GPM */
-		if ((sub = subgroup(sw, g, "ScanTime")) >= 0 &&
+		if (nc_find_group(w, g, "ScanTime", &sub) &&
 			scan_time_group(sw, sub, p))
 			return;
-		if ((sub = subgroup(sw, g, "navigation")) >= 0)
+		if (nc_find_group(w, g, "navigation", &sub))
 		{
 			int			tv;
 			double		tmin,
 						tmax;
 
-			if ((tv = var_id(sw, sub, "timeMidScan")) >= 0 &&
+			if (nc_find_var(w, sub, "timeMidScan", &tv) &&
 				var_minmax(sw, sub, tv, &tmin, &tmax))
 			{
 				/* GPS epoch 1980-01-06 */
@@ -385,10 +361,8 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 				return;
 			}
 		}
-		st = nc_inq_grp_parent(g, &parent);
-		if (st == NC_ENOGRP)
+		if (!nc_group_parent(w, g, &parent))
 			return;
-		NC_CHECK(w, st);
 		g = parent;
 	}
 }

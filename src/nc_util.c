@@ -104,7 +104,8 @@ nc_att_text(const NcWhat *w, int grpid, int varid, const char *name,
 	st = nc_inq_att(grpid, varid, name, &t, &len);
 	if (st == NC_ENOTATT)
 		return NULL;
-	NC_CHECK(w, st);
+	if (st != NC_NOERR)
+		nc_fail(w, "nc_inq_att(grpid, varid, name, &t, &len)", st);
 	if (type)
 		*type = t;
 	if (t == NC_CHAR)
@@ -144,7 +145,8 @@ nc_att_double(const NcWhat *w, int grpid, int varid, const char *name,
 	st = nc_inq_att(grpid, varid, name, &type, &len);
 	if (st == NC_ENOTATT)
 		return false;
-	NC_CHECK(w, st);
+	if (st != NC_NOERR)
+		nc_fail(w, "nc_inq_att(grpid, varid, name, &type, &len)", st);
 	if (type == NC_CHAR || type == NC_STRING || type > NC_STRING ||
 		len < (size_t) idx + 1 || len > lengthof(buf))
 		return false;
@@ -247,27 +249,40 @@ nc_groups(const NcWhat *w, int ncid, int *ngroups)
 	return res;
 }
 
-/* the parent of a group; false at the root */
-static bool
-group_parent(const NcWhat *w, int grpid, int *parent)
+bool
+nc_group_parent(const NcWhat *w, int grpid, int *parent)
 {
 	int			st = nc_inq_grp_parent(grpid, parent);
 
 	if (st == NC_ENOGRP)
 		return false;
-	NC_CHECK(w, st);
+	if (st != NC_NOERR)
+		nc_fail(w, "nc_inq_grp_parent(grpid, parent)", st);
 	return true;
 }
 
-/* look a variable up by name in a group; false when it has none of that name */
-static bool
-lookup_var(const NcWhat *w, int grpid, const char *name, int *varid)
+bool
+nc_find_var(const NcWhat *w, int grpid, const char *name, int *varid)
 {
 	int			st = nc_inq_varid(grpid, name, varid);
 
 	if (st == NC_ENOTVAR || st == NC_EBADNAME || st == NC_EMAXNAME)
 		return false;
-	NC_CHECK(w, st);
+	if (st != NC_NOERR)
+		nc_fail(w, "nc_inq_varid(grpid, name, varid)", st);
+	return true;
+}
+
+bool
+nc_find_group(const NcWhat *w, int grpid, const char *name, int *sub)
+{
+	int			st = nc_inq_grp_ncid(grpid, name, sub);
+
+	/* netCDF-3 files have no groups */
+	if (st == NC_ENOGRP || st == NC_ENOTNC4 || st == NC_EBADNAME)
+		return false;
+	if (st != NC_NOERR)
+		nc_fail(w, "nc_inq_grp_ncid(grpid, name, sub)", st);
 	return true;
 }
 
@@ -286,7 +301,7 @@ resolve_var(const NcWhat *w, int grpid, const char *name, int *out_grp,
 
 		/* an absolute path starts at the root, a relative one here */
 		if (name[0] == '/')
-			while (group_parent(w, g, &g))
+			while (nc_group_parent(w, g, &g))
 				;
 		if (dir[0] == '\0' || strcmp(dir, "/") == 0)
 			st = NC_NOERR;
@@ -297,8 +312,9 @@ resolve_var(const NcWhat *w, int grpid, const char *name, int *out_grp,
 		if (st == NC_ENOGRP || st == NC_ENOTNC4 || st == NC_EBADNAME ||
 			st == NC_EMAXNAME)
 			return false;
-		NC_CHECK(w, st);
-		if (!lookup_var(w, g, slash + 1, out_var))
+		if (st != NC_NOERR)
+			nc_fail(w, "nc_inq_grp_full_ncid(g, dir, &g)", st);
+		if (!nc_find_var(w, g, slash + 1, out_var))
 			return false;
 		*out_grp = g;
 		return true;
@@ -306,12 +322,12 @@ resolve_var(const NcWhat *w, int grpid, const char *name, int *out_grp,
 	/* the variable's group, then its ancestors */
 	for (;;)
 	{
-		if (lookup_var(w, g, name, out_var))
+		if (nc_find_var(w, g, name, out_var))
 		{
 			*out_grp = g;
 			return true;
 		}
-		if (!group_parent(w, g, &g))
+		if (!nc_group_parent(w, g, &g))
 			return false;
 	}
 }
@@ -367,7 +383,7 @@ nc_size_mul(const NcWhat *w, size_t a, size_t b)
 	if (pg_mul_u64_overflow((uint64) a, (uint64) b, &res) || res > SIZE_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("an array of %s is too large", w->label),
+				 errmsg("an array in %s is too large", w->label),
 				 errdetail("%zu times %zu does not fit in 64 bits.", a, b)));
 	return (size_t) res;
 }
@@ -380,7 +396,7 @@ nc_alloc_array(const NcWhat *w, size_t n, size_t size)
 	if (!AllocHugeSizeIsValid(bytes))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("an array of %s is too large", w->label),
+				 errmsg("an array in %s is too large", w->label),
 				 errdetail("It needs %zu bytes of memory.", bytes)));
 	return MemoryContextAllocHuge(CurrentMemoryContext, Max(bytes, 1));
 }

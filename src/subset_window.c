@@ -121,16 +121,19 @@ subset_find_hits(Subset *s)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("swath %s/%s of %s is too large to subset",
 							p->group_path, p->lat_name, s->label)));
-		h->mask = MemoryContextAllocHuge(CurrentMemoryContext,
-										 (h->nrows * h->ncols + 7) / 8 + 1);
-		memset(h->mask, 0, (h->nrows * h->ncols + 7) / 8 + 1);
-		h->rowhit = palloc0((h->nrows + 7) / 8 + 1);
+		/* nrows * ncols fits: nc_swath.c checked it */
+		h->mask = MemoryContextAllocExtended(CurrentMemoryContext,
+											 (h->nrows * h->ncols + 7) / 8 + 1,
+											 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		h->rowhit = MemoryContextAllocExtended(CurrentMemoryContext,
+											   (h->nrows + 7) / 8 + 1,
+											   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		if (h->nrows == 0 || h->ncols == 0)
 			continue;
-		cap = block_rows * ncols;
-		rawlat = palloc(cap * (p->lat_float ? sizeof(float) : sizeof(double)));
-		rawlon = palloc(cap * (p->lon_float ? sizeof(float) : sizeof(double)));
-		cand = palloc(sizeof(bool) * block_rows);
+		cap = nc_size_mul(&s->what, block_rows, ncols);
+		rawlat = nc_alloc_array(&s->what, cap, p->lat_float ? sizeof(float) : sizeof(double));
+		rawlon = nc_alloc_array(&s->what, cap, p->lon_float ? sizeof(float) : sizeof(double));
+		cand = nc_alloc_array(&s->what, block_rows, sizeof(bool));
 		/*
 		 * Blocks of whole chunks read each chunk once: no chunk cache needed,
 		 * and without one HDF5 reads unfiltered chunks straight into our

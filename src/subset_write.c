@@ -48,8 +48,8 @@ del_att(Subset *s, int grpid, int varid, const char *name)
 {
 	int			st = nc_del_att(grpid, varid, name);
 
-	if (st != NC_ENOTATT)
-		NC(s, st);
+	if (st != NC_NOERR && st != NC_ENOTATT)
+		nc_fail(&s->what, "nc_del_att(grpid, varid, name)", st);
 }
 
 /*
@@ -286,7 +286,7 @@ define_var(Subset *s, SrcVar *v, int out_grp)
 		odims[d] = s->dimmap[v->dimids[d]];
 		if (out_dim_unlimited(s, in, v->dimids[d]))
 			any_unlim = true;
-		bytes *= Max(1, out_dim_len(s, in, v->dimids[d]));
+		bytes = nc_size_mul(&s->what, bytes, Max(1, out_dim_len(s, in, v->dimids[d])));
 	}
 	NC(s, nc_def_var(out_grp, v->name, type, v->ndims, odims, &v->out_varid));
 	v->out_grpid = out_grp;
@@ -333,7 +333,7 @@ define_var(Subset *s, SrcVar *v, int out_grp)
 		NC(s, nc_inq_var_filter_ids(in, v->varid, &nfilters, NULL));
 		if (nfilters > 0)
 		{
-			unsigned int *ids = palloc(sizeof(unsigned int) * nfilters);
+			unsigned int *ids = nc_alloc_array(&s->what, nfilters, sizeof(unsigned int));
 
 			NC(s, nc_inq_var_filter_ids(in, v->varid, &nfilters, ids));
 			for (size_t f = 0; f < nfilters; f++)
@@ -344,7 +344,7 @@ define_var(Subset *s, SrcVar *v, int out_grp)
 				if (ids[f] == 1 || ids[f] == 2 || ids[f] == 3)
 					continue;	/* deflate, shuffle, fletcher32: done above */
 				NC(s, nc_inq_var_filter_info(in, v->varid, ids[f], &np, NULL));
-				params = palloc(sizeof(unsigned int) * (np + 1));
+				params = nc_alloc_array(&s->what, np + 1, sizeof(unsigned int));
 				NC(s, nc_inq_var_filter_info(in, v->varid, ids[f], &np, params));
 				NC(s, nc_def_var_filter(out_grp, v->out_varid, ids[f], np, params));
 			}
@@ -484,8 +484,8 @@ rewrite_globals(Subset *s, const char *request)
 		size_t		len;
 		int			st = nc_inq_att(s->in, NC_GLOBAL, names[i], &t, &len);
 
-		if (st != NC_ENOTATT)
-			NC(s, st);
+		if (st != NC_NOERR && st != NC_ENOTATT)
+			nc_fail(&s->what, "nc_inq_att(s->in, NC_GLOBAL, names[i], &t, &len)", st);
 		if (st == NC_ENOTATT || t == NC_CHAR || t == NC_STRING || t > NC_STRING)
 			t = NC_DOUBLE;
 		del_att(s, s->out, NC_GLOBAL, names[i]);
@@ -629,8 +629,8 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 		int			st = nc_inq_att(v->out_grpid, v->out_varid, "_FillValue", &ft, &flen);
 
 		/* the output's own, converted to the variable's type if need be */
-		if (st != NC_ENOTATT)
-			NC(s, st);
+		if (st != NC_NOERR && st != NC_ENOTATT)
+			nc_fail(&s->what, "nc_inq_att(v->out_grpid, v->out_varid, \"_FillValue\", &ft, &flen)", st);
 		if (st == NC_NOERR && ft == type && flen == 1)
 		{
 			fill = palloc(tsize);

@@ -17,7 +17,9 @@ reading (netCDF4-python):
     variable's _FillValue (variables with one), i.e. every non-fill value of
     a subsetted variable lies in the region and every source pixel in the
     region is present with its value;
-  - NULL exactly when no pixel lies in the region.
+  - NULL exactly when no pixel lies in the region;
+  - a granule whose swath has more pixels than 64 bits count is refused
+    with SQLSTATE 54000 (program limit exceeded).
 Exits non-zero on any failure.
 """
 import math
@@ -478,6 +480,25 @@ def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
     src.close()
 
 
+def check_refused(cur, name, sqlstate):
+    """Every swath function on a generated granule fails with sqlstate."""
+    with open(os.path.join(SYNTH, name), "rb") as fh:
+        cur.execute("SELECT wos_put(%s)::text", (psycopg2.Binary(fh.read()),))
+        oid = cur.fetchone()[0]
+    for fn, sql in (("swath_subset", "SELECT swath_subset(%s, ST_MakeEnvelope(0, 0, 1, 1, 4326))"),
+                    ("swath_footprint", "SELECT swath_footprint(%s)"),
+                    ("swath_pixels", "SELECT count(*) FROM swath_pixels(%s, 1000)")):
+        case = "%s: %s" % (name, fn)
+        try:
+            cur.execute(sql, (oid,))
+            fail(case, "no error, %s expected" % sqlstate)
+        except psycopg2.Error as e:
+            if e.pgcode != sqlstate:
+                fail(case, "error %s (%s), %s expected" % (e.pgcode, e.pgerror.strip(), sqlstate))
+            else:
+                print("ok %s refused: %s" % (case, e.pgerror.splitlines()[0]))
+
+
 def main():
     conn = psycopg2.connect("")
     conn.autocommit = True
@@ -493,7 +514,8 @@ def main():
                 check_case(cur, oids, tmpdir, g, r, v, e)
             except Exception as ex:  # report and go on
                 fail("%s/%s" % (g, r), "exception %r" % ex)
-    print("%d cases, %d failures" % (len(CASES), len(failures)))
+    check_refused(cur, "synth_huge.nc4", "54000")
+    print("%d cases, %d failures" % (len(CASES) + 3, len(failures)))
     sys.exit(1 if failures else 0)
 
 

@@ -16,6 +16,9 @@ Writes:
   synth_strattr.nc4 netCDF-4 flat, 2-D swath across the antimeridian whose
                     history and a "coordinates" attribute are NC_STRING
                     (variable-length strings), not NC_CHAR.
+  synth_huge.nc4    netCDF-4 whose 2-D lat/lon declare 2^33 x 2^33 pixels
+                    (chunked, never written: a few kB): more than 64 bits
+                    count, to be refused with a clear error.
 """
 import os
 import sys
@@ -158,3 +161,11 @@ with Dataset(os.path.join(out, "synth_strattr.nc4"), "w", format="NETCDF4") as d
     rad[:] = rng.random((ns, npx)).astype("f4")
     ds.createVariable("unrelated", "i4", ("scan", "pixel"), fill_value=-1)[:] = \
         rng.integers(0, 100, size=(ns, npx)).astype("i4")
+
+# --- 5: sizes past 64 bits ---------------------------------------------------
+with Dataset(os.path.join(out, "synth_huge.nc4"), "w", format="NETCDF4") as ds:
+    ds.createDimension("scan", 2 ** 33)
+    ds.createDimension("pixel", 2 ** 33)
+    for name, units in (("latitude", "degrees_north"), ("longitude", "degrees_east")):
+        v = ds.createVariable(name, "f4", ("scan", "pixel"), chunksizes=(1, 1024))
+        v.units = units
