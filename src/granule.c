@@ -26,6 +26,7 @@ struct GranulePixels
 	GranuleBlock blk;
 };
 
+/* open the file and find its geolocation pairs (and their times) */
 Granule *
 granule_open(const char *path, const char *label)
 {
@@ -35,6 +36,7 @@ granule_open(const char *path, const char *label)
 	return g;
 }
 
+/* close the file now (an ERROR closes it through its memory context) */
 void
 granule_close(Granule *g)
 {
@@ -73,6 +75,7 @@ granule_describe(Granule *g)
 	return info;
 }
 
+/* the earliest start and latest end over the pairs that have times */
 bool
 granule_time_range(Granule *g, double *start, double *end)
 {
@@ -93,12 +96,14 @@ granule_time_range(Granule *g, double *start, double *end)
 	return found;
 }
 
+/* the footprint of one pair, or of all (pair < 0) */
 Footprint *
 granule_footprint(Granule *g, int pair, const FootprintOptions *opts)
 {
 	return footprint_compute(g->sw, pair, opts);
 }
 
+/* start reading one pair's pixels in blocks of rows */
 GranulePixels *
 granule_pixels_begin(Granule *g, int pair, int64 block_rows)
 {
@@ -113,6 +118,7 @@ granule_pixels_begin(Granule *g, int pair, int64 block_rows)
 	return it;
 }
 
+/* the next block of rows, or NULL after the last */
 GranuleBlock *
 granule_pixels_next(GranulePixels *it)
 {
@@ -128,6 +134,7 @@ granule_pixels_next(GranulePixels *it)
 	return &it->blk;
 }
 
+/* release the block buffers */
 void
 granule_pixels_end(GranulePixels *it)
 {
@@ -135,6 +142,7 @@ granule_pixels_end(GranulePixels *it)
 	pfree(it);
 }
 
+/* cut the granule to a region, into req->out_path (subset_write.c) */
 GranuleSubsetStatus
 granule_subset(Granule *g, const GranuleSubsetRequest *req,
 			   GranuleSubsetStats *stats)

@@ -115,6 +115,7 @@ spool(ObjectRecord *rec, bool gzip)
 	return file;
 }
 
+/* the object's granule, opened on a local copy or a spool file */
 GranuleFile *
 granule_file_open(WosOid oid)
 {
@@ -135,6 +136,7 @@ granule_file_open(WosOid oid)
 	return gf;
 }
 
+/* close the granule, then the spool file (which removes it) */
 void
 granule_file_close(GranuleFile *gf)
 {
@@ -234,6 +236,7 @@ sink_stream(void *arg, const char *data, size_t len)
 	put_stream_write((PutStream *) arg, data, len);
 }
 
+/* the subset as a bytea (allocated in the caller's context), or NULL */
 bytea *
 granule_file_subset(WosOid oid, const GranuleSubsetRequest *req)
 {
@@ -266,6 +269,7 @@ granule_file_subset(WosOid oid, const GranuleSubsetRequest *req)
 	return result;
 }
 
+/* the subset stored as a new object, or InvalidWosOid */
 WosOid
 granule_file_subset_store(WosOid oid, const GranuleSubsetRequest *req,
 						  Policy *policy, Jsonb *meta)

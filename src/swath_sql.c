@@ -29,6 +29,10 @@
 #include "granule_file.h"
 #include "region.h"
 
+/*
+ * swath_footprint_wkb(oid): the footprint of every swath of a granule as
+ * EWKB; an error when no pixel is valid.
+ */
 PG_FUNCTION_INFO_V1(swath_footprint_wkb);
 Datum
 swath_footprint_wkb(PG_FUNCTION_ARGS)
@@ -46,6 +50,7 @@ swath_footprint_wkb(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(footprint_to_ewkb(fp));
 }
 
+/* epoch seconds (as the library gives them) -> timestamptz */
 static TimestampTz
 epoch_to_timestamptz(double secs)
 {
@@ -53,6 +58,10 @@ epoch_to_timestamptz(double secs)
 						  * USECS_PER_SEC);
 }
 
+/*
+ * swath_time_range(oid): first and last acquisition time of a granule, NULLs
+ * when it has no time variable.
+ */
 PG_FUNCTION_INFO_V1(swath_time_range);
 Datum
 swath_time_range(PG_FUNCTION_ARGS)
