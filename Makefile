@@ -22,12 +22,16 @@ OBJS = \
 	src/wos_streams.o \
 	src/wos_files.o \
 	src/wos_admin.o \
+	src/nc_util.o \
 	src/nc_swath.o \
+	src/nc_time.o \
 	src/footprint.o \
-	src/granule.o \
-	src/swath.o \
 	src/region.o \
-	src/subset.o
+	src/subset_window.o \
+	src/subset_write.o \
+	src/granule.o \
+	src/granule_file.o \
+	src/swath_sql.o
 
 # The install script is written once, in pieces by subsystem (src/sql/*.sql),
 # and the versioned script is produced from it.

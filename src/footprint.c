@@ -368,20 +368,26 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 	NcGeoPair  *p = &sw->pairs[pair];
 	size_t		nc = p->ncols;
 	int			npos = (int) Min((size_t) FP_SAMPLE_POS, p->nrows);
-	double	   *lat = palloc(2 * nc * sizeof(double));
-	double	   *lon = palloc(2 * nc * sizeof(double));
+
+	/* two rows of a swath, and arrays per column: sizes checked (and so nc < INT_MAX) */
+	double	   *lat = nc_alloc_array(&sw->what, nc_size_mul(&sw->what, 2, nc), sizeof(double));
+	double	   *lon = nc_alloc_array(&sw->what, 2 * nc, sizeof(double));
 	double	   *alongs = palloc(npos * sizeof(double));
 	double	   *coss = palloc(npos * sizeof(double));
-	double	  **gaps = palloc(Max(1, nc) * sizeof(double *));
-	int		   *ngaps = palloc0(Max(1, nc) * sizeof(int));
-	double	   *gapmed = palloc(Max(1, nc) * sizeof(double));
+	double	  **gaps = nc_alloc_array(&sw->what, Max(1, nc), sizeof(double *));
+	int		   *ngaps = nc_alloc_array(&sw->what, Max(1, nc), sizeof(int));
+	double	   *gapmed = nc_alloc_array(&sw->what, Max(1, nc), sizeof(double));
 	int			nalong = 0,
 				ncos = 0;
 	int			s;
 	size_t		c;
 
+	memset(ngaps, 0, Max(1, nc) * sizeof(int));
 	for (c = 0; c + 1 < nc; c++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		gaps[c] = palloc(npos * sizeof(double));
+	}
 
 	for (s = 0; s < npos && p->nrows >= 2; s++)
 	{
@@ -838,7 +844,7 @@ swath_sub(NcSwath *sw, int pair, const PairGeom *g, int lo, int hi,
 	k = o->max_segment_km / Max(0.001, g->along_km);
 	k = Min(k, (double) FP_MAX_WINDOW_VALUES / ncs);
 	st.cap = (int) Max(2.0, Min(k, 100000.0)) + 1;
-	st.px = palloc((size_t) st.cap * ncs * sizeof(Vec3));
+	st.px = nc_alloc_array(&sw->what, (size_t) st.cap * ncs, sizeof(Vec3));
 	st.L = palloc(st.cap * sizeof(int));
 	st.R = palloc(st.cap * sizeof(int));
 	st.ctr = palloc(st.cap * sizeof(Vec3));
@@ -971,34 +977,6 @@ footprint_compute(NcSwath *sw, int pair, const FootprintOptions *opts)
 	return fp;
 }
 
-char *
-footprint_to_wkt(const Footprint *fp)
-{
-	StringInfoData s;
-	int			r,
-				i;
-
-	initStringInfo(&s);
-	if (fp->nrings == 0)
-	{
-		appendStringInfoString(&s, "MULTIPOLYGON EMPTY");
-		return s.data;
-	}
-	appendStringInfoString(&s, "MULTIPOLYGON(");
-	for (r = 0; r < fp->nrings; r++)
-	{
-		const FootprintRing *ring = &fp->rings[r];
-
-		appendStringInfoString(&s, r ? ",((" : "((");
-		for (i = 0; i < ring->npoints; i++)
-			appendStringInfo(&s, "%s%.6f %.6f", i ? "," : "",
-							 ring->lon[i], ring->lat[i]);
-		appendStringInfoString(&s, "))");
-	}
-	appendStringInfoChar(&s, ')');
-	return s.data;
-}
-
 static void
 put_u32(StringInfo s, uint32 v)
 {
@@ -1024,6 +1002,7 @@ put_f64(StringInfo s, double d)
 	appendBinaryStringInfo(s, (char *) b, 8);
 }
 
+/* the footprint as little-endian EWKB MULTIPOLYGON with SRID 4326 */
 bytea *
 footprint_to_ewkb(const Footprint *fp)
 {

@@ -1,127 +1,151 @@
-/*
- * granule.c
- *		A granule object as a file for netCDF-C.
+/*-------------------------------------------------------------------------
  *
- * An uncompressed object with a copy on a directory site is read in place:
- * the copy is the object's raw bytes.  Anything else (a gzip object, an
- * object with copies only on remote sites) is spooled to a temporary file
- * (inflated on the way if it is gzip) through PostgreSQL's temporary-file
- * machinery, so it counts against
- * temp_file_limit and is removed at transaction end whatever happens.
+ * granule.c
+ *	  The granule library behind granule.h, in process: a Granule is the
+ *	  open netCDF file (nc_swath.c); replies are built from it by
+ *	  footprint.c, nc_time.c and subset*.c.  Includes nothing from the
+ *	  object, catalog or store layers.
+ *
+ *-------------------------------------------------------------------------
  */
-#include "eoswath.h"
+#include "postgres.h"
 
-#include "miscadmin.h"
-#include "storage/fd.h"
-#include "utils/memutils.h"
-#include "utils/wait_event.h"
-
+#include "footprint.h"
 #include "granule.h"
-#include "object.h"
+#include "nc.h"
+#include "subset.h"
 
-/* the path of an intact-size local copy of an uncompressed object, or NULL */
-static char *
-local_copy(ObjectRecord *rec)
+struct Granule
 {
-	ListCell   *lc;
+	NcSwath    *sw;
+};
 
-	if (strcmp(rec->encoding, "identity") != 0)
-		return NULL;
-	foreach(lc, object_sites(rec))
+struct GranulePixels
+{
+	NcSwathIter *it;
+	GranuleBlock blk;
+};
+
+/* open the file and find its geolocation pairs (and their times) */
+Granule *
+granule_open(const char *path, const char *label)
+{
+	Granule    *g = palloc0(sizeof(Granule));
+
+	g->sw = nc_swath_open(path, label);
+	return g;
+}
+
+/* close the file now (an ERROR closes it through its memory context) */
+void
+granule_close(Granule *g)
+{
+	nc_swath_close(g->sw);
+}
+
+/* the geolocation pairs, copied out of the reader's state */
+GranuleInfo *
+granule_describe(Granule *g)
+{
+	GranuleInfo *info = palloc0(sizeof(GranuleInfo));
+
+	info->npairs = g->sw->npairs;
+	info->pairs = palloc0(sizeof(GranulePair) * Max(1, info->npairs));
+	for (int i = 0; i < info->npairs; i++)
 	{
-		StoreSite  *s = lfirst(lc);
-		char	   *path;
+		const NcGeoPair *p = &g->sw->pairs[i];
+		GranulePair *r = &info->pairs[i];
 
-		if (s->methods->local_path == NULL ||
-			object_copy_presence(rec, s) != COPY_OK)
+		r->group = pstrdup(p->group_path);
+		r->lat_var = pstrdup(p->lat_name);
+		r->lon_var = pstrdup(p->lon_name);
+		r->ndims = p->ndims;
+		for (int d = 0; d < p->ndims; d++)
+		{
+			r->dim_names[d] = pstrdup(p->dim_names[d]);
+			r->shape[d] = (int64) p->shape[d];
+		}
+		r->nrows = (int64) p->nrows;
+		r->ncols = (int64) p->ncols;
+		r->has_time = p->has_time;
+		r->time_var = p->has_time ? pstrdup(p->time_var) : NULL;
+		r->time_start = p->time_start;
+		r->time_end = p->time_end;
+	}
+	return info;
+}
+
+/* the earliest start and latest end over the pairs that have times */
+bool
+granule_time_range(Granule *g, double *start, double *end)
+{
+	bool		found = false;
+
+	for (int i = 0; i < g->sw->npairs; i++)
+	{
+		const NcGeoPair *p = &g->sw->pairs[i];
+
+		if (!p->has_time)
 			continue;
-		path = s->methods->local_path(s, rec->oid);
-		if (path)
-			return path;
+		if (!found || p->time_start < *start)
+			*start = p->time_start;
+		if (!found || p->time_end > *end)
+			*end = p->time_end;
+		found = true;
 	}
-	return NULL;
+	return found;
 }
 
-/* append bytes to the spool file */
-static void
-spool_write(File file, const char *buf, size_t len, off_t *pos)
+/* the footprint of one pair, or of all (pair < 0) */
+Footprint *
+granule_footprint(Granule *g, int pair, const FootprintOptions *opts)
 {
-	int			n = FileWrite(file, (char *) buf, len, *pos, WAIT_EVENT_BUFFILE_WRITE);
+	return footprint_compute(g->sw, pair, opts);
+}
 
-	if (n != (int) len)
-	{
-		if (n >= 0)
-			errno = ENOSPC;
+/* start reading one pair's pixels in blocks of rows */
+GranulePixels *
+granule_pixels_begin(Granule *g, int pair, int64 block_rows)
+{
+	GranulePixels *it = palloc0(sizeof(GranulePixels));
+
+	if (pair < 0 || pair >= g->sw->npairs)
 		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write to temporary file \"%s\": %m", FilePathName(file))));
-	}
-	*pos += len;
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("geolocation pair %d does not exist", pair),
+				 errdetail("The file has %d geolocation pairs.", g->sw->npairs)));
+	it->it = nc_swath_iter_begin(g->sw, pair, (size_t) Max(0, block_rows));
+	return it;
 }
 
-/* Close (and so delete) the spool file when the caller's memory goes. */
-static void
-spool_close_callback(void *arg)
+/* the next block of rows, or NULL after the last */
+GranuleBlock *
+granule_pixels_next(GranulePixels *it)
 {
-	FileClose((File) (intptr_t) arg);
+	NcSwathBlock *b = nc_swath_iter_next(it->it);
+
+	if (b == NULL)
+		return NULL;
+	it->blk.row0 = (int64) b->row0;
+	it->blk.nrows = (int64) b->nrows;
+	it->blk.ncols = (int64) b->ncols;
+	it->blk.lat = b->lat;
+	it->blk.lon = b->lon;
+	return &it->blk;
 }
 
-/* Do the object's bytes start with the gzip magic (a client put a .gz)? */
-static bool
-looks_gzipped(ObjectRecord *rec)
+/* release the block buffers */
+void
+granule_pixels_end(GranulePixels *it)
 {
-	ObjectReader *r;
-	unsigned char magic[2] = {0, 0};
-	size_t		n;
-
-	if (rec->size < 2)
-		return false;
-	r = object_open(rec, false);
-	n = object_pread(r, (char *) magic, 2, 0);
-	object_close(r);
-	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+	nc_swath_iter_end(it->it);
+	pfree(it);
 }
 
-/*
- * Path of a file holding the object's (decoded) bytes; valid until the end
- * of the transaction.  Gzip objects (stored with compress => true, or put
- * already gzipped by a client) are inflated on the way.
- */
-char *
-granule_file(ObjectRecord *rec)
+/* cut the granule to a region, into req->out_path (subset_write.c) */
+GranuleSubsetStatus
+granule_subset(Granule *g, const GranuleSubsetRequest *req,
+			   GranuleSubsetStats *stats)
 {
-	char	   *path;
-	File		file;
-	ObjectStream *gs;
-	char	   *buf;
-	off_t		pos = 0;
-	size_t		n;
-	bool		gzip;
-	MemoryContextCallback *cb;
-
-	object_require_stored(rec);
-	gzip = strcmp(rec->encoding, "gzip") == 0 || looks_gzipped(rec);
-	if (!gzip && (path = local_copy(rec)) != NULL)
-		return path;
-
-	/*
-	 * The file lives until the caller's memory context goes (after the
-	 * netCDF file opened on it, whose close callback is registered later and
-	 * so runs first); on error the resource owner closes it.
-	 */
-	file = OpenTemporaryFile(false);
-	cb = palloc(sizeof(MemoryContextCallback));
-	cb->func = spool_close_callback;
-	cb->arg = (void *) (intptr_t) file;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
-	buf = palloc(eoswath_io_block_size);
-	gs = object_stream_open(rec, gzip);
-	while ((n = object_stream_read(gs, buf, eoswath_io_block_size)) > 0)
-	{
-		CHECK_FOR_INTERRUPTS();
-		spool_write(file, buf, n, &pos);
-	}
-	object_stream_close(gs);
-	pfree(buf);
-	return pstrdup(FilePathName(file));
+	return subset_run(g->sw, req, stats);
 }

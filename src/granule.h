@@ -1,15 +1,164 @@
-/*
+/*-------------------------------------------------------------------------
+ *
  * granule.h
- *		A granule object as a file that libraries needing a path (netCDF-C)
- *		can open.
+ *	  The granule library: what eoswath asks of a granule file (netCDF-3,
+ *	  netCDF-4, HDF5) and what it gets back.
+ *
+ * This is the seam for the confined helper process.  Everything that
+ * parses an untrusted granule (nc*.c, footprint.c, subset*.c) sits behind
+ * these calls, and the calls are shaped so that a later version can serve
+ * them across a pipe: a request is plain data (a path, a label, numbers,
+ * strings, WKB bytes), a reply is plain data allocated in the caller's
+ * current memory context (numbers, strings, arrays of doubles), and no
+ * pointer into the backend's state or PostgreSQL File handle crosses it.
+ * A Granule is an opaque handle (in-process today: the open netCDF file).
+ * Errors are reported with ereport(); a helper would forward them as
+ * (SQLSTATE, message, detail, hint).
+ *
+ * The caller turns an object into a path (granule_file.c) and creates the
+ * output file of a subset; this side only opens the paths it is given.
+ *
+ *-------------------------------------------------------------------------
  */
 #ifndef EOSWATH_GRANULE_H
 #define EOSWATH_GRANULE_H
 
-#include "eoswath.h"
+#include "postgres.h"
 
-#include "catalog.h"
+typedef struct Granule Granule;
 
-extern char *granule_file(ObjectRecord *rec);
+/*
+ * Open a granule file; label names it in every message ("object
+ * 0000000000041").  Errors when the file is neither netCDF nor HDF5, or has
+ * no swath geolocation.  The file is closed by granule_close(), or when
+ * the current memory context goes (ERROR included).
+ */
+extern Granule *granule_open(const char *path, const char *label);
+extern void granule_close(Granule *g);
+
+/* ---- description ---- */
+
+#define GRANULE_MAX_DIMS	4
+
+/* one geolocation pair (one swath) */
+typedef struct GranulePair
+{
+	char	   *group;			/* "/" or "/FS" or "/PRODUCT" */
+	char	   *lat_var;
+	char	   *lon_var;
+	int			ndims;			/* of the latitude variable as stored */
+	char	   *dim_names[GRANULE_MAX_DIMS];
+	int64		shape[GRANULE_MAX_DIMS];
+	int64		nrows;			/* scan lines (along track) */
+	int64		ncols;			/* pixels per scan line (1 for a track) */
+	bool		has_time;
+	char	   *time_var;		/* NULL when has_time is false */
+	double		time_start;		/* epoch seconds (UTC, leap seconds ignored) */
+	double		time_end;
+} GranulePair;
+
+typedef struct GranuleInfo
+{
+	int			npairs;
+	GranulePair *pairs;
+} GranuleInfo;
+
+extern GranuleInfo *granule_describe(Granule *g);
+
+/* first and last acquisition time over every pair; false when none has one */
+extern bool granule_time_range(Granule *g, double *start, double *end);
+
+/* ---- footprint ---- */
+
+typedef struct FootprintOptions
+{
+	double		corridor_km;	/* half width of 1-D track corridors (10) */
+	double		max_segment_km; /* along-track length of one part (500) */
+	double		simplify_km;	/* vertex removal tolerance (0.5) */
+} FootprintOptions;
+
+/* One closed ring (first point repeated last), lon/lat degrees */
+typedef struct FootprintRing
+{
+	int			npoints;
+	double	   *lon;
+	double	   *lat;
+} FootprintRing;
+
+typedef struct Footprint
+{
+	int			nrings;			/* one polygon (exterior ring only) each */
+	int			cap;
+	FootprintRing *rings;
+	int64		npixels;		/* valid pixel centres seen */
+} Footprint;
+
+/* footprint of one pair, or of all pairs if pair < 0; opts may be NULL */
+extern Footprint *granule_footprint(Granule *g, int pair,
+									const FootprintOptions *opts);
+
+/* a footprint as little-endian EWKB MULTIPOLYGON, SRID 4326 (caller side) */
+extern bytea *footprint_to_ewkb(const Footprint *fp);
+
+/* ---- pixels ---- */
+
+/*
+ * Valid and invalid pixel centres of one pair in blocks of consecutive
+ * scan lines: latitudes and longitudes after scale and offset, longitudes
+ * in [-180, 180), NaN in both where a pixel is invalid (fill, out of
+ * range).  A block's arrays are reused by the next call.
+ */
+typedef struct GranuleBlock
+{
+	int64		row0;			/* index of the first row of the block */
+	int64		nrows;
+	int64		ncols;
+	double	   *lat;			/* nrows * ncols, row major */
+	double	   *lon;
+} GranuleBlock;
+
+typedef struct GranulePixels GranulePixels;
+
+/* block_rows = 0 picks a bounded default */
+extern GranulePixels *granule_pixels_begin(Granule *g, int pair,
+										   int64 block_rows);
+extern GranuleBlock *granule_pixels_next(GranulePixels *it);	/* NULL: done */
+extern void granule_pixels_end(GranulePixels *it);
+
+/* ---- subset ---- */
+
+typedef struct GranuleSubsetRequest
+{
+	const char *region_wkb;		/* Polygon or MultiPolygon, lon/lat degrees */
+	size_t		region_len;
+	bool		spherical;		/* great-circle edges, else straight lon/lat */
+	int			nvariables;		/* 0: every variable */
+	const char *const *variables;	/* paths ("/PRODUCT/x") or names */
+	const char *request;		/* described in the history attribute */
+	const char *out_path;		/* an empty file the caller created */
+	int64		max_output_bytes;	/* -1: no limit */
+} GranuleSubsetRequest;
+
+typedef enum GranuleSubsetStatus
+{
+	GRANULE_SUBSET_WRITTEN,		/* out_path holds the netCDF-4 subset */
+	GRANULE_SUBSET_EMPTY,		/* no pixel inside: nothing written */
+	GRANULE_SUBSET_TOO_LARGE	/* stopped: over max_output_bytes */
+} GranuleSubsetStatus;
+
+typedef struct GranuleSubsetStats
+{
+	int			npairs_hit;		/* swaths with at least one pixel inside */
+	int64		pixels;			/* pixels inside the region */
+	int64		size;			/* bytes of the output (or written so far) */
+} GranuleSubsetStats;
+
+/*
+ * Cut the granule to a region: the part of every swath inside it, written
+ * as a netCDF-4 file over out_path (see subset_write.c for what is kept).
+ */
+extern GranuleSubsetStatus granule_subset(Granule *g,
+										  const GranuleSubsetRequest *req,
+										  GranuleSubsetStats *stats);
 
 #endif							/* EOSWATH_GRANULE_H */

@@ -28,7 +28,9 @@
 #include <math.h>
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "port/pg_bswap.h"
+#include "utils/memutils.h"
 
 #include "region.h"
 
@@ -241,6 +243,47 @@ prepare_planar(RegionPart *part)
 	}
 }
 
+/* room around the edge boxes: far above the tolerance of arcs_meet() */
+#define EDGE_BOX_PAD	1e-9
+
+/*
+ * A box (x, y, z minimum then maximum) around every edge's arc, and their
+ * union in part->box.  An arc under 180 degrees lies within its sagitta,
+ * 1 - cos(angle / 2) = 1 - |a + b| / 2, of its chord, and the chord lies in
+ * the box of its end points.
+ */
+static void
+prepare_edge_boxes(RegionPart *part)
+{
+	for (int d = 0; d < 3; d++)
+	{
+		part->box[d] = HUGE_VAL;
+		part->box[3 + d] = -HUGE_VAL;
+	}
+	for (int i = 0; i < part->nrings; i++)
+	{
+		RegionRing *ring = &part->rings[i];
+
+		ring->ebox = palloc(sizeof(double) * 6 * Max(1, ring->npoints - 1));
+		for (int k = 0; k < ring->npoints - 1; k++)
+		{
+			const double *a = &ring->v[3 * k],
+					   *b = &ring->v[3 * (k + 1)];
+			double	   *box = &ring->ebox[6 * k];
+			double		m[3] = {a[0] + b[0], a[1] + b[1], a[2] + b[2]};
+			double		pad = Max(0.0, 1.0 - sqrt(dot3(m, m)) / 2) + EDGE_BOX_PAD;
+
+			for (int d = 0; d < 3; d++)
+			{
+				box[d] = Min(a[d], b[d]) - pad;
+				box[3 + d] = Max(a[d], b[d]) + pad;
+				part->box[d] = Min(part->box[d], box[d]);
+				part->box[3 + d] = Max(part->box[3 + d], box[3 + d]);
+			}
+		}
+	}
+}
+
 /*
  * Gnomonic projection of every ring on the plane tangent at the shell's
  * vertex centroid (part->centre, basis part->e1, part->e2).
@@ -350,6 +393,7 @@ prepare_spherical(RegionPart *part, bool soft)
 	part->cap_cos = 1.0;
 	for (int k = 0; k < shell->npoints; k++)
 		part->cap_cos = Min(part->cap_cos, dot3(&shell->v[3 * k], c));
+	prepare_edge_boxes(part);
 	return true;
 }
 
@@ -631,10 +675,34 @@ region_from_wkb(const char *wkb, size_t len, bool spherical)
 	return region_parse(wkb, len, spherical, false);
 }
 
-Region *
+/* the spherical parse of region_intersects(): see RegionCache */
+static Region *
 region_from_wkb_soft(const char *wkb, size_t len)
 {
 	return region_parse(wkb, len, true, true);
+}
+
+Region *
+region_cache_soft(RegionCache *c, MemoryContext parent, const char *wkb,
+				  size_t len)
+{
+	MemoryContext old;
+
+	if (c->wkb && c->len == len && memcmp(c->wkb, wkb, len) == 0)
+		return c->region;
+	if (c->cxt == NULL)
+		c->cxt = AllocSetContextCreate(parent, "eoswath region cache",
+									   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(c->cxt);
+	c->wkb = NULL;
+	old = MemoryContextSwitchTo(c->cxt);
+	c->region = region_from_wkb_soft(wkb, len);
+	c->wkb = palloc(Max(len, 1));
+	memcpy(c->wkb, wkb, len);
+	c->len = len;
+	MemoryContextSwitchTo(old);
+	return c->region;
 }
 
 /*
@@ -930,6 +998,113 @@ part_contains_vec(const RegionPart *part, const double *p)
 	return part_test(part, px, py, true, GNOMONIC_EPS);
 }
 
+/* do two boxes (x, y, z minimum then maximum) overlap? */
+static inline bool
+boxes_overlap(const double *a, const double *b)
+{
+	return a[0] <= b[3] && b[0] <= a[3] &&
+		a[1] <= b[4] && b[1] <= a[4] &&
+		a[2] <= b[5] && b[2] <= a[5];
+}
+
+/* an edge of a part, for the sweep of edges_meet() */
+typedef struct EdgeRef
+{
+	const double *box;
+	const double *v;			/* its two end points, 3 numbers each */
+} EdgeRef;
+
+static int
+edge_cmp_xmin(const void *x, const void *y)
+{
+	double		a = ((const EdgeRef *) x)->box[0],
+				b = ((const EdgeRef *) y)->box[0];
+
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* the edges of part whose boxes overlap box, sorted by their x minimum */
+static EdgeRef *
+edges_near(const RegionPart *part, const double *box, int *n)
+{
+	int			total = 0;
+	EdgeRef    *e;
+
+	for (int i = 0; i < part->nrings; i++)
+		total += Max(0, part->rings[i].npoints - 1);
+	e = palloc(sizeof(EdgeRef) * Max(1, total));
+	*n = 0;
+	for (int i = 0; i < part->nrings; i++)
+	{
+		const RegionRing *ring = &part->rings[i];
+
+		for (int k = 0; k < ring->npoints - 1; k++)
+			if (boxes_overlap(&ring->ebox[6 * k], box))
+			{
+				e[*n].box = &ring->ebox[6 * k];
+				e[*n].v = &ring->v[3 * k];
+				(*n)++;
+			}
+	}
+	qsort(e, *n, sizeof(EdgeRef), edge_cmp_xmin);
+	return e;
+}
+
+/*
+ * Does an edge of a meet an edge of b?  Only edges whose boxes overlap can
+ * meet: a sweep along x over the edges near the other part tests those
+ * pairs and no others.  Each edge, once reached, is tested against the
+ * edges of the other part still open (x maximum not passed), then opens.
+ */
+static bool
+edges_meet(const RegionPart *a, const RegionPart *b)
+{
+	int			na,
+				nb,
+				i = 0,
+				j = 0,
+				nopen[2] = {0, 0};
+	EdgeRef    *ea = edges_near(a, b->box, &na);
+	EdgeRef    *eb = edges_near(b, a->box, &nb);
+	EdgeRef    *open[2];
+	bool		meet = false;
+
+	open[0] = palloc(sizeof(EdgeRef) * Max(1, na));
+	open[1] = palloc(sizeof(EdgeRef) * Max(1, nb));
+	while (!meet && (i < na || j < nb))
+	{
+		/* the next edge by x minimum, from a (side 0) or b (side 1) */
+		int			side = (j >= nb || (i < na && ea[i].box[0] <= eb[j].box[0])) ? 0 : 1;
+		EdgeRef		e = side == 0 ? ea[i++] : eb[j++];
+		EdgeRef    *other = open[1 - side];
+		int			n = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		/* drop the other side's edges that end before this one starts */
+		for (int k = 0; k < nopen[1 - side]; k++)
+		{
+			if (other[k].box[3] < e.box[0])
+				continue;
+			other[n++] = other[k];
+			if (boxes_overlap(e.box, other[k].box) &&
+				arcs_meet(e.v, e.v + 3, other[k].v, other[k].v + 3))
+			{
+				meet = true;
+				break;
+			}
+		}
+		if (meet)
+			break;
+		nopen[1 - side] = n;
+		open[side][nopen[side]++] = e;
+	}
+	pfree(ea);
+	pfree(eb);
+	pfree(open[0]);
+	pfree(open[1]);
+	return meet;
+}
+
 static bool
 parts_intersect(const RegionPart *a, const RegionPart *b)
 {
@@ -941,25 +1116,8 @@ parts_intersect(const RegionPart *a, const RegionPart *b)
 	if (ra + rb + 1e-9 < M_PI &&
 		cc < cos(ra + rb + 1e-9))
 		return false;
-	for (int i = 0; i < a->nrings; i++)
-	{
-		const RegionRing *ra_ = &a->rings[i];
-
-		for (int k = 0; k < ra_->npoints - 1; k++)
-		{
-			const double *a0 = &ra_->v[3 * k],
-					   *a1 = &ra_->v[3 * (k + 1)];
-
-			for (int j = 0; j < b->nrings; j++)
-			{
-				const RegionRing *rb_ = &b->rings[j];
-
-				for (int m = 0; m < rb_->npoints - 1; m++)
-					if (arcs_meet(a0, a1, &rb_->v[3 * m], &rb_->v[3 * (m + 1)]))
-						return true;
-			}
-		}
-	}
+	if (boxes_overlap(a->box, b->box) && edges_meet(a, b))
+		return true;
 	/* no edges meet: one inside the other, or apart */
 	return part_contains_vec(a, &b->rings[0].v[0]) ||
 		part_contains_vec(b, &a->rings[0].v[0]);
@@ -971,7 +1129,10 @@ region_intersects(const Region *a, const Region *b)
 	Assert(a->spherical && b->spherical);
 	for (int i = 0; i < a->nparts; i++)
 		for (int j = 0; j < b->nparts; j++)
+		{
+			CHECK_FOR_INTERRUPTS();
 			if (parts_intersect(&a->parts[i], &b->parts[j]))
 				return true;
+		}
 	return false;
 }

@@ -16,6 +16,9 @@ typedef struct RegionRing
 	double	   *y;				/* latitude, degrees */
 	double	   *v;				/* unit vectors (3 per point), spherical only */
 	double	   *g;				/* gnomonic x, y (2 per point), spherical only */
+	double	   *ebox;			/* per edge, a box holding the arc: x, y, z
+								 * minimum then maximum (6 per edge),
+								 * spherical only */
 } RegionRing;
 
 typedef struct RegionPart
@@ -33,6 +36,8 @@ typedef struct RegionPart
 	double		e2[3];
 	/* spherical: cos of the radius of a cap around centre holding the part */
 	double		cap_cos;
+	/* spherical: the union of the edge boxes of every ring */
+	double		box[6];
 } RegionPart;
 
 /* a latitude/longitude box, longitudes within [-180, 180] */
@@ -61,12 +66,25 @@ typedef struct Region
 extern Region *region_from_wkb(const char *wkb, size_t len, bool spherical);
 
 /*
- * Spherical parse for region_intersects(): NULL instead of an error when the
- * geometry is not a (multi)polygon, is empty, or has a part of a hemisphere
- * or more (malformed WKB still raises an error).  Without the boxes of
- * region_maybe_contains() and region_surely_contains().
+ * The spherical parse for region_intersects(), kept while its WKB stays the
+ * same (the search region is a constant of the query): zero a RegionCache,
+ * then call region_cache_soft() with each call's WKB.  The region is NULL
+ * instead of an error when the geometry is not a (multi)polygon, is empty,
+ * or has a part of a hemisphere or more (malformed WKB still raises an
+ * error); it lacks the boxes of region_maybe_contains() and
+ * region_surely_contains().
  */
-extern Region *region_from_wkb_soft(const char *wkb, size_t len);
+typedef struct RegionCache
+{
+	MemoryContext cxt;			/* holds the bytes and the region */
+	char	   *wkb;			/* NULL: nothing cached yet */
+	size_t		len;
+	Region	   *region;			/* NULL: refused */
+} RegionCache;
+
+/* the soft-parsed region of wkb, from the cache when unchanged; parent holds the cache's memory */
+extern Region *region_cache_soft(RegionCache *c, MemoryContext parent,
+								 const char *wkb, size_t len);
 
 /* do two spherical regions share a point (boundaries included)? */
 extern bool region_intersects(const Region *a, const Region *b);

@@ -1,30 +1,117 @@
-/*
+/*-------------------------------------------------------------------------
+ *
  * subset.h
- *		Cutting a granule to a region: the part of every swath inside the
- *		region, written as a netCDF-4 file.
+ *	  Private to the subset code: cutting a granule to a region.
+ *	  subset_window.c finds the pixels inside and the index windows
+ *	  (pass 1); subset_write.c writes the netCDF-4 output (pass 2).  The
+ *	  entry point, subset_run(), serves granule_subset() (granule.h).
+ *
+ *-------------------------------------------------------------------------
  */
 #ifndef EOSWATH_SUBSET_H
 #define EOSWATH_SUBSET_H
 
-#include "eoswath.h"
-#include "storage/fd.h"
+#include "postgres.h"
 
+#include "granule.h"
+#include "nc.h"
 #include "region.h"
 
-typedef struct SubsetResult
-{
-	File		file;			/* the netCDF-4 file (temporary, closed by caller) */
-	int64		size;
-	int			npairs_hit;		/* swaths with at least one pixel inside */
-	int64		pixels;			/* pixels inside the region */
-} SubsetResult;
+#define SUBSET_BLOCK_BYTES		(8 * 1024 * 1024)
+#define SUBSET_CACHE_MAX		(32 * 1024 * 1024)
+#define SUBSET_CACHE_IDLE		(64 * 1024)
+/* geolocation values per block of pass 1 (before rounding to whole chunks) */
+#define SUBSET_GEO_VALUES		(1 << 19)
 
-/*
- * Write the subset of the granule of rec to a temporary file.  variables:
- * names to keep (NULL: all).  Returns false (and no file) when no pixel of
- * any swath lies in the region.
- */
-extern bool subset_granule(ObjectRecord *rec, Region *region, List *variables,
-						   const char *request, SubsetResult *res);
+/* the hits of one swath */
+typedef struct PairHits
+{
+	int			row_dimid;
+	int			col_dimid;		/* -1 for a 1-D track */
+	size_t		nrows;
+	size_t		ncols;
+	uint8	   *mask;			/* nrows * ncols bits */
+	uint8	   *rowhit;			/* nrows bits */
+	int64		nhits;
+	size_t		r0,
+				r1,
+				c0,
+				c1;				/* window, inclusive */
+} PairHits;
+
+/* the window of one source dimension */
+typedef struct DimWindow
+{
+	int			dimid;
+	size_t		start;
+	size_t		count;			/* 0: no hit, becomes an empty unlimited dim */
+} DimWindow;
+
+/* one variable of the source file */
+typedef struct SrcVar
+{
+	int			grpid;
+	int			varid;
+	char	   *path;			/* "/PRODUCT/latitude" */
+	char		name[NC_MAX_NAME + 1];
+	int			ndims;
+	int			dimids[NC_MAX_VAR_DIMS];
+	bool		keep;
+	int			out_grpid;
+	int			out_varid;
+} SrcVar;
+
+typedef struct Subset
+{
+	const char *label;
+	NcWhat		what;			/* label, NC_TASK_SUBSET */
+	NcSwath    *sw;
+	int			in;
+	int			in_format;		/* NC_FORMAT_NETCDF4 for netCDF-4 and HDF5 */
+	int			out;			/* -1 when closed */
+	NcHandle   *out_handle;		/* aborts an unfinished output on ERROR */
+	const char *out_path;
+	int64		max_output_bytes;	/* -1: no limit */
+	int64		out_size;		/* last size seen */
+	Region	   *region;
+	PairHits   *hits;
+	int			ndimwin;
+	DimWindow  *dimwin;
+	int			nvars;
+	SrcVar	   *vars;
+	int		   *dimmap;			/* source dimid -> output dimid */
+	int			dimmap_len;
+	double		lat_min,
+				lat_max,
+				lon_min,
+				lon_max;
+} Subset;
+
+/* run a netCDF call, report its failure as "could not subset ..." */
+#define NC(s, call) NC_CHECK(&(s)->what, call)
+
+static inline void
+bit_set(uint8 *bits, size_t i)
+{
+	bits[i >> 3] |= (uint8) (1 << (i & 7));
+}
+
+static inline bool
+bit_get(const uint8 *bits, size_t i)
+{
+	return (bits[i >> 3] >> (i & 7)) & 1;
+}
+
+/* subset_window.c */
+extern void subset_find_hits(Subset *s);
+extern void subset_make_windows(Subset *s);
+extern DimWindow *subset_dim_window(Subset *s, int dimid);
+extern void subset_chunk_cache(Subset *s, int grpid, int varid, bool input,
+							   size_t size, size_t nelems);
+
+/* subset_write.c */
+extern GranuleSubsetStatus subset_run(NcSwath *sw,
+									  const GranuleSubsetRequest *req,
+									  GranuleSubsetStats *stats);
 
 #endif							/* EOSWATH_SUBSET_H */

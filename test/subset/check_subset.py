@@ -17,12 +17,15 @@ reading (netCDF4-python):
     variable's _FillValue (variables with one), i.e. every non-fill value of
     a subsetted variable lies in the region and every source pixel in the
     region is present with its value;
-  - NULL exactly when no pixel lies in the region.
+  - NULL exactly when no pixel lies in the region;
+  - a granule whose swath has more pixels than 64 bits count is refused
+    with SQLSTATE 54000 (program limit exceeded).
 Exits non-zero on any failure.
 """
 import math
 import os
 import re
+import subprocess
 import sys
 import tempfile
 
@@ -41,6 +44,7 @@ FILES = {
     "synth_groups": (SYNTH, "synth_groups.nc4"),
     "synth_track": (SYNTH, "synth_track.nc"),
     "synth_polar": (SYNTH, "synth_polar.nc4"),
+    "synth_strattr": (SYNTH, "synth_strattr.nc4"),
 }
 
 # name -> (SQL region expression, kind); geometry: straight lon/lat edges
@@ -89,6 +93,10 @@ CASES = [
     ("synth_polar", "arctic_cap_geog", None, {}),
     ("synth_polar", "arctic_box_geom", None, {}),
     ("synth_polar", "pacific_am_geog", None, {"null": True}),
+    # NC_STRING attributes: history kept and appended; a string "coordinates"
+    # keeps the variables it names
+    ("synth_strattr", "pacific_am_geom", None, {}),
+    ("synth_strattr", "pacific_am_geog", ["radiance"], {"kept": ["/scan_start"]}),
 ]
 
 failures = []
@@ -234,6 +242,14 @@ def unpack(var):
     return vals
 
 
+def string_atts(path):
+    """(variable, attribute) of the attributes stored as NC_STRING ("" for
+    global ones), from ncdump -h (netCDF4-python does not tell NC_CHAR and
+    NC_STRING apart)."""
+    out = subprocess.run(["ncdump", "-h", path], capture_output=True, text=True, check=True).stdout
+    return set(re.findall(r"^\t\tstring (\w*):(\w+) =", out, re.M))
+
+
 def find_pairs(ds):
     pairs = []
     for v in walk_vars(ds):
@@ -323,6 +339,9 @@ def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
     out.set_auto_maskandscale(False)
     if out.data_model != "NETCDF4":
         fail(case, "output is %s, not NETCDF4" % out.data_model)
+    for want in expect.get("kept", []):
+        if want not in {var_path(v) for v in walk_vars(out)}:
+            fail(case, "%s (named by a coordinates attribute) missing" % want)
     if "rows" in expect:
         rk = pairs[0]["row"]
         if windows.get(rk) != expect["rows"]:
@@ -350,6 +369,11 @@ def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
     hist = out.getncattr("history") if "history" in out.ncattrs() else ""
     if "eoswath swath_subset" not in hist or ("history" in src.ncattrs() and not hist.startswith(src.history)):
         fail(case, "history not appended: %r" % hist[-200:])
+    out_names = {v.name for v in walk_vars(out)}
+    out_strs = string_atts(out_path)
+    for var, a in sorted(string_atts(src_path)):
+        if (var == "" or var in out_names) and (var, a) not in out_strs:
+            fail(case, "string attribute %s:%s is no longer a string" % (var, a))
     la, lo = np.concatenate(lat_hit), np.concatenate(lon_hit)
     for a, v in (("geospatial_lat_min", la.min()), ("geospatial_lat_max", la.max()),
                  ("geospatial_lon_min", lo.min()), ("geospatial_lon_max", lo.max())):
@@ -456,6 +480,25 @@ def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
     src.close()
 
 
+def check_refused(cur, name, sqlstate):
+    """Every swath function on a generated granule fails with sqlstate."""
+    with open(os.path.join(SYNTH, name), "rb") as fh:
+        cur.execute("SELECT wos_put(%s)::text", (psycopg2.Binary(fh.read()),))
+        oid = cur.fetchone()[0]
+    for fn, sql in (("swath_subset", "SELECT swath_subset(%s, ST_MakeEnvelope(0, 0, 1, 1, 4326))"),
+                    ("swath_footprint", "SELECT swath_footprint(%s)"),
+                    ("swath_pixels", "SELECT count(*) FROM swath_pixels(%s, 1000)")):
+        case = "%s: %s" % (name, fn)
+        try:
+            cur.execute(sql, (oid,))
+            fail(case, "no error, %s expected" % sqlstate)
+        except psycopg2.Error as e:
+            if e.pgcode != sqlstate:
+                fail(case, "error %s (%s), %s expected" % (e.pgcode, e.pgerror.strip(), sqlstate))
+            else:
+                print("ok %s refused: %s" % (case, e.pgerror.splitlines()[0]))
+
+
 def main():
     conn = psycopg2.connect("")
     conn.autocommit = True
@@ -471,7 +514,8 @@ def main():
                 check_case(cur, oids, tmpdir, g, r, v, e)
             except Exception as ex:  # report and go on
                 fail("%s/%s" % (g, r), "exception %r" % ex)
-    print("%d cases, %d failures" % (len(CASES), len(failures)))
+    check_refused(cur, "synth_huge.nc4", "54000")
+    print("%d cases, %d failures" % (len(CASES) + 3, len(failures)))
     sys.exit(1 if failures else 0)
 
 

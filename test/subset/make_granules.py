@@ -13,6 +13,12 @@ Writes:
                     with a fill value in the geolocation.
   synth_polar.nc4   netCDF-4 flat, 2-D swath over the north pole, float lat/lon
                     without _FillValue (as VIIRS), two data variables.
+  synth_strattr.nc4 netCDF-4 flat, 2-D swath across the antimeridian whose
+                    history and a "coordinates" attribute are NC_STRING
+                    (variable-length strings), not NC_CHAR.
+  synth_huge.nc4    netCDF-4 whose 2-D lat/lon declare 2^33 x 2^33 pixels
+                    (chunked, never written: a few kB): more than 64 bits
+                    count, to be refused with a clear error.
 """
 import os
 import sys
@@ -129,3 +135,37 @@ with Dataset(os.path.join(out, "synth_polar.nc4"), "w", format="NETCDF4") as ds:
     v[:] = rng.random((ny, nx)).astype("f4")
     b = ds.createVariable("flags", "u1", ("nj", "ni"), fill_value=np.uint8(255))
     b[:] = rng.integers(0, 200, size=(ny, nx)).astype("u1")
+
+# --- 4: string (NC_STRING) attributes ---------------------------------------
+ns, npx = 120, 30
+with Dataset(os.path.join(out, "synth_strattr.nc4"), "w", format="NETCDF4") as ds:
+    ds.setncattr_string("title", "synthetic swath with string attributes")
+    ds.setncattr_string("history", "2020-01-01T00:00:00Z made by make_granules.py\n"
+                        "2020-01-02T00:00:00Z checked by hand")
+    ds.createDimension("scan", ns)
+    ds.createDimension("pixel", npx)
+    s = np.arange(ns)[:, None]
+    p = np.arange(npx)[None, :]
+    vlat = ds.createVariable("latitude", "f4", ("scan", "pixel"))
+    vlat.units = "degrees_north"
+    vlat[:] = -30.0 + s * 0.5 + (p - npx / 2) * 0.05
+    vlon = ds.createVariable("longitude", "f4", ("scan", "pixel"))
+    vlon.units = "degrees_east"
+    vlon[:] = (170.0 + s * 0.2 + (p - npx / 2) * 0.3) % 360.0
+    t = ds.createVariable("scan_start", "f8", ("scan",))
+    t.units = "seconds since 2020-01-01 00:00:00"
+    t[:] = np.arange(ns) * 1.5
+    rad = ds.createVariable("radiance", "f4", ("scan", "pixel"), fill_value=np.float32(-1.0))
+    # found only through this attribute: scan_start is kept with radiance
+    rad.setncattr_string("coordinates", "scan_start latitude longitude")
+    rad[:] = rng.random((ns, npx)).astype("f4")
+    ds.createVariable("unrelated", "i4", ("scan", "pixel"), fill_value=-1)[:] = \
+        rng.integers(0, 100, size=(ns, npx)).astype("i4")
+
+# --- 5: sizes past 64 bits ---------------------------------------------------
+with Dataset(os.path.join(out, "synth_huge.nc4"), "w", format="NETCDF4") as ds:
+    ds.createDimension("scan", 2 ** 33)
+    ds.createDimension("pixel", 2 ** 33)
+    for name, units in (("latitude", "degrees_north"), ("longitude", "degrees_east")):
+        v = ds.createVariable(name, "f4", ("scan", "pixel"), chunksizes=(1, 1024))
+        v.units = units
