@@ -115,10 +115,21 @@ extern void s3_report(int elevel, StoreSite *site, S3Call *c, const char *what);
 
 /* ---- s3_xml.c: replies ---- */
 
+/* One page of a listing of objects or of multipart uploads. */
+typedef struct S3ListPage
+{
+	List	   *keys;			/* char *: the keys of the entries */
+	List	   *upload_ids;		/* char *: uploads only, one per key */
+	bool		truncated;		/* more pages follow */
+	char	   *next_marker;	/* NextContinuationToken, or NextKeyMarker */
+	char	   *next_id_marker; /* NextUploadIdMarker (uploads) */
+} S3ListPage;
+
 extern char *s3_xml_value(const char *p, const char *end, const char *tag,
 						  const char **after);
 extern bool s3_xml_is_error(const char *body);
 extern void s3_xml_error_code(const char *body, char *code, size_t size);
+extern void s3_xml_list_page(const char *xml, bool uploads, S3ListPage *page);
 
 /* ---- s3_list.c: listing for the sweep ---- */
 

@@ -28,6 +28,85 @@ s3_entry_oid(S3Site *cfg, const char *key, WosOid *oid)
 }
 
 /*
+ * The query of one page of a listing, signed as given (sorted, encoded):
+ * ListObjectsV2 after a continuation token, or ListMultipartUploads after
+ * a key marker and an upload id marker.
+ */
+static char *
+list_query(bool uploads, const char *prefix, const char *marker, const char *id_marker)
+{
+	if (!uploads)
+		return marker ?
+			psprintf("continuation-token=%s&list-type=2&prefix=%s", s3_uri_encode(marker), prefix) :
+			psprintf("list-type=2&prefix=%s", prefix);
+	return psprintf("%s%sprefix=%s%s%s&uploads=",
+					marker ? "key-marker=" : "",
+					marker ? psprintf("%s&", s3_uri_encode(marker)) : "",
+					prefix,
+					id_marker ? "&upload-id-marker=" : "",
+					id_marker ? s3_uri_encode(id_marker) : "");
+}
+
+/*
+ * Page through one listing of the site's prefix, the objects or the
+ * multipart uploads in progress, and hand cb every entry that names an
+ * object.  Memory: one page at a time.
+ */
+static void
+list_pages(StoreSite *site, bool uploads, store_list_cb cb, void *arg)
+{
+	S3Site	   *cfg = s3_cfg(site);
+	char	   *prefix = s3_uri_encode(psprintf("%s/", cfg->prefix));
+	MemoryContext page_cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath s3 list",
+												   ALLOCSET_DEFAULT_SIZES);
+	char	   *marker = NULL;
+	char	   *id_marker = NULL;
+	bool		more;
+
+	do
+	{
+		MemoryContext old = MemoryContextSwitchTo(page_cxt);
+		S3Call		c = {0};
+		S3ListPage	page;
+
+		c.method = "GET";
+		c.query = list_query(uploads, prefix, marker, id_marker);
+		c.want_body = true;
+		if (!s3_perform(site, &c) || c.xml == NULL)
+			s3_report(ERROR, site, &c, uploads ?
+					  psprintf("could not list the uploads in progress on site \"%s\"", site->name) :
+					  psprintf("could not list site \"%s\"", site->name));
+		s3_xml_list_page(c.xml, uploads, &page);
+		MemoryContextSwitchTo(old);
+		marker = page.next_marker ? pstrdup(page.next_marker) : NULL;
+		id_marker = page.next_id_marker ? pstrdup(page.next_id_marker) : NULL;
+		more = page.truncated && marker != NULL;
+
+		for (int i = 0; i < list_length(page.keys); i++)
+		{
+			WosOid		oid;
+			const char *name;
+
+			CHECK_FOR_INTERRUPTS();
+			if ((name = s3_entry_oid(cfg, list_nth(page.keys, i), &oid)) == NULL)
+				continue;
+			if (uploads)
+			{
+				char	   *entry = psprintf("%s?uploadId=%s", name,
+											 (char *) list_nth(page.upload_ids, i));
+
+				cb(site, oid, entry, true, arg);
+				pfree(entry);
+			}
+			else
+				cb(site, oid, name, false, arg);
+		}
+		MemoryContextReset(page_cxt);
+	} while (more);
+	MemoryContextDelete(page_cxt);
+}
+
+/*
  * Everything under the prefix: the objects (ListObjectsV2, page by page)
  * and the multipart uploads in progress (ListMultipartUploads), which the
  * sweep sees as partial writes ("<oid>?uploadId=<id>").
@@ -35,135 +114,8 @@ s3_entry_oid(S3Site *cfg, const char *key, WosOid *oid)
 void
 s3_list(StoreSite *site, store_list_cb cb, void *arg)
 {
-	S3Site	   *cfg = s3_cfg(site);
-	char	   *prefix = s3_uri_encode(psprintf("%s/", cfg->prefix));
-	MemoryContext page_cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath s3 list",
-												   ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old;
-	char	   *token = NULL;
-	char	   *key_marker = NULL;
-	char	   *id_marker = NULL;
-	bool		more;
-
-	/* objects */
-	do
-	{
-		S3Call		c = {0};
-		List	   *keys = NIL;
-		const char *p;
-		const char *end;
-		char	   *t;
-		ListCell   *lc;
-
-		old = MemoryContextSwitchTo(page_cxt);
-		c.method = "GET";
-		c.query = token ?
-			psprintf("continuation-token=%s&list-type=2&prefix=%s", s3_uri_encode(token), prefix) :
-			psprintf("list-type=2&prefix=%s", prefix);
-		c.want_body = true;
-		if (!s3_perform(site, &c) || c.xml == NULL)
-			s3_report(ERROR, site, &c,
-					  psprintf("could not list site \"%s\"", site->name));
-		end = c.xml + strlen(c.xml);
-		p = c.xml;
-		while ((p = strstr(p, "<Contents>")) != NULL)
-		{
-			const char *next;
-			char	   *k = s3_xml_value(p, end, "Key", &next);
-
-			if (k == NULL)
-				break;
-			keys = lappend(keys, k);
-			p = next;
-		}
-		t = s3_xml_value(c.xml, end, "IsTruncated", NULL);
-		more = t && strcmp(t, "true") == 0;
-		t = more ? s3_xml_value(c.xml, end, "NextContinuationToken", NULL) : NULL;
-		MemoryContextSwitchTo(old);
-		token = t ? pstrdup(t) : NULL;
-		more = more && token != NULL;
-
-		foreach(lc, keys)
-		{
-			WosOid		oid;
-			const char *name;
-
-			CHECK_FOR_INTERRUPTS();
-			if ((name = s3_entry_oid(cfg, lfirst(lc), &oid)) != NULL)
-				cb(site, oid, name, false, arg);
-		}
-		MemoryContextReset(page_cxt);
-	} while (more);
-
-	/* multipart uploads in progress */
-	do
-	{
-		S3Call		c = {0};
-		List	   *ups = NIL;
-		const char *p;
-		const char *end;
-		char	   *t;
-		ListCell   *lc;
-
-		old = MemoryContextSwitchTo(page_cxt);
-		c.method = "GET";
-		c.query = psprintf("%s%sprefix=%s%s%s&uploads=",
-						   key_marker ? "key-marker=" : "",
-						   key_marker ? psprintf("%s&", s3_uri_encode(key_marker)) : "",
-						   prefix,
-						   id_marker ? "&upload-id-marker=" : "",
-						   id_marker ? s3_uri_encode(id_marker) : "");
-		c.want_body = true;
-		if (!s3_perform(site, &c) || c.xml == NULL)
-			s3_report(ERROR, site, &c,
-					  psprintf("could not list the uploads in progress on site \"%s\"", site->name));
-		end = c.xml + strlen(c.xml);
-		p = c.xml;
-		while ((p = strstr(p, "<Upload>")) != NULL)
-		{
-			const char *uend = strstr(p, "</Upload>");
-			char	   *k;
-			char	   *id;
-
-			if (uend == NULL)
-				break;
-			k = s3_xml_value(p, uend, "Key", NULL);
-			id = s3_xml_value(p, uend, "UploadId", NULL);
-			if (k && id)
-				ups = lappend(ups, list_make2(k, id));
-			p = uend;
-		}
-		t = s3_xml_value(c.xml, end, "IsTruncated", NULL);
-		more = t && strcmp(t, "true") == 0;
-		MemoryContextSwitchTo(old);
-		if (more)
-		{
-			char	   *km = s3_xml_value(c.xml, end, "NextKeyMarker", NULL);
-			char	   *im = s3_xml_value(c.xml, end, "NextUploadIdMarker", NULL);
-
-			key_marker = km ? pstrdup(km) : NULL;
-			id_marker = im ? pstrdup(im) : NULL;
-			more = key_marker != NULL;
-		}
-
-		foreach(lc, ups)
-		{
-			List	   *u = lfirst(lc);
-			WosOid		oid;
-			const char *name;
-
-			CHECK_FOR_INTERRUPTS();
-			if ((name = s3_entry_oid(cfg, linitial(u), &oid)) != NULL)
-			{
-				char	   *entry = psprintf("%s?uploadId=%s", name, (char *) lsecond(u));
-
-				cb(site, oid, entry, true, arg);
-				pfree(entry);
-			}
-		}
-		MemoryContextReset(page_cxt);
-	} while (more);
-	MemoryContextDelete(page_cxt);
+	list_pages(site, false, cb, arg);
+	list_pages(site, true, cb, arg);
 }
 
 /* Remove one entry found by s3_list(): an object, or an upload to abort. */

@@ -1,7 +1,7 @@
 /*
  * s3_xml.c
  *		Parsing of the XML replies of S3 servers: the text of an element,
- *		and the code of an error document.  Replies are small and of a known
+ *		the code of an error document, and the pages of listings.  Replies are small and of a known
  *		shape, so a few string searches do; nothing here needs a full XML
  *		parser.
  */
@@ -97,5 +97,49 @@ s3_xml_error_code(const char *body, char *code, size_t size)
 			memcpy(code, p + 6, e - p - 6);
 			code[e - p - 6] = '\0';
 		}
+	}
+}
+
+/*
+ * One page of a listing: the keys of ListObjectsV2's <Contents>, or the
+ * keys and upload ids of ListMultipartUploads' <Upload>, and where the next
+ * page starts if the listing is truncated.
+ */
+void
+s3_xml_list_page(const char *xml, bool uploads, S3ListPage *page)
+{
+	const char *open = uploads ? "<Upload>" : "<Contents>";
+	const char *close = uploads ? "</Upload>" : "</Contents>";
+	const char *end = xml + strlen(xml);
+	const char *p = xml;
+	char	   *t;
+
+	memset(page, 0, sizeof(S3ListPage));
+	while ((p = strstr(p, open)) != NULL)
+	{
+		const char *e = strstr(p, close);
+		char	   *key;
+		char	   *id = NULL;
+
+		if (e == NULL)
+			break;
+		key = s3_xml_value(p, e, "Key", NULL);
+		if (uploads)
+			id = s3_xml_value(p, e, "UploadId", NULL);
+		if (key && (id || !uploads))
+		{
+			page->keys = lappend(page->keys, key);
+			if (uploads)
+				page->upload_ids = lappend(page->upload_ids, id);
+		}
+		p = e;
+	}
+	t = s3_xml_value(xml, end, "IsTruncated", NULL);
+	page->truncated = t && strcmp(t, "true") == 0;
+	if (page->truncated)
+	{
+		page->next_marker = s3_xml_value(xml, end, uploads ? "NextKeyMarker" : "NextContinuationToken", NULL);
+		if (uploads)
+			page->next_id_marker = s3_xml_value(xml, end, "NextUploadIdMarker", NULL);
 	}
 }
