@@ -138,6 +138,19 @@ s3_check_endpoint(const char *url, int elevel, bool *ok)
 	return u;
 }
 
+/* An option with two values: false for the first, true for the second. */
+static bool
+option_choice(const char *option, const char *value, const char *no, const char *yes)
+{
+	if (strcmp(value, yes) == 0)
+		return true;
+	if (strcmp(value, no) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("S3 site option \"%s\" must be \"%s\" or \"%s\"", option, no, yes)));
+	return false;
+}
+
 /* Parse and check a site's options; ERROR on anything wrong. */
 static S3Site *
 s3_parse(StoreSite *site, bool strict)
@@ -241,18 +254,8 @@ s3_parse(StoreSite *site, bool strict)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid S3 region \"%s\"", cfg->region)));
-	if (strcmp(addressing, "virtual") == 0)
-		cfg->virtual_host = true;
-	else if (strcmp(addressing, "path") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("S3 site option \"addressing\" must be \"path\" or \"virtual\"")));
-	if (strcmp(credentials, "file") == 0)
-		cfg->creds_from_file = true;
-	else if (strcmp(credentials, "stored") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("S3 site option \"credentials\" must be \"stored\" or \"file\"")));
+	cfg->virtual_host = option_choice("addressing", addressing, "path", "virtual");
+	cfg->creds_from_file = option_choice("credentials", credentials, "stored", "file");
 	cfg->profile = profile ? profile : "default";
 	if (profile && !cfg->creds_from_file)
 		ereport(ERROR,
