@@ -59,6 +59,20 @@ extern bool s3_upload_abort(StoreSite *site, const char *key, const char *upload
 
 /* ---- s3_request.c: requests ---- */
 
+/*
+ * Why a request could not be made, or failed on this side; the SQLSTATE of
+ * its report follows from the kind, never from the words of the message.
+ */
+typedef enum S3ProblemKind
+{
+	S3_PROBLEM_NONE,
+	S3_PROBLEM_LOCAL,			/* curl would not start, endless interrupts */
+	S3_PROBLEM_OPTIONS,			/* the site's stored options are unusable */
+	S3_PROBLEM_PLAIN_HTTP,		/* http endpoint, eoswath.s3_allow_http off */
+	S3_PROBLEM_CREDENTIALS,		/* no credentials for the site */
+	S3_PROBLEM_ANSWER			/* the server's answer lacks what it must have */
+} S3ProblemKind;
+
 /* One request and, after s3_perform(), its outcome. */
 typedef struct S3Call
 {
@@ -94,6 +108,7 @@ typedef struct S3Call
 	char		code[64];		/* S3 error code, or "" */
 	int			endpoint;		/* endpoint of the last attempt */
 	int			attempts;
+	S3ProblemKind problem_kind;
 	const char *problem;		/* a local reason the request could not be made */
 } S3Call;
 
@@ -108,6 +123,7 @@ typedef struct S3SiteSlot
 extern S3SiteSlot *s3_slot(StoreSite *site);
 extern CURL *s3_handle(void);
 extern char *s3_uri_encode(const char *s);
+extern void s3_problem(S3Call *c, S3ProblemKind kind, const char *why);
 extern bool s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint,
 					 struct curl_slist **headers_out);
 extern bool s3_perform(StoreSite *site, S3Call *c);

@@ -265,6 +265,18 @@ curl_retryable(CURLcode cc)
 	}
 }
 
+/*
+ * Record why request c could not be made, or failed on this side.  The
+ * kind, not the words, decides the SQLSTATE of its report.  Allocates
+ * nothing: callbacks may use it.
+ */
+void
+s3_problem(S3Call *c, S3ProblemKind kind, const char *why)
+{
+	c->problem_kind = kind;
+	c->problem = why;
+}
+
 /* The URL of a request on one endpoint (no credentials in it, ever). */
 static char *
 s3_url(S3Site *cfg, int endpoint, const char *key, const char *query)
@@ -320,25 +332,27 @@ s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint, struct curl_slist **
 
 	if (h == NULL)
 	{
-		c->problem = "libcurl could not be initialised";
+		s3_problem(c, S3_PROBLEM_LOCAL, "libcurl could not be initialised");
 		return false;
 	}
 	if (cfg->broken)
 	{
-		c->problem = cfg->broken;
+		s3_problem(c, S3_PROBLEM_OPTIONS, cfg->broken);
 		return false;
 	}
 	(void) s3_check_endpoint(cfg->endpoints[endpoint], DEBUG1, &ok);
 	if (!ok)
 	{
-		c->problem = "the endpoint uses plain http and eoswath.s3_allow_http is off";
+		s3_problem(c, S3_PROBLEM_PLAIN_HTTP,
+				   "the endpoint uses plain http and eoswath.s3_allow_http is off");
 		return false;
 	}
 	ak = site->access_key;
 	sk = site->secret_key;
 	if (ak == NULL || sk == NULL || ak[0] == '\0' || sk[0] == '\0')
 	{
-		c->problem = cfg->cred_problem ? cfg->cred_problem : "the site has no credentials";
+		s3_problem(c, S3_PROBLEM_CREDENTIALS,
+				   cfg->cred_problem ? cfg->cred_problem : "the site has no credentials");
 		return false;
 	}
 
@@ -442,7 +456,7 @@ s3_attempt(StoreSite *site, S3Call *c, int endpoint)
 		return S3_INTERRUPTED;
 	if (c->overflow)
 	{
-		c->problem = "the server sent more data than asked for";
+		s3_problem(c, S3_PROBLEM_ANSWER, "the server sent more data than asked for");
 		return S3_FATAL;
 	}
 	if (c->cc != CURLE_OK)
@@ -495,7 +509,7 @@ s3_perform(StoreSite *site, S3Call *c)
 	S3Outcome	outcome = S3_FATAL;
 
 	c->attempts = 0;
-	c->problem = NULL;
+	s3_problem(c, S3_PROBLEM_NONE, NULL);
 	c->xml = NULL;
 	for (int round = 0; round < rounds; round++)
 	{
@@ -519,7 +533,7 @@ s3_perform(StoreSite *site, S3Call *c)
 					k--;
 					continue;
 				}
-				c->problem = "the transfer was interrupted";
+				s3_problem(c, S3_PROBLEM_LOCAL, "the transfer was interrupted");
 				outcome = S3_FATAL;
 			}
 			if (outcome != S3_RETRY)
@@ -549,6 +563,25 @@ s3_perform(StoreSite *site, S3Call *c)
 	return outcome == S3_DONE && c->status >= 200 && c->status < 300;
 }
 
+/* The SQLSTATE of a problem found on this side, by its kind. */
+static int
+problem_sqlstate(S3ProblemKind kind)
+{
+	switch (kind)
+	{
+		case S3_PROBLEM_CREDENTIALS:
+			return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+		case S3_PROBLEM_PLAIN_HTTP:
+			return ERRCODE_INSUFFICIENT_PRIVILEGE;
+		case S3_PROBLEM_NONE:
+		case S3_PROBLEM_LOCAL:
+		case S3_PROBLEM_OPTIONS:
+		case S3_PROBLEM_ANSWER:
+			break;
+	}
+	return ERRCODE_IO_ERROR;
+}
+
 /* Report a failed request at elevel, with the SQLSTATE its cause calls for. */
 void
 s3_report(int elevel, StoreSite *site, S3Call *c, const char *what)
@@ -561,15 +594,9 @@ s3_report(int elevel, StoreSite *site, S3Call *c, const char *what)
 	if (c->problem && c->status == 0 && c->cc == CURLE_OK)
 	{
 		detail = psprintf("Cause: %s.", c->problem);
-		if (strstr(c->problem, "credentials"))
-		{
-			sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+		sqlstate = problem_sqlstate(c->problem_kind);
+		if (c->problem_kind == S3_PROBLEM_CREDENTIALS)
 			hint = "Set them with wos_site_credentials(), or for sites with \"credentials\": \"file\" in the file named by eoswath.s3_credentials_file.";
-		}
-		else if (strstr(c->problem, "http"))
-			sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
-		else
-			sqlstate = ERRCODE_IO_ERROR;
 	}
 	else if (c->status == 0)
 	{

@@ -600,7 +600,7 @@ s3_initiate(S3Writer *w)
 		(w->upload_id = s3_xml_value(c.xml, c.xml + strlen(c.xml), "UploadId", NULL)) == NULL)
 	{
 		if (c.status >= 200 && c.status < 300)
-			c.problem = "the answer has no UploadId";
+			s3_problem(&c, S3_PROBLEM_ANSWER, "the answer has no UploadId");
 		s3_report(ERROR, w->site, &c,
 				  psprintf("could not start the upload of object %s to site \"%s\"",
 						   wosoid_to_cstring(w->oid), w->site->name));
@@ -629,7 +629,7 @@ s3_flush_part(S3Writer *w)
 	if (!s3_perform(w->site, &c) || c.etag[0] == '\0')
 	{
 		if (c.status >= 200 && c.status < 300)
-			c.problem = "the answer has no ETag";
+			s3_problem(&c, S3_PROBLEM_ANSWER, "the answer has no ETag");
 		s3_report(ERROR, w->site, &c,
 				  psprintf("could not upload part %d of object %s to site \"%s\"",
 						   w->nparts + 1, wosoid_to_cstring(w->oid), w->site->name));
