@@ -2,8 +2,11 @@
 -- test/suites/s3.sh, runs the rest against a real Ceph RGW)
 SET eoswath.s3_allow_http = off;
 SELECT wos_site_add('s3a', 'http://127.0.0.1:1', 's3', '{"bucket": "eoswath", "access_key": "a", "secret_key": "b"}');
+-- no message shows the user info of a URL (it may hold a password)
+SELECT wos_site_add('s3a', 'http://u:p@127.0.0.1:1', 's3', '{"bucket": "eoswath"}');
 RESET eoswath.s3_allow_http;
 SELECT wos_site_add('s3a', 'ftp://127.0.0.1:1', 's3', '{"bucket": "eoswath"}');
+SELECT wos_site_add('s3a', 'ftp://u:p@127.0.0.1:1', 's3', '{"bucket": "eoswath"}');
 SELECT wos_site_add('s3a', 'https://u:p@127.0.0.1:1', 's3', '{"bucket": "eoswath"}');
 SELECT wos_site_add('s3a', 'https://127.0.0.1:1/path', 's3', '{"bucket": "eoswath"}');
 SELECT wos_site_add('s3a', 'https://127.0.0.1:1', 's3', '{}');

@@ -88,6 +88,13 @@ valid_prefix(const char *p)
 	return true;
 }
 
+/* An endpoint URL as a message may show it: never with user info (a password). */
+static const char *
+endpoint_shown(const char *url)
+{
+	return strchr(url, '@') ? "(URL with user info)" : url;
+}
+
 /*
  * An endpoint URL, checked: http(s), a host and maybe a port, nothing else
  * (no user info, path, query or fragment).  Returns it without a trailing
@@ -114,7 +121,7 @@ s3_check_endpoint(const char *url, int elevel, bool *ok)
 		{
 			ereport(elevel,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("S3 endpoint \"%s\" uses plain http", u),
+					 errmsg("S3 endpoint \"%s\" uses plain http", endpoint_shown(u)),
 					 errhint("Use https, or have a superuser set eoswath.s3_allow_http.")));
 			return u;
 		}
@@ -123,7 +130,7 @@ s3_check_endpoint(const char *url, int elevel, bool *ok)
 	{
 		ereport(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("S3 endpoint \"%s\" is not an http or https URL", u)));
+				 errmsg("S3 endpoint \"%s\" is not an http or https URL", endpoint_shown(u))));
 		return u;
 	}
 	if (*host == '\0' || n > 400 || strpbrk(host, "@/?#\\ \t\r\n") != NULL)
@@ -131,7 +138,7 @@ s3_check_endpoint(const char *url, int elevel, bool *ok)
 		ereport(elevel,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("S3 endpoint \"%s\" must be scheme://host[:port] and nothing more",
-						strpbrk(host, "@") ? "(URL with user info)" : u)));
+						endpoint_shown(u))));
 		return u;
 	}
 	*ok = true;
