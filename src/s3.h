@@ -67,6 +67,7 @@ typedef enum S3ProblemKind
 {
 	S3_PROBLEM_NONE,
 	S3_PROBLEM_LOCAL,			/* curl would not start, endless interrupts */
+	S3_PROBLEM_LIBCURL,			/* a libcurl call failed (a bug, or no memory) */
 	S3_PROBLEM_OPTIONS,			/* the site's stored options are unusable */
 	S3_PROBLEM_PLAIN_HTTP,		/* http endpoint, eoswath.s3_allow_http off */
 	S3_PROBLEM_CREDENTIALS,		/* no credentials for the site */
@@ -97,6 +98,7 @@ typedef struct S3Call
 	size_t		body_cap;
 	bool		overflow;
 	bool		interrupted;
+	CURLcode	cb_rc;			/* a libcurl call in a callback failed */
 
 	/* the outcome */
 	long		status;			/* HTTP status of the last attempt, 0: none */

@@ -49,6 +49,7 @@ typedef struct S3Stream
 	size_t		left_off;		/* reader->left[left_off, +left_len) */
 	size_t		left_len;
 	bool		full;			/* dst is full: pause */
+	bool		paused;			/* the callback paused the transfer */
 	bool		bad;			/* not a 206, or too much at once */
 	bool		done;			/* the transfer has ended */
 	CURLcode	result;
@@ -112,15 +113,24 @@ stream_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	size_t		n = size * nmemb;
 	size_t		fit;
 	long		status = 0;
+	CURLcode	rc = curl_easy_getinfo(s3_stream_curl, CURLINFO_RESPONSE_CODE, &status);
 
-	curl_easy_getinfo(s3_stream_curl, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK)
+	{
+		st->call.cb_rc = rc;
+		st->bad = true;
+		return 0;
+	}
 	if (status != 206 || st->reader == NULL)
 	{
 		st->bad = true;
 		return 0;
 	}
 	if (st->full || st->dst == NULL)
+	{
+		st->paused = true;
 		return CURL_WRITEFUNC_PAUSE;	/* delivered again after unpausing */
+	}
 	fit = Min(n, st->dst_cap - st->dst_len);
 	memcpy(st->dst + st->dst_len, ptr, fit);
 	st->dst_len += fit;
@@ -140,19 +150,67 @@ stream_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* End the stream, if any; the connection is dropped.  Never raises. */
+/* A libcurl call of the stream of r failed: report it at elevel. */
 static void
-stream_stop(void)
+stream_report(int elevel, S3Reader *r, const char *call, const char *why)
 {
-	if (s3_stream.reader == NULL)
+	ereport(elevel,
+			(errcode(ERRCODE_SYSTEM_ERROR),
+			 errmsg("could not read \"%s\" from site \"%s\"", r->key, r->site->name),
+			 errdetail("libcurl: %s failed: %s.", call, why)));
+}
+
+/*
+ * Let go of the stream's handles; the next stream makes new ones.  The
+ * multi handle goes first: it lets go of the easy handle still in it.
+ */
+static CURLMcode
+stream_drop_handles(void)
+{
+	CURLMcode	mc = CURLM_OK;
+
+	if (s3_multi)
+		mc = curl_multi_cleanup(s3_multi);
+	if (s3_stream_curl)
+		curl_easy_cleanup(s3_stream_curl);
+	s3_multi = NULL;
+	s3_stream_curl = NULL;
+	return mc;
+}
+
+/*
+ * End the stream, if any; the connection is dropped.  A libcurl failure is
+ * reported at elevel once the stream is gone (its handles with it): ERROR
+ * in a read, WARNING where no error may be raised.
+ */
+static void
+stream_stop(int elevel)
+{
+	S3Reader   *r = s3_stream.reader;
+	CURLMcode	mc;
+
+	if (r == NULL)
 		return;
-	curl_multi_remove_handle(s3_multi, s3_stream_curl);
-	curl_easy_setopt(s3_stream_curl, CURLOPT_HTTPHEADER, NULL);
+	mc = curl_multi_remove_handle(s3_multi, s3_stream_curl);
+	if (mc == CURLM_OK)
+		curl_easy_reset(s3_stream_curl);	/* no pointer into our memory stays */
+	else
+		(void) stream_drop_handles();	/* the first failure is reported */
 	curl_slist_free_all(s3_stream.headers);
 	s3_stream.headers = NULL;
-	s3_stream.reader->streaming = false;
+	r->streaming = false;
 	s3_stream.reader = NULL;
 	s3_stream.dst = NULL;
+	if (mc != CURLM_OK)
+		stream_report(elevel, r, "curl_multi_remove_handle", curl_multi_strerror(mc));
+}
+
+/* A read cannot go on with the stream: stop it and raise libcurl's failure. */
+static void
+stream_failed(S3Reader *r, const char *call, const char *why)
+{
+	stream_stop(ERROR);
+	stream_report(ERROR, r, call, why);
 }
 
 /* The reader's memory goes (an error, or the end of the query): stop its stream. */
@@ -160,25 +218,46 @@ static void
 stream_reader_gone(void *arg)
 {
 	if (s3_stream.reader == (S3Reader *) arg)
-		stream_stop();
+		stream_stop(WARNING);
 }
 
 /* At exit: the stream's handles. */
 static void
 stream_cleanup(int code, Datum arg)
 {
-	if (s3_stream.reader)
-		curl_multi_remove_handle(s3_multi, s3_stream_curl);
+	CURLMcode	mc;
+
 	s3_stream.reader = NULL;
-	if (s3_stream_curl)
-		curl_easy_cleanup(s3_stream_curl);
-	if (s3_multi)
-		curl_multi_cleanup(s3_multi);
-	s3_stream_curl = NULL;
-	s3_multi = NULL;
+	mc = stream_drop_handles();
+	if (mc != CURLM_OK)
+		ereport(LOG,
+				(errmsg("could not release the handles of S3 streams"),
+				 errdetail("libcurl: curl_multi_cleanup failed: %s.", curl_multi_strerror(mc))));
 }
 
-/* Start streaming r from offset on; false if no stream can be had now. */
+/* stream_start() cannot go on: free what it made, then raise. */
+static void
+stream_start_failed(S3Reader *r, const char *call, const char *why)
+{
+	curl_easy_reset(s3_stream_curl);
+	curl_slist_free_all(s3_stream.headers);
+	s3_stream.headers = NULL;
+	stream_report(ERROR, r, call, why);
+}
+
+/* An option of the stream's handle in stream_start(), checked. */
+#define STREAM_OPT(opt, val) \
+	do { \
+		CURLcode	rc_ = curl_easy_setopt(s3_stream_curl, opt, val); \
+		\
+		if (rc_ != CURLE_OK) \
+			stream_start_failed(r, "curl_easy_setopt(" #opt ")", curl_easy_strerror(rc_)); \
+	} while (0)
+
+/*
+ * Start streaming r from offset on; false if no stream can be had now (the
+ * caller's ranged GET then reports what stands in the way).
+ */
 static bool
 stream_start(S3Reader *r, int64 offset)
 {
@@ -186,6 +265,7 @@ stream_start(S3Reader *r, int64 offset)
 	S3SiteSlot *slot = s3_slot(r->site);
 	S3Site	   *cfg = s3_cfg(r->site);
 	char		range[64];
+	CURLMcode	mc;
 	static bool exit_registered = false;
 
 	if (st->reader != NULL)
@@ -227,19 +307,15 @@ stream_start(S3Reader *r, int64 offset)
 		return false;
 	}
 	snprintf(range, sizeof(range), INT64_FORMAT "-", offset);
-	curl_easy_setopt(s3_stream_curl, CURLOPT_RANGE, range);
+	STREAM_OPT(CURLOPT_RANGE, range);
 	if (eoswath_s3_max_rate == 0)	/* curl's rate limit needs small buffers */
-		curl_easy_setopt(s3_stream_curl, CURLOPT_BUFFERSIZE, (long) S3_STREAM_BUFSIZE);
+		STREAM_OPT(CURLOPT_BUFFERSIZE, (long) S3_STREAM_BUFSIZE);
 	/* a paused stream moves no data: the caller's pace is not a stall */
-	curl_easy_setopt(s3_stream_curl, CURLOPT_LOW_SPEED_TIME, 0L);
-	curl_easy_setopt(s3_stream_curl, CURLOPT_WRITEFUNCTION, stream_write_cb);
-	curl_easy_setopt(s3_stream_curl, CURLOPT_WRITEDATA, st);
-	if (curl_multi_add_handle(s3_multi, s3_stream_curl) != CURLM_OK)
-	{
-		curl_slist_free_all(st->headers);
-		st->headers = NULL;
-		return false;
-	}
+	STREAM_OPT(CURLOPT_LOW_SPEED_TIME, 0L);
+	STREAM_OPT(CURLOPT_WRITEFUNCTION, stream_write_cb);
+	STREAM_OPT(CURLOPT_WRITEDATA, st);
+	if ((mc = curl_multi_add_handle(s3_multi, s3_stream_curl)) != CURLM_OK)
+		stream_start_failed(r, "curl_multi_add_handle", curl_multi_strerror(mc));
 	st->reader = r;
 	r->streaming = true;
 	r->stream_pos = offset;
@@ -270,17 +346,32 @@ stream_read(char *buf, size_t len)
 	}
 	if (st->dst_len < len && !st->done && !st->bad)
 	{
+		CURLcode	rc;
+
 		st->full = false;
-		curl_easy_pause(s3_stream_curl, CURLPAUSE_CONT);
+
+		/*
+		 * Only a paused transfer is unpaused (libcurl refuses a transfer
+		 * that has no connection yet).  Unpausing hands over what curl
+		 * kept: the callback may refuse it (bad).
+		 */
+		if (st->paused)
+		{
+			st->paused = false;
+			rc = curl_easy_pause(s3_stream_curl, CURLPAUSE_CONT);
+			if (rc != CURLE_OK && !st->bad)
+				stream_failed(st->reader, "curl_easy_pause", curl_easy_strerror(rc));
+		}
 	}
 	while (st->dst_len < len && !st->done && !st->bad)
 	{
 		int			running = 0;
 		int			msgs;
 		CURLMsg    *msg;
+		CURLMcode	mc;
 
-		if (curl_multi_perform(s3_multi, &running) != CURLM_OK)
-			st->bad = true;
+		if ((mc = curl_multi_perform(s3_multi, &running)) != CURLM_OK)
+			stream_failed(st->reader, "curl_multi_perform", curl_multi_strerror(mc));
 		while ((msg = curl_multi_info_read(s3_multi, &msgs)) != NULL)
 			if (msg->msg == CURLMSG_DONE)
 			{
@@ -292,12 +383,15 @@ stream_read(char *buf, size_t len)
 		if (InterruptPending && (QueryCancelPending || ProcDiePending) &&
 			INTERRUPTS_CAN_BE_PROCESSED())
 		{
-			stream_stop();
+			stream_stop(ERROR);
 			CHECK_FOR_INTERRUPTS();
 			return 0;			/* nothing raised: go on without the stream */
 		}
-		(void) curl_multi_poll(s3_multi, NULL, 0, 1000, NULL);
+		if ((mc = curl_multi_poll(s3_multi, NULL, 0, 1000, NULL)) != CURLM_OK)
+			stream_failed(st->reader, "curl_multi_poll", curl_multi_strerror(mc));
 	}
+	if (st->call.cb_rc != CURLE_OK)
+		stream_failed(st->reader, "curl_easy_getinfo", curl_easy_strerror(st->call.cb_rc));
 	n = st->dst_len;
 	st->dst = NULL;
 	if (n < len && (st->bad || (st->done && st->result != CURLE_OK)))
@@ -327,7 +421,7 @@ s3_read(void *handle, char *buf, size_t len, int64 offset)
 
 	/* sequential: from the stream, started at the second read in a row */
 	if (r->streaming && offset != r->stream_pos)
-		stream_stop();
+		stream_stop(ERROR);
 	if (!r->streaming && offset > 0 && offset == r->next_off &&
 		!(r->ahead_len > 0 && offset >= r->ahead_off &&
 		  offset + (int64) len <= r->ahead_off + (int64) r->ahead_len))
@@ -340,7 +434,7 @@ s3_read(void *handle, char *buf, size_t len, int64 offset)
 		if (n < len)
 		{
 			/* the stream ended or failed: the rest with retries */
-			stream_stop();
+			stream_stop(ERROR);
 			n += s3_get_range(r, buf + n, len - n, offset + n);
 		}
 		r->next_off = offset + n;
@@ -386,7 +480,7 @@ s3_close_read(void *handle)
 	S3Reader   *r = handle;
 
 	if (s3_stream.reader == r)
-		stream_stop();
+		stream_stop(ERROR);
 	if (r->ahead)
 		pfree(r->ahead);
 	r->ahead = NULL;

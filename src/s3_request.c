@@ -144,8 +144,13 @@ s3_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	S3Call	   *c = arg;
 	size_t		n = size * nmemb;
 	long		status = 0;
+	CURLcode	rc = curl_easy_getinfo(s3_curl, CURLINFO_RESPONSE_CODE, &status);
 
-	curl_easy_getinfo(s3_curl, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK)
+	{
+		c->cb_rc = rc;
+		return 0;
+	}
 	if (c->dest && status >= 200 && status < 300)
 	{
 		if (c->dest_len + n > c->dest_cap)
@@ -302,9 +307,37 @@ s3_url(S3Site *cfg, int endpoint, const char *key, const char *query)
 }
 
 /*
+ * An option of s3_setup(), checked: on failure, leave through its "fail"
+ * label with the option's name and libcurl's code.
+ */
+#define SETUP_OPT(opt, val) \
+	do { \
+		if ((rc = curl_easy_setopt(h, opt, val)) != CURLE_OK) \
+		{ \
+			failed = #opt; \
+			goto fail; \
+		} \
+	} while (0)
+
+/* A request header of s3_setup(); curl_slist_append fails for memory only. */
+#define SETUP_HEADER(text) \
+	do { \
+		struct curl_slist *more_ = curl_slist_append(headers, text); \
+		\
+		if (more_ == NULL) \
+		{ \
+			rc = CURLE_OUT_OF_MEMORY; \
+			failed = "a request header"; \
+			goto fail; \
+		} \
+		headers = more_; \
+	} while (0)
+
+/*
  * Set up handle h for request c on one endpoint: everything but the
- * transfer.  False (and c->problem) if the request cannot be made.  The
- * caller frees *headers after the transfer.  Raises no error.
+ * transfer.  False (and c->problem) if the request cannot be made, or if
+ * libcurl refuses an option.  The caller frees *headers after the
+ * transfer.  Raises no error.
  */
 bool
 s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint, struct curl_slist **headers_out)
@@ -316,7 +349,10 @@ s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint, struct curl_slist **
 	char	   *url;
 	char		range[64];
 	bool		ok;
+	CURLcode	rc = CURLE_OK;
+	const char *failed = NULL;
 
+	*headers_out = NULL;
 	c->endpoint = endpoint;
 	c->status = 0;
 	c->cc = CURLE_OK;
@@ -329,6 +365,7 @@ s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint, struct curl_slist **
 	c->body_len = 0;
 	c->overflow = false;
 	c->interrupted = false;
+	c->cb_rc = CURLE_OK;
 
 	if (h == NULL)
 	{
@@ -358,72 +395,80 @@ s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint, struct curl_slist **
 
 	url = s3_url(cfg, endpoint, c->key, c->query);
 	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, eoswath_s3_allow_http ? "http,https" : "https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, cfg->sigv4);
-	curl_easy_setopt(h, CURLOPT_USERNAME, ak);
-	curl_easy_setopt(h, CURLOPT_PASSWORD, sk);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) eoswath_s3_connect_timeout);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long) eoswath_s3_io_timeout);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	SETUP_OPT(CURLOPT_URL, url);
+	SETUP_OPT(CURLOPT_PROTOCOLS_STR, eoswath_s3_allow_http ? "http,https" : "https");
+	SETUP_OPT(CURLOPT_FOLLOWLOCATION, 0L);
+	SETUP_OPT(CURLOPT_NOSIGNAL, 1L);
+	SETUP_OPT(CURLOPT_ERRORBUFFER, c->errbuf);
+	SETUP_OPT(CURLOPT_AWS_SIGV4, cfg->sigv4);
+	SETUP_OPT(CURLOPT_USERNAME, ak);
+	SETUP_OPT(CURLOPT_PASSWORD, sk);
+	SETUP_OPT(CURLOPT_CONNECTTIMEOUT_MS, (long) eoswath_s3_connect_timeout);
+	SETUP_OPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SETUP_OPT(CURLOPT_LOW_SPEED_TIME, (long) eoswath_s3_io_timeout);
+	SETUP_OPT(CURLOPT_TCP_KEEPALIVE, 1L);
 	if (eoswath_s3_max_rate == 0)
 	{
-		curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
-		curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+		SETUP_OPT(CURLOPT_BUFFERSIZE, 512L * 1024);
+		SETUP_OPT(CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
 	}
 	if (eoswath_s3_ca_file && eoswath_s3_ca_file[0])
-		curl_easy_setopt(h, CURLOPT_CAINFO, eoswath_s3_ca_file);
+		SETUP_OPT(CURLOPT_CAINFO, eoswath_s3_ca_file);
 	if (eoswath_s3_ca_path && eoswath_s3_ca_path[0])
-		curl_easy_setopt(h, CURLOPT_CAPATH, eoswath_s3_ca_path);
+		SETUP_OPT(CURLOPT_CAPATH, eoswath_s3_ca_path);
 	if (eoswath_s3_max_rate > 0)
 	{
-		curl_easy_setopt(h, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t) eoswath_s3_max_rate);
-		curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t) eoswath_s3_max_rate);
+		SETUP_OPT(CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t) eoswath_s3_max_rate);
+		SETUP_OPT(CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t) eoswath_s3_max_rate);
 	}
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, s3_progress_cb);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, s3_header_cb);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-	headers = curl_slist_append(headers, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	SETUP_OPT(CURLOPT_NOPROGRESS, 0L);
+	SETUP_OPT(CURLOPT_XFERINFOFUNCTION, s3_progress_cb);
+	SETUP_OPT(CURLOPT_XFERINFODATA, c);
+	SETUP_OPT(CURLOPT_WRITEFUNCTION, s3_write_cb);
+	SETUP_OPT(CURLOPT_WRITEDATA, c);
+	SETUP_OPT(CURLOPT_HEADERFUNCTION, s3_header_cb);
+	SETUP_OPT(CURLOPT_HEADERDATA, c);
+	SETUP_HEADER("x-amz-content-sha256: UNSIGNED-PAYLOAD");
 
 	if (strcmp(c->method, "HEAD") == 0)
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+		SETUP_OPT(CURLOPT_NOBODY, 1L);
 	else if (strcmp(c->method, "PUT") == 0)
 	{
-		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READFUNCTION, s3_read_cb);
-		curl_easy_setopt(h, CURLOPT_READDATA, c);
-		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, s3_seek_cb);
-		curl_easy_setopt(h, CURLOPT_SEEKDATA, c);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) c->upload_len);
+		SETUP_OPT(CURLOPT_UPLOAD, 1L);
+		SETUP_OPT(CURLOPT_READFUNCTION, s3_read_cb);
+		SETUP_OPT(CURLOPT_READDATA, c);
+		SETUP_OPT(CURLOPT_SEEKFUNCTION, s3_seek_cb);
+		SETUP_OPT(CURLOPT_SEEKDATA, c);
+		SETUP_OPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t) c->upload_len);
 	}
 	else if (strcmp(c->method, "POST") == 0)
 	{
-		curl_easy_setopt(h, CURLOPT_POST, 1L);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->upload ? c->upload : "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) c->upload_len);
-		headers = curl_slist_append(headers, "Content-Type: application/xml");
+		SETUP_OPT(CURLOPT_POST, 1L);
+		SETUP_OPT(CURLOPT_POSTFIELDS, c->upload ? c->upload : "");
+		SETUP_OPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) c->upload_len);
+		SETUP_HEADER("Content-Type: application/xml");
 	}
 	else if (strcmp(c->method, "DELETE") == 0)
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+		SETUP_OPT(CURLOPT_CUSTOMREQUEST, "DELETE");
 	if (c->range_len > 0)
 	{
 		snprintf(range, sizeof(range), INT64_FORMAT "-" INT64_FORMAT,
 				 c->range_start, c->range_start + c->range_len - 1);
-		curl_easy_setopt(h, CURLOPT_RANGE, range);
+		SETUP_OPT(CURLOPT_RANGE, range);
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	SETUP_OPT(CURLOPT_HTTPHEADER, headers);
 
 	*headers_out = headers;
 	pfree(url);
 	return true;
+
+fail:
+	curl_slist_free_all(headers);
+	curl_easy_reset(h);			/* no pointer into our memory stays behind */
+	pfree(url);
+	s3_problem(c, S3_PROBLEM_LIBCURL,
+			   psprintf("libcurl could not set %s: %s", failed, curl_easy_strerror(rc)));
+	return false;
 }
 
 /*
@@ -435,25 +480,33 @@ s3_attempt(StoreSite *site, S3Call *c, int endpoint)
 {
 	CURL	   *h = s3_handle();
 	struct curl_slist *headers = NULL;
+	CURLcode	rc;
+	curl_off_t	len = -1;
 
 	c->attempts++;
 	if (!s3_setup(h, site, c, endpoint, &headers))
 		return S3_FATAL;
 	c->cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
-	{
-		curl_off_t	len = -1;
-
-		if (curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) == CURLE_OK)
-			c->length = len;
-	}
-	/* no pointers into our memory stay in the handle */
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+	rc = curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+	if (rc == CURLE_OK)
+		rc = curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	c->length = len;
+	if (rc == CURLE_OK)
+		rc = c->cb_rc;
+	/* no pointers into our memory stay in the handle; its connections do */
+	curl_easy_reset(h);
 	curl_slist_free_all(headers);
 
 	if (c->cc == CURLE_ABORTED_BY_CALLBACK && c->interrupted)
 		return S3_INTERRUPTED;
+	if (rc != CURLE_OK)
+	{
+		c->status = 0;			/* no answer to go by */
+		s3_problem(c, S3_PROBLEM_LIBCURL,
+				   psprintf("libcurl could not tell the response's status: %s",
+							curl_easy_strerror(rc)));
+		return S3_FATAL;
+	}
 	if (c->overflow)
 	{
 		s3_problem(c, S3_PROBLEM_ANSWER, "the server sent more data than asked for");
@@ -573,6 +626,8 @@ problem_sqlstate(S3ProblemKind kind)
 			return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
 		case S3_PROBLEM_PLAIN_HTTP:
 			return ERRCODE_INSUFFICIENT_PRIVILEGE;
+		case S3_PROBLEM_LIBCURL:
+			return ERRCODE_SYSTEM_ERROR;
 		case S3_PROBLEM_NONE:
 		case S3_PROBLEM_LOCAL:
 		case S3_PROBLEM_OPTIONS:
@@ -591,7 +646,9 @@ s3_report(int elevel, StoreSite *site, S3Call *c, const char *what)
 	char	   *detail;
 	const char *hint = NULL;
 
-	if (c->problem && c->status == 0 && c->cc == CURLE_OK)
+	/* a cause on this side: the request never went out, or libcurl failed */
+	if (c->problem && (c->problem_kind == S3_PROBLEM_LIBCURL ||
+					   (c->status == 0 && c->cc == CURLE_OK)))
 	{
 		detail = psprintf("Cause: %s.", c->problem);
 		sqlstate = problem_sqlstate(c->problem_kind);
