@@ -12,6 +12,10 @@ OBJS = \
 	src/store.o \
 	src/store_fs.o \
 	src/store_s3.o \
+	src/s3_request.o \
+	src/s3_xml.o \
+	src/s3_list.o \
+	src/s3_reader.o \
 	src/gzip.o \
 	src/object_hash.o \
 	src/object_put.o \
