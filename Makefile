@@ -26,16 +26,24 @@ OBJS = \
 	src/wos_streams.o \
 	src/wos_files.o \
 	src/wos_admin.o \
-	src/nc_util.o \
-	src/nc_swath.o \
-	src/nc_time.o \
-	src/footprint.o \
 	src/region.o \
-	src/subset_window.o \
-	src/subset_write.o \
-	src/granule.o \
+	src/granule_proto.o \
+	src/granule_client.o \
 	src/granule_file.o \
 	src/swath_sql.o
+
+# The granule parsing code (netCDF-C, HDF5) runs only in the helper program
+# eoswath-granule, a confined process the backend starts (issue: hostile
+# granules).  It is built from the same sources with the helper's small
+# runtime (src/helper/runtime.c) standing in for the backend's palloc,
+# memory contexts and ereport, and installed in pkglibdir.
+HELPER       = src/helper/eoswath-granule
+HELPER_SRCS  = src/helper/main.c src/helper/sandbox.c src/helper/runtime.c \
+               src/helper/hdf5_check.c \
+               src/granule_proto.c src/granule.c src/nc_util.c src/nc_swath.c \
+               src/nc_time.c src/footprint.c src/region.c src/subset_window.c \
+               src/subset_write.c
+HELPER_OBJS  = $(patsubst src/%.c,src/helper/obj/%.o,$(patsubst src/helper/%,src/%,$(HELPER_SRCS)))
 
 # The install script is written once, in pieces by subsystem (src/sql/*.sql),
 # and the versioned script is produced from it.
@@ -55,7 +63,9 @@ NC_LIBS     := $(shell nc-config --libs 2>/dev/null)
 CURL_LIBS   := $(shell curl-config --libs 2>/dev/null)
 PG_CPPFLAGS  = -I$(srcdir)/src $(NC_CFLAGS) -Wall -Wextra -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare $(EOSWATH_CFLAGS)
-SHLIB_LINK   = $(NC_LIBS) $(CURL_LIBS) -lz -lcrypto
+SHLIB_LINK   = $(CURL_LIBS) -lz -lcrypto
+HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null)
+HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
 
 PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)
@@ -63,6 +73,35 @@ include $(PGXS)
 
 # PGXS does not track header dependencies: rebuild everything when one changes
 $(OBJS): $(wildcard src/*.h)
+
+# ---- the granule helper ----
+PG_PKGLIBDIR := $(shell $(PG_CONFIG) --pkglibdir)
+HELPER_CPPFLAGS = -I$(srcdir)/src/helper/include -I$(srcdir)/src/helper -I$(srcdir)/src \
+                  -I$(includedir_server) -I$(includedir_internal) $(NC_CFLAGS) $(HDF5_CFLAGS)
+HELPER_CFLAGS   = $(CFLAGS) -Wall -Wextra -Wno-unused-parameter \
+                  -Wno-missing-field-initializers -Wno-sign-compare $(EOSWATH_CFLAGS)
+HELPER_LIBS     = $(NC_LIBS) $(HDF5_LIBS) -lseccomp -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+
+src/helper/obj/%.o: src/helper/%.c $(wildcard src/*.h src/helper/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HELPER_CFLAGS) $(HELPER_CPPFLAGS) -c -o $@ $<
+src/helper/obj/%.o: src/%.c $(wildcard src/*.h src/helper/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HELPER_CFLAGS) $(HELPER_CPPFLAGS) -c -o $@ $<
+$(HELPER): $(HELPER_OBJS)
+	$(CC) $(HELPER_CFLAGS) -o $@ $^ $(HELPER_LIBS)
+
+all: $(HELPER)
+install: install-helper
+.PHONY: install-helper uninstall-helper clean-helper
+install-helper: $(HELPER)
+	$(INSTALL_PROGRAM) $(HELPER) '$(DESTDIR)$(pkglibdir)/eoswath-granule'
+uninstall: uninstall-helper
+uninstall-helper:
+	rm -f '$(DESTDIR)$(pkglibdir)/eoswath-granule'
+clean: clean-helper
+clean-helper:
+	rm -rf src/helper/obj $(HELPER)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) eoswath.control
 	cat $(SQL_SOURCES) > $@

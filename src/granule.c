@@ -75,27 +75,6 @@ granule_describe(Granule *g)
 	return info;
 }
 
-/* the earliest start and latest end over the pairs that have times */
-bool
-granule_time_range(Granule *g, double *start, double *end)
-{
-	bool		found = false;
-
-	for (int i = 0; i < g->sw->npairs; i++)
-	{
-		const NcGeoPair *p = &g->sw->pairs[i];
-
-		if (!p->has_time)
-			continue;
-		if (!found || p->time_start < *start)
-			*start = p->time_start;
-		if (!found || p->time_end > *end)
-			*end = p->time_end;
-		found = true;
-	}
-	return found;
-}
-
 /* the footprint of one pair, or of all (pair < 0) */
 Footprint *
 granule_footprint(Granule *g, int pair, const FootprintOptions *opts)

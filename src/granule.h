@@ -65,8 +65,6 @@ typedef struct GranuleInfo
 
 extern GranuleInfo *granule_describe(Granule *g);
 
-/* first and last acquisition time over every pair; false when none has one */
-extern bool granule_time_range(Granule *g, double *start, double *end);
 
 /* ---- footprint ---- */
 
@@ -97,8 +95,6 @@ typedef struct Footprint
 extern Footprint *granule_footprint(Granule *g, int pair,
 									const FootprintOptions *opts);
 
-/* a footprint as little-endian EWKB MULTIPOLYGON, SRID 4326 (caller side) */
-extern bytea *footprint_to_ewkb(const Footprint *fp);
 
 /* ---- pixels ---- */
 

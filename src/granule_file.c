@@ -30,6 +30,7 @@
 #include "utils/memutils.h"
 #include "utils/wait_event.h"
 
+#include "granule_client.h"
 #include "granule_file.h"
 #include "object.h"
 
@@ -95,18 +96,26 @@ looks_gzipped(ObjectRecord *rec)
  * inflated on the way.
  */
 static File
-spool(ObjectRecord *rec, bool gzip)
+spool(ObjectRecord *rec, bool gzip, const char *label)
 {
 	File		file = OpenTemporaryFile(false);
 	ObjectStream *gs;
 	char	   *buf = palloc(eoswath_io_block_size);
 	off_t		pos = 0;
 	size_t		n;
+	int64		max = (int64) eoswath_granule_max_inflated * 1024 * 1024;
 
 	gs = object_stream_open(rec, gzip);
 	while ((n = object_stream_read(gs, buf, eoswath_io_block_size)) > 0)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (pos + (int64) n > max)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s inflates to more than eoswath.granule_max_inflated (%d MB)",
+							label, eoswath_granule_max_inflated),
+					 errdetail("It is stored as %lld bytes of gzip.", (long long) rec->size),
+					 errhint("A superuser may raise eoswath.granule_max_inflated for genuine granules this large.")));
 		spool_write(file, buf, n, &pos);
 	}
 	object_stream_close(gs);
@@ -128,10 +137,9 @@ granule_file_open(WosOid oid)
 	gzip = strcmp(rec->encoding, "gzip") == 0 || looks_gzipped(rec);
 	if (gzip || (gf->path = local_copy(rec)) == NULL)
 	{
-		gf->spool = spool(rec, gzip);
+		gf->spool = spool(rec, gzip, gf->label);
 		gf->path = pstrdup(FilePathName(gf->spool));
 	}
-	gf->granule = granule_open(gf->path, gf->label);
 	return gf;
 }
 
@@ -139,9 +147,6 @@ granule_file_open(WosOid oid)
 void
 granule_file_close(GranuleFile *gf)
 {
-	if (gf->granule)
-		granule_close(gf->granule);
-	gf->granule = NULL;
 	if (gf->spool >= 0)
 		FileClose(gf->spool);
 	gf->spool = -1;
@@ -169,7 +174,7 @@ subset_to_file(WosOid oid, const GranuleSubsetRequest *req, File *out,
 	r.out_path = FilePathName(*out);
 	/* HDF5 writes the file through its own descriptor: bound it as ours */
 	r.max_output_bytes = temp_file_limit < 0 ? -1 : (int64) temp_file_limit * 1024;
-	status = granule_subset(gf->granule, &r, &stats);
+	status = granule_remote_subset(gf->path, gf->label, &r, &stats);
 	granule_file_close(gf);
 	if (status == GRANULE_SUBSET_EMPTY)
 	{

@@ -16,13 +16,15 @@
 #include "catalog.h"
 #include "granule.h"
 
+/* setting (guc.c) */
+extern int	eoswath_granule_max_inflated;	/* MB */
+
 /* the granule of an object, open */
 typedef struct GranuleFile
 {
 	char	   *label;			/* "object 0000000000041", names it in messages */
 	char	   *path;			/* the copy read in place, or the spool file */
 	File		spool;			/* the spool file, or -1 when read in place */
-	Granule    *granule;		/* the library's handle, opened on path */
 } GranuleFile;
 
 /*

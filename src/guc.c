@@ -8,6 +8,8 @@
 
 #include "utils/guc.h"
 
+#include "granule_client.h"
+#include "granule_file.h"
 #include "object.h"
 #include "s3.h"
 
@@ -26,6 +28,11 @@ bool		eoswath_s3_allow_http = false;
 char	   *eoswath_s3_ca_file = NULL;
 char	   *eoswath_s3_ca_path = NULL;
 char	   *eoswath_s3_credentials_file = NULL;
+int			eoswath_granule_memory_limit = 1024;
+int			eoswath_granule_cpu_limit = 600;
+int			eoswath_granule_output_limit = 16 * 1024;
+int			eoswath_granule_max_inflated = 16 * 1024;
+bool		eoswath_granule_allow_unconfined = false;
 
 /* Define the settings; called once from _PG_init. */
 void
@@ -61,6 +68,63 @@ eoswath_define_gucs(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	/* ---- granule parsing (granule_client.c, granule_file.c) ---- */
+	DefineCustomIntVariable("eoswath.granule_memory_limit",
+							"Address space of the process that parses a granule.",
+							"Granules are parsed in a confined helper process; a parse "
+							"that needs more memory fails with 54000.",
+							&eoswath_granule_memory_limit,
+							1024,
+							64,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.granule_cpu_limit",
+							"CPU time one granule parse may take.",
+							"The helper is stopped after this (54000), whatever "
+							"statement_timeout says; 0: no limit.",
+							&eoswath_granule_cpu_limit,
+							600,
+							0,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.granule_output_limit",
+							"Largest file a granule parse may write (a subset).",
+							"0: no limit but temp_file_limit.",
+							&eoswath_granule_output_limit,
+							16 * 1024,
+							0,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.granule_max_inflated",
+							"Largest size a gzip'd granule is inflated to for parsing.",
+							"A granule that inflates to more is refused (54000); the "
+							"inflated copy also counts against temp_file_limit.",
+							&eoswath_granule_max_inflated,
+							16 * 1024,
+							1,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("eoswath.granule_allow_unconfined",
+							 "Parse granules even where Landlock or seccomp is unavailable.",
+							 "Off: a kernel without them makes every granule function fail.",
+							 &eoswath_granule_allow_unconfined,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	/* ---- S3 sites ---- */
 	DefineCustomIntVariable("eoswath.s3_part_size",

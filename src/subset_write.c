@@ -449,7 +449,7 @@ rewrite_globals(Subset *s, const char *request)
 	nc_type		htype = NC_CHAR;
 	char	   *old = nc_att_text(&s->what, s->in, NC_GLOBAL, "history", &htype);
 	char		now[32];
-	time_t		t = timestamptz_to_time_t(GetCurrentTimestamp());
+	time_t		t = time(NULL);
 	struct tm	tm;
 	char	   *line;
 	static const char *const names[] = {

@@ -25,7 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "granule.h"
+#include "granule_client.h"
 #include "granule_file.h"
 #include "object.h"
 #include "region.h"
@@ -40,7 +40,7 @@ swath_footprint_wkb(PG_FUNCTION_ARGS)
 {
 	WosOid		oid = PG_GETARG_WOSOID(0);
 	GranuleFile *gf = granule_file_open(oid);
-	Footprint  *fp = granule_footprint(gf->granule, -1, NULL);
+	Footprint  *fp = granule_remote_footprint(gf->path, gf->label, -1, NULL);
 
 	granule_file_close(gf);
 	if (fp->nrings == 0)
@@ -77,7 +77,7 @@ swath_time_range(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	if (granule_time_range(gf->granule, &start, &end))
+	if (granule_info_time_range(granule_remote_describe(gf->path, gf->label), &start, &end))
 	{
 		values[0] = TimestampTzGetDatum(epoch_to_timestamptz(start));
 		values[1] = TimestampTzGetDatum(epoch_to_timestamptz(end));
@@ -102,7 +102,7 @@ swath_geolocation(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	gf = granule_file_open(PG_GETARG_WOSOID(0));
-	info = granule_describe(gf->granule);
+	info = granule_remote_describe(gf->path, gf->label);
 	granule_file_close(gf);
 	for (int i = 0; i < info->npairs; i++)
 	{
@@ -128,6 +128,39 @@ swath_geolocation(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* swath_pixels' state: the rows so far, every step-th valid pixel */
+typedef struct PixelRows
+{
+	ReturnSetInfo *rsinfo;
+	int			pair;
+	int			step;
+	int64		k;
+} PixelRows;
+
+static void
+pixel_rows(void *arg, const GranuleBlock *b)
+{
+	PixelRows  *st = arg;
+
+	for (int64 r = 0; r < b->nrows; r++)
+		for (int64 c = 0; c < b->ncols; c++)
+		{
+			double		la = b->lat[r * b->ncols + c];
+			double		lo = b->lon[r * b->ncols + c];
+			Datum		v[5];
+			bool		nulls[5] = {0};
+
+			if (isnan(la) || isnan(lo) || (st->k++ % st->step) != 0)
+				continue;
+			v[0] = Int32GetDatum(st->pair);
+			v[1] = Int32GetDatum((int32) (b->row0 + r));
+			v[2] = Int32GetDatum((int32) c);
+			v[3] = Float8GetDatum(la);
+			v[4] = Float8GetDatum(lo);
+			tuplestore_putvalues(st->rsinfo->setResult, st->rsinfo->setDesc, v, nulls);
+		}
+}
+
 /*
  * swath_pixels(oid, step): valid pixel centres (fill skipped, scale and
  * offset applied, longitudes in [-180, 180)), every step-th one.
@@ -136,47 +169,19 @@ PG_FUNCTION_INFO_V1(swath_pixels);
 Datum
 swath_pixels(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			step = PG_GETARG_INT32(1);
+	PixelRows	st = {(ReturnSetInfo *) fcinfo->resultinfo, 0, PG_GETARG_INT32(1), 0};
 	GranuleFile *gf;
 	GranuleInfo *info;
-	int64		k = 0;
 
-	if (step < 1)
+	if (st.step < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("step must be at least 1")));
 	InitMaterializedSRF(fcinfo, 0);
 	gf = granule_file_open(PG_GETARG_WOSOID(0));
-	info = granule_describe(gf->granule);
-	for (int i = 0; i < info->npairs; i++)
-	{
-		GranulePixels *it = granule_pixels_begin(gf->granule, i, 0);
-		GranuleBlock *b;
-
-		while ((b = granule_pixels_next(it)) != NULL)
-		{
-			CHECK_FOR_INTERRUPTS();
-			for (int64 r = 0; r < b->nrows; r++)
-				for (int64 c = 0; c < b->ncols; c++)
-				{
-					double		la = b->lat[r * b->ncols + c];
-					double		lo = b->lon[r * b->ncols + c];
-					Datum		v[5];
-					bool		nulls[5] = {0};
-
-					if (isnan(la) || isnan(lo) || (k++ % step) != 0)
-						continue;
-					v[0] = Int32GetDatum(i);
-					v[1] = Int32GetDatum((int32) (b->row0 + r));
-					v[2] = Int32GetDatum((int32) c);
-					v[3] = Float8GetDatum(la);
-					v[4] = Float8GetDatum(lo);
-					tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
-				}
-		}
-		granule_pixels_end(it);
-	}
+	info = granule_remote_describe(gf->path, gf->label);
+	for (st.pair = 0; st.pair < info->npairs; st.pair++)
+		granule_remote_pixels(gf->path, gf->label, st.pair, pixel_rows, &st);
 	granule_file_close(gf);
 	return (Datum) 0;
 }

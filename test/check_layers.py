@@ -7,8 +7,10 @@ exits 1 if there is any.
     eoswath.h, store.h and s3.h: it gets everything from its caller;
   - the gzip codec (gzip.c) includes no project header but gzip.h;
   - the granule parsing side (nc*.c, footprint.c, region.c, subset_*.c,
-    granule_parse*.c) includes nothing of the object, catalog, transaction
-    or store layers: it sees files, never objects;
+    granule.c, helper/*.c) includes nothing of the object, catalog,
+    transaction or store layers: it sees files, never objects;
+  - only the parsing side includes netCDF-C or HDF5: the backend never
+    parses a granule (the helper process does);
   - s3.h is private to the S3 files (and guc.c, which defines the settings);
   - SQL entry points (PG_FUNCTION_INFO_V1) live only in the SQL layer
     (wos_*.c, swath_sql.c) and in wosoid.c (the type's own I/O functions);
@@ -21,15 +23,21 @@ import sys
 
 SRC = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', 'src')
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+SYSINCLUDE = re.compile(r'^\s*#\s*include\s+<([^>]+)>', re.M)
 
 files = sorted(f for f in os.listdir(SRC) if f.endswith(('.c', '.h')))
-project_headers = {f for f in files if f.endswith('.h')}
+HELPER = os.path.join(SRC, 'helper')
+if os.path.isdir(HELPER):
+    files += sorted('helper/' + f for f in os.listdir(HELPER) if f.endswith(('.c', '.h')))
+project_headers = {os.path.basename(f) for f in files if f.endswith('.h')}
 includes = {}
 for f in files:
     with open(os.path.join(SRC, f)) as fh:
         text = fh.read()
-    includes[f] = [h for h in INCLUDE.findall(text) if h in project_headers]
+    includes[f] = [h for h in INCLUDE.findall(text) if h in project_headers and
+                   not (f.startswith('helper/') and h == 'postgres.h')]
     includes[f + ':text'] = text
+    includes[f + ':sys'] = SYSINCLUDE.findall(text)
 
 problems = []
 
@@ -57,9 +65,15 @@ def forbid(patterns, forbidden, why, exempt=()):
 allow_only(['store*.c', 's3*.c'], {'eoswath.h', 'store.h', 's3.h'},
            'a storage backend gets its configuration from its caller')
 allow_only(['gzip.c'], {'gzip.h'}, 'the codec includes nothing above it')
-forbid(['nc*.c', 'nc*.h', 'footprint.*', 'region.*', 'subset_*', 'granule_parse*'],
-       {'catalog.h', 'object.h', 'xact.h', 'store.h', 's3.h'},
+PARSING = ['nc*.c', 'nc*.h', 'footprint.*', 'region.*', 'subset_*', 'subset.h',
+           'granule.c', 'granule.h', 'helper/*']
+forbid(PARSING, {'catalog.h', 'object.h', 'xact.h', 'store.h', 's3.h', 'eoswath.h'},
        'the granule parsing side sees files, not objects')
+for f in files:
+    if not matches(f, PARSING):
+        for h in includes[f + ':sys']:
+            if h.startswith(('netcdf', 'hdf5', 'H5')):
+                problems.append(f'{f} includes <{h}>: only the granule helper parses granules')
 forbid(['*'], {'s3.h'}, 's3.h is private to the S3 backend',
        exempt=['s3*', 'store_s3.c', 'guc.c'])
 
@@ -67,7 +81,7 @@ for f in files:
     if not f.endswith('.c'):
         continue
     text = includes[f + ':text']
-    if 'PG_FUNCTION_INFO_V1(' in text and not matches(f, ['wos_*.c', 'swath_sql.c', 'wosoid.c']):
+    if 'PG_FUNCTION_INFO_V1(' in text and not matches(f, ['wos_*.c', 'swath_sql.c', 'wosoid.c', 'helper/include/*']):
         problems.append(f'{f} defines SQL entry points: they belong in the SQL layer')
     nlines = text.count('\n')
     if nlines > 1200:

@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(
     make gcc pkg-config git
     postgresql-15 postgresql-server-dev-15 postgresql-15-postgis-3
-    libcurl4-openssl-dev zlib1g-dev libnetcdf-dev libssl-dev libpq-dev
+    libcurl4-openssl-dev zlib1g-dev libnetcdf-dev libhdf5-dev libssl-dev libpq-dev
+    libseccomp-dev clang libclang-rt-14-dev python3-h5py
     libipc-run-perl netcdf-bin python3 python3-netcdf4 python3-numpy bc
     python3-django python3-psycopg2 libgdal32 libgeos-c1v5 libproj25 tmux pv
 )

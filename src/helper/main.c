@@ -1,0 +1,444 @@
+/*
+ * main.c
+ *		eoswath-granule: the process that parses granules for the backend.
+ *
+ * Started by a backend (granule_client.c) with a pipe on its standard
+ * input (requests) and one on its standard output (replies), and nothing
+ * else open.  It never parses anything itself: for each request it forks a
+ * child, which confines itself (sandbox.c: limits, Landlock so that it can
+ * read only the granule and write only the output file, seccomp) and then
+ * serves the request with the granule library (granule.h), writing reply
+ * frames into a pipe of its own.  This process relays the child's frames
+ * whole, checking only their lengths, and then reports how the child ended
+ * (GP_STATUS).  A child is never reused: whatever a hostile granule did to
+ * it ends with it.  The fork costs well under a millisecond, while starting
+ * this program (dynamic linking of netCDF-C and HDF5) costs about ten, so
+ * the backend keeps one running.
+ *
+ * It exits when its standard input closes (the backend went away) or when
+ * the backend dies (PR_SET_PDEATHSIG).
+ */
+#include "postgres.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "granule.h"
+#include "granule_proto.h"
+#include "hdf5_check.h"
+#include "sandbox.h"
+
+/* a request's common fields */
+typedef struct Request
+{
+	GpType		type;
+	char	   *label;
+	char	   *path;
+	char	   *out_path;		/* GP_SUBSET only */
+	SandboxLimits limits;
+	bool		allow_unconfined;
+} Request;
+
+/* write all of len bytes; false if the reader is gone */
+static bool
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0)
+	{
+		ssize_t		n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* read exactly len bytes; 0 at a clean end of file before any, -1 short */
+static int
+read_all(int fd, char *p, size_t len)
+{
+	size_t		done = 0;
+
+	while (done < len)
+	{
+		ssize_t		n = read(fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return done == 0 ? 0 : -1;
+		done += n;
+	}
+	return 1;
+}
+
+/* ---- the child ---- */
+
+static int	reply_fd = -1;
+static StringInfoData frame;
+
+static void
+send_frame(void)
+{
+	gp_end(&frame);
+	if (!write_all(reply_fd, frame.data, frame.len))
+		_exit(3);
+}
+
+static void
+send_error(const RtError *e)
+{
+	gp_begin(&frame, GP_ERROR);
+	gp_put_int64(&frame, e->sqlerrcode);
+	gp_put_string(&frame, e->message);
+	gp_put_string(&frame, e->detail[0] ? e->detail : NULL);
+	gp_put_string(&frame, e->hint[0] ? e->hint : NULL);
+	send_frame();
+}
+
+static void
+serve_describe(Granule *g)
+{
+	GranuleInfo *info = granule_describe(g);
+
+	gp_begin(&frame, GP_INFO);
+	gp_put_int64(&frame, info->npairs);
+	for (int i = 0; i < info->npairs; i++)
+	{
+		GranulePair *p = &info->pairs[i];
+
+		gp_put_string(&frame, p->group);
+		gp_put_string(&frame, p->lat_var);
+		gp_put_string(&frame, p->lon_var);
+		gp_put_int64(&frame, p->ndims);
+		for (int d = 0; d < p->ndims; d++)
+		{
+			gp_put_string(&frame, p->dim_names[d]);
+			gp_put_int64(&frame, p->shape[d]);
+		}
+		gp_put_int64(&frame, p->nrows);
+		gp_put_int64(&frame, p->ncols);
+		gp_put_int64(&frame, p->has_time);
+		gp_put_string(&frame, p->has_time ? p->time_var : NULL);
+		gp_put_double(&frame, p->time_start);
+		gp_put_double(&frame, p->time_end);
+	}
+	send_frame();
+}
+
+static void
+serve_footprint(Granule *g, GpReader *r)
+{
+	int			pair = (int) gp_get_int64(r);
+	bool		has_opts = gp_get_int64(r) != 0;
+	FootprintOptions opts;
+	Footprint  *fp;
+
+	opts.corridor_km = gp_get_double(r);
+	opts.max_segment_km = gp_get_double(r);
+	opts.simplify_km = gp_get_double(r);
+	fp = granule_footprint(g, pair, has_opts ? &opts : NULL);
+
+	gp_begin(&frame, GP_FOOTPRINT_REPLY);
+	gp_put_int64(&frame, fp->npixels);
+	gp_put_int64(&frame, fp->nrings);
+	for (int i = 0; i < fp->nrings; i++)
+	{
+		gp_put_int64(&frame, fp->rings[i].npoints);
+		gp_put_doubles(&frame, fp->rings[i].lon, fp->rings[i].npoints);
+		gp_put_doubles(&frame, fp->rings[i].lat, fp->rings[i].npoints);
+	}
+	send_frame();
+}
+
+/* pixel blocks of at most this many bytes in a frame */
+#define PIXEL_FRAME_BYTES	(16 * 1024 * 1024)
+
+static void
+serve_pixels(Granule *g, GpReader *r)
+{
+	int			pair = (int) gp_get_int64(r);
+	GranuleInfo *info = granule_describe(g);
+	int64		ncols;
+	GranulePixels *it;
+	GranuleBlock *b;
+
+	if (pair < 0 || pair >= info->npairs)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("geolocation pair %d does not exist", pair)));
+	ncols = Max(info->pairs[pair].ncols, 1);
+	it = granule_pixels_begin(g, pair, Max(PIXEL_FRAME_BYTES / 16 / ncols, 1));
+	while ((b = granule_pixels_next(it)) != NULL)
+	{
+		int64		n = b->nrows * b->ncols;
+
+		gp_begin(&frame, GP_PIXEL_BLOCK);
+		gp_put_int64(&frame, b->row0);
+		gp_put_int64(&frame, b->nrows);
+		gp_put_int64(&frame, b->ncols);
+		gp_put_doubles(&frame, b->lat, n);
+		gp_put_doubles(&frame, b->lon, n);
+		send_frame();
+	}
+	granule_pixels_end(it);
+}
+
+static void
+serve_subset(Granule *g, GpReader *r, const char *out_path)
+{
+	GranuleSubsetRequest req = {0};
+	GranuleSubsetStats stats = {0};
+	GranuleSubsetStatus st;
+	const char **vars;
+
+	req.region_wkb = gp_get_bytes(r, &req.region_len);
+	req.spherical = gp_get_int64(r) != 0;
+	req.nvariables = (int) gp_get_count(r, 100000);
+	vars = palloc0(sizeof(char *) * Max(req.nvariables, 1));
+	for (int i = 0; i < req.nvariables; i++)
+		vars[i] = gp_get_string(r);
+	req.variables = vars;
+	req.request = gp_get_string(r);
+	req.max_output_bytes = gp_get_int64(r);
+	req.out_path = out_path;
+	gp_reader_done(r);
+
+	st = granule_subset(g, &req, &stats);
+	gp_begin(&frame, GP_SUBSET_REPLY);
+	gp_put_int64(&frame, st);
+	gp_put_int64(&frame, stats.npairs_hit);
+	gp_put_int64(&frame, stats.pixels);
+	gp_put_int64(&frame, stats.size);
+	send_frame();
+}
+
+/* In the child: confine, then serve one request.  Never returns. */
+static void
+child_main(const char *payload, size_t len, GpType type, int fd)
+{
+	sigjmp_buf	jump;
+	GpReader	r;
+	Request		req = {0};
+	const char *why;
+	bool		confined;
+
+	reply_fd = fd;
+	initStringInfo(&frame);
+	if (RT_TRY(jump))
+	{
+		Granule    *g;
+
+		gp_reader_init(&r, payload, len);
+		req.type = type;
+		req.label = gp_get_string(&r);
+		req.path = gp_get_string(&r);
+		req.out_path = gp_get_string(&r);
+		req.limits.memory = (uint64_t) gp_get_int64(&r);
+		req.limits.cpu_seconds = (uint64_t) gp_get_int64(&r);
+		req.limits.output = (uint64_t) gp_get_int64(&r);
+		req.allow_unconfined = gp_get_int64(&r) != 0;
+		if (req.label == NULL || req.path == NULL)
+			gp_protocol_error("A request names no granule.");
+
+		why = sandbox_enter(&req.limits, req.path, req.out_path,
+							req.allow_unconfined, &confined);
+		if (why != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("granule parsing cannot be confined on this server"),
+					 errdetail("%s.", why),
+					 errhint("Granules are parsed only in a process confined with Landlock and seccomp (Linux 5.13 or later).  A superuser may accept unconfined parsing with eoswath.granule_allow_unconfined = on.")));
+
+		hdf5_check(req.path, req.label);
+		g = granule_open(req.path, req.label);
+		switch (type)
+		{
+			case GP_DESCRIBE:
+				gp_reader_done(&r);
+				serve_describe(g);
+				break;
+			case GP_FOOTPRINT:
+				serve_footprint(g, &r);
+				break;
+			case GP_PIXELS:
+				serve_pixels(g, &r);
+				break;
+			case GP_SUBSET:
+				serve_subset(g, &r, req.out_path);
+				break;
+			default:
+				gp_protocol_error("Unknown request.");
+		}
+		granule_close(g);
+		gp_begin(&frame, GP_DONE);
+		send_frame();
+		_exit(0);
+	}
+	send_error(&rt_last_error);
+	_exit(1);
+}
+
+/* ---- the parent: relay a child's frames, then report how it ended ---- */
+
+static void
+send_status(GpEnd end, int code)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	gp_begin(&buf, GP_STATUS);
+	gp_put_int64(&buf, end);
+	gp_put_int64(&buf, code);
+	gp_end(&buf);
+	if (!write_all(STDOUT_FILENO, buf.data, buf.len))
+		_exit(0);				/* the backend is gone */
+	pfree(buf.data);
+}
+
+static uint32
+frame_len(const char *header)
+{
+	const unsigned char *h = (const unsigned char *) header;
+
+	return (uint32) h[0] | ((uint32) h[1] << 8) | ((uint32) h[2] << 16) | ((uint32) h[3] << 24);
+}
+
+/*
+ * Relay whole frames from the child to the backend.  Returns false if the
+ * child broke the frame format (then it is killed) or ended mid-frame (the
+ * partial frame is dropped).
+ */
+static bool
+relay(int from, pid_t child)
+{
+	static char *buf = NULL;
+	static size_t cap = 0;
+	char		header[GP_HEADER_SIZE];
+
+	for (;;)
+	{
+		uint32		len;
+		int			rc = read_all(from, header, GP_HEADER_SIZE);
+
+		if (rc == 0)
+			return true;		/* a clean end */
+		if (rc < 0)
+			return false;
+		len = frame_len(header);
+		if (len < 1 || len > GP_MAX_FRAME)
+		{
+			kill(child, SIGKILL);
+			return false;
+		}
+		if (len - 1 > cap)
+		{
+			free(buf);
+			cap = len - 1;
+			buf = malloc(cap);
+			if (buf == NULL)
+			{
+				kill(child, SIGKILL);
+				cap = 0;
+				return false;
+			}
+		}
+		if (len > 1 && read_all(from, buf, len - 1) != 1)
+			return false;
+		if (!write_all(STDOUT_FILENO, header, GP_HEADER_SIZE) ||
+			!write_all(STDOUT_FILENO, buf, len - 1))
+			_exit(0);			/* the backend is gone */
+	}
+}
+
+/* Serve one request read from standard input. */
+static void
+serve_one(GpType type, char *payload, size_t len)
+{
+	int			p[2];
+	pid_t		child;
+	int			status;
+	bool		whole;
+
+	if (pipe(p) != 0)
+	{
+		send_status(GP_END_START, errno);
+		return;
+	}
+	child = fork();
+	if (child < 0)
+	{
+		close(p[0]);
+		close(p[1]);
+		send_status(GP_END_START, errno);
+		return;
+	}
+	if (child == 0)
+	{
+		/* nothing of the backend's pipes in the child */
+		close(STDIN_FILENO);
+		close(STDOUT_FILENO);
+		close(p[0]);
+		child_main(payload, len, type, p[1]);
+	}
+	close(p[1]);
+	whole = relay(p[0], child);
+	close(p[0]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		send_status(GP_END_SIGNAL, WTERMSIG(status));
+	else if (!whole)
+		send_status(GP_END_PROTOCOL, 0);
+	else
+		send_status(GP_END_EXIT, WEXITSTATUS(status));
+}
+
+int
+main(int argc, char **argv)
+{
+	char		header[GP_HEADER_SIZE];
+	char	   *payload = NULL;
+	size_t		cap = 0;
+
+	rt_init();
+	/* die with the backend; let it kill the whole group on a cancel */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+		return 1;
+	(void) setpgid(0, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (;;)
+	{
+		uint32		len;
+		int			rc = read_all(STDIN_FILENO, header, GP_HEADER_SIZE);
+
+		if (rc == 0)
+			return 0;			/* the backend closed the pipe */
+		if (rc < 0)
+			return 1;
+		len = frame_len(header);
+		if (len < 1 || len > GP_MAX_FRAME)
+			return 1;
+		if (len - 1 > cap)
+		{
+			free(payload);
+			cap = len - 1;
+			payload = malloc(cap);
+			if (payload == NULL)
+				return 1;
+		}
+		if (len > 1 && read_all(STDIN_FILENO, payload, len - 1) != 1)
+			return 1;
+		serve_one((GpType) (unsigned char) header[4], payload, len - 1);
+	}
+}

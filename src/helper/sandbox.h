@@ -1,0 +1,35 @@
+/*
+ * sandbox.h
+ *		Confinement of a granule-parsing process (Linux): resource limits,
+ *		Landlock and seccomp.  Used only by the eoswath-granule helper.
+ */
+#ifndef EOSWATH_SANDBOX_H
+#define EOSWATH_SANDBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct SandboxLimits
+{
+	uint64_t	memory;			/* RLIMIT_AS, bytes (0: none) */
+	uint64_t	cpu_seconds;	/* RLIMIT_CPU (0: none) */
+	uint64_t	output;			/* RLIMIT_FSIZE, bytes (0: none) */
+} SandboxLimits;
+
+/*
+ * Confine the calling process for good: the limits; a Landlock domain in
+ * which the only file it may read is read_path and the only one it may
+ * write is write_path (either may be NULL); and a seccomp filter that
+ * refuses sockets, exec, ptrace, new processes and signals to others.
+ * Returns NULL on success, else why it could not (the process must then
+ * not parse anything).  With allow_unconfined, a kernel without Landlock
+ * or seccomp is accepted (the limits still apply) and *confined says so.
+ */
+extern const char *sandbox_enter(const SandboxLimits *limits,
+								 const char *read_path, const char *write_path,
+								 bool allow_unconfined, bool *confined);
+
+/* The Landlock ABI version of the running kernel (<= 0: none). */
+extern int	sandbox_landlock_abi(void);
+
+#endif							/* EOSWATH_SANDBOX_H */
