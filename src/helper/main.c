@@ -25,6 +25,10 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
+
+#include <hdf5.h>
+#include <netcdf.h>
 
 #include "granule.h"
 #include "granule_proto.h"
@@ -403,6 +407,84 @@ serve_one(GpType type, char *payload, size_t len)
 		send_status(GP_END_EXIT, WEXITSTATUS(status));
 }
 
+/*
+ * eoswath-granule --bench describe|footprint|pixels|subset PATH N: the same
+ * parse N times in this process, with neither fork, sandbox nor protocol:
+ * the in-process path, for test/bench/granule.sh to compare the helper's
+ * overhead against.  Prints the mean milliseconds per call.  The subset
+ * is of the whole Earth (a lon/lat box), written to PATH.subset.
+ */
+static int
+bench(const char *what, const char *path, int n)
+{
+	sigjmp_buf	jump;
+	struct timespec t0,
+				t1;
+
+	if (!RT_TRY(jump))
+	{
+		fprintf(stderr, "eoswath-granule: %s\n", rt_last_error.message);
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++)
+	{
+		MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "bench", ALLOCSET_DEFAULT_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		Granule    *g;
+
+		hdf5_check(path, "bench");
+		g = granule_open(path, "bench");
+		if (strcmp(what, "describe") == 0)
+			(void) granule_describe(g);
+		else if (strcmp(what, "footprint") == 0)
+			(void) granule_footprint(g, -1, NULL);
+		else if (strcmp(what, "pixels") == 0)
+		{
+			GranuleInfo *info = granule_describe(g);
+
+			for (int p = 0; p < info->npairs; p++)
+			{
+				GranulePixels *it = granule_pixels_begin(g, p, 0);
+
+				while (granule_pixels_next(it) != NULL)
+					;
+				granule_pixels_end(it);
+			}
+		}
+		else if (strcmp(what, "subset") == 0)
+		{
+			static const double box[] = {-180, -90, 180, -90, 180, 90, -180, 90, -180, -90};
+			StringInfoData wkb;
+			GranuleSubsetRequest req = {0};
+			GranuleSubsetStats stats;
+			uint32		hdr[3] = {3, 1, 5};	/* POLYGON, one ring, five points */
+
+			initStringInfo(&wkb);
+			appendStringInfoChar(&wkb, 1);	/* little endian (x86, arm) */
+			appendBinaryStringInfo(&wkb, (const char *) hdr, sizeof(hdr));
+			appendBinaryStringInfo(&wkb, (const char *) box, sizeof(box));
+			req.region_wkb = wkb.data;
+			req.region_len = wkb.len;
+			req.request = "benchmark";
+			req.out_path = psprintf("%s.subset", path);
+			req.max_output_bytes = -1;
+			(void) granule_subset(g, &req, &stats);
+		}
+		else
+		{
+			fprintf(stderr, "eoswath-granule: unknown benchmark \"%s\"\n", what);
+			return 1;
+		}
+		granule_close(g);
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%.3f\n", ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6) / n);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -411,11 +493,22 @@ main(int argc, char **argv)
 	size_t		cap = 0;
 
 	rt_init();
+	if (argc == 5 && strcmp(argv[1], "--bench") == 0)
+		return bench(argv[2], argv[3], atoi(argv[4]));
+
 	/* die with the backend; let it kill the whole group on a cancel */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
 		return 1;
 	(void) setpgid(0, 0);
 	signal(SIGPIPE, SIG_IGN);
+
+	/*
+	 * Initialise netCDF-C and HDF5 once, here, where nothing hostile has
+	 * been read yet: every child inherits the initialised libraries instead
+	 * of paying for it on each request.
+	 */
+	if (nc_initialize() != NC_NOERR || H5open() < 0)
+		return 1;
 
 	for (;;)
 	{
