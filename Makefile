@@ -49,6 +49,9 @@ HELPER_OBJS  = $(patsubst src/%.c,src/helper/obj/%.o,$(patsubst src/helper/%,src
 # and the versioned script is produced from it.
 SQL_SOURCES  = $(sort $(wildcard src/sql/*.sql))
 DATA_built   = $(EXTENSION)--$(EXTVERSION).sql
+# earlier versions' install scripts, frozen, and the upgrade scripts between
+# versions (ALTER EXTENSION eoswath UPDATE)
+DATA         = $(sort $(wildcard src/sql/versions/$(EXTENSION)--*.sql))
 EXTRA_CLEAN  = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
