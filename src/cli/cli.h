@@ -8,7 +8,7 @@
  * (connection options, password prompt, extension check, errors),
  * progress.c, transfer.c (streaming put and query-to-file, shared by every
  * command that moves data), print.c (psql-style tables, JSON), objects.c
- * (put, get, stat, rm, ls, verify).
+ * (put, get, stat, rm, ls, verify), ingest.c.
  */
 #ifndef EOSWATH_CLI_H
 #define EOSWATH_CLI_H
@@ -29,7 +29,7 @@
 #define EXIT_SERVER		4		/* other server error */
 #define EXIT_LOCAL		5		/* local file error */
 #define EXIT_NOEXT		6		/* extension eoswath not installed in the database */
-#define EXIT_PARTIAL	7		/* verify: a copy could not be repaired */
+#define EXIT_PARTIAL	7		/* a batch finished, but some items failed */
 
 #define INT4OID			23
 #define BYTEAOID		17
@@ -81,6 +81,7 @@ extern int	common_option(int c, char **argv, void (*usage) (FILE *));
 extern void usage_connection(FILE *f);
 extern void try_help(const char *cmd);
 extern PGconn *connect_db(void);
+extern bool session_setup(PGconn *c, Failure *f);
 extern void restore_terminal(void);
 
 /* ---- progress bar on a terminal (progress.c) ---- */
@@ -94,7 +95,7 @@ typedef struct Progress
 	int			items_done;
 	double		start;
 	double		last;
-	pthread_mutex_t lock;		/* threads may share one bar */
+	pthread_mutex_t lock;		/* ingest's workers share one bar */
 } Progress;
 
 extern void progress_init(Progress *p, int64_t total, int items);
@@ -159,6 +160,7 @@ extern int	cmd_stat(int argc, char **argv);
 extern int	cmd_rm(int argc, char **argv);
 extern int	cmd_ls(int argc, char **argv);
 extern int	cmd_verify(int argc, char **argv);
+extern int	cmd_ingest(int argc, char **argv);
 
 extern void usage_put(FILE *f);
 extern void usage_get(FILE *f);
@@ -166,5 +168,6 @@ extern void usage_stat(FILE *f);
 extern void usage_rm(FILE *f);
 extern void usage_ls(FILE *f);
 extern void usage_verify(FILE *f);
+extern void usage_ingest(FILE *f);
 
 #endif							/* EOSWATH_CLI_H */

@@ -311,9 +311,9 @@ connect_once(void)
 /*
  * Check that the database has the extension (exit 6 otherwise, before the
  * command runs into "type wosoid does not exist"), and put its schema on
- * the search path if it is not there.
+ * the search path if it is not there.  Again after a PQreset().
  */
-static bool
+bool
 session_setup(PGconn *c, Failure *f)
 {
 	PGresult   *res;
@@ -345,8 +345,8 @@ session_setup(PGconn *c, Failure *f)
 
 /*
  * Connect as psql does, with the password prompt; exit 2 on failure and 6
- * if the database lacks the extension.  A password typed once serves every
- * connection of the run.
+ * if the database lacks the extension.  Called once per connection (ingest
+ * opens several): a password typed once serves them all.
  */
 PGconn *
 connect_db(void)

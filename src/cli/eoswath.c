@@ -1,7 +1,7 @@
 /*
  * eoswath.c
- *		The eoswath command-line client: store, fetch, list and verify
- *		objects of any size from the shell, streaming, over libpq.  This file: the program's options, the command table, help,
+ *		The eoswath command-line client: store, fetch and ingest
+ *		Earth-observation granules from the shell, streaming, over libpq.  This file: the program's options, the command table, help,
  *		version and signals.  See cli.h for the other files.
  *
  * Usage: eoswath [CONNECTION OPTION]... COMMAND [ARGUMENT | OPTION]...
@@ -11,8 +11,8 @@
  * Exit codes (a script can rely on them):
  *	0 ok, 1 usage (bad arguments, malformed id), 2 connection,
  *	3 object not found, 4 other server error, 5 local file error,
- *	6 extension not installed in the database, 7 verify found a copy it
- *	could not repair.
+ *	6 extension not installed in the database, 7 a batch (ingest, verify)
+ *	finished but some items failed.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -42,11 +42,12 @@ static const Command commands[] = {
 	{"rm", cmd_rm, usage_rm, true, "delete an object"},
 	{"ls", cmd_ls, usage_ls, false, "list objects"},
 	{"verify", cmd_verify, usage_verify, false, "check and repair copies"},
+	{"ingest", cmd_ingest, usage_ingest, false, "store and catalogue granules, in parallel"},
 	{NULL, NULL, NULL, false, NULL}
 };
 
 /* Ctrl-C or a kill: leave no partial file and the terminal as it was (the
- * server rolls back an interrupted put when the connection drops) */
+ * server rolls back an interrupted put or ingest when the connection drops) */
 static void
 on_signal(int sig)
 {
@@ -59,8 +60,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-			"%s stores and fetches objects of any size in a PostgreSQL database with the\n"
-			"eoswath extension, streaming.\n\n"
+			"%s stores, fetches and ingests Earth-observation granules\n"
+			"in a PostgreSQL database with the eoswath extension, streaming.\n\n"
 			"Usage:\n"
 			"  %s [CONNECTION OPTION]... COMMAND [ARGUMENT | OPTION]...\n\n"
 			"Commands:\n", progname, progname);
@@ -75,7 +76,7 @@ usage(FILE *f)
 	fprintf(f,
 			"\nExit codes: 0 ok, 1 usage or malformed id, 2 connection, 3 object not found,\n"
 			"4 other server error, 5 local file error, 6 extension not installed in the\n"
-			"database, 7 verify found a copy it could not repair.\n");
+			"database, 7 a batch (ingest, verify) finished but some items failed.\n");
 }
 
 static void

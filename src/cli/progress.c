@@ -2,12 +2,12 @@
  * progress.c
  *		The progress bar on a terminal: bytes, percentage, rate and ETA on one
  *		line of stderr, redrawn at most five times a second, and a final line
- *		"... in M:SS".  Batches may add "[done/total]" items.
+ *		"... in M:SS".  Batches (ingest) add "[done/total]" items.
  *		Nothing is drawn when stderr is not a terminal or with -q.
  *
- * The bar may be shared by threads: every call takes the bar's lock, and
- * messages go through progress_print() so that a line is never written
- * into the middle of the bar.
+ * The bar may be shared by threads (ingest's workers): every call takes the
+ * bar's lock, and messages of the workers go through progress_print() so
+ * that a line is never written into the middle of the bar.
  */
 #include <stdarg.h>
 #include <sys/time.h>
