@@ -8,7 +8,7 @@
  * (connection options, password prompt, extension check, errors),
  * progress.c, transfer.c (streaming put and query-to-file, shared by every
  * command that moves data), print.c (psql-style tables, JSON), objects.c
- * (put, get, stat, rm, ls, verify), ingest.c.
+ * (put, get, stat, rm, ls, verify), ingest.c, swaths.c (search, subset).
  */
 #ifndef EOSWATH_CLI_H
 #define EOSWATH_CLI_H
@@ -161,6 +161,8 @@ extern int	cmd_rm(int argc, char **argv);
 extern int	cmd_ls(int argc, char **argv);
 extern int	cmd_verify(int argc, char **argv);
 extern int	cmd_ingest(int argc, char **argv);
+extern int	cmd_search(int argc, char **argv);
+extern int	cmd_subset(int argc, char **argv);
 
 extern void usage_put(FILE *f);
 extern void usage_get(FILE *f);
@@ -169,5 +171,7 @@ extern void usage_rm(FILE *f);
 extern void usage_ls(FILE *f);
 extern void usage_verify(FILE *f);
 extern void usage_ingest(FILE *f);
+extern void usage_search(FILE *f);
+extern void usage_subset(FILE *f);
 
 #endif							/* EOSWATH_CLI_H */

@@ -1,7 +1,8 @@
 /*
  * eoswath.c
- *		The eoswath command-line client: store, fetch and ingest
- *		Earth-observation granules from the shell, streaming, over libpq.  This file: the program's options, the command table, help,
+ *		The eoswath command-line client: store, fetch, ingest, search and
+ *		subset Earth-observation granules from the shell, streaming, over
+ *		libpq.  This file: the program's options, the command table, help,
  *		version and signals.  See cli.h for the other files.
  *
  * Usage: eoswath [CONNECTION OPTION]... COMMAND [ARGUMENT | OPTION]...
@@ -11,8 +12,8 @@
  * Exit codes (a script can rely on them):
  *	0 ok, 1 usage (bad arguments, malformed id), 2 connection,
  *	3 object not found, 4 other server error, 5 local file error,
- *	6 extension not installed in the database, 7 a batch (ingest, verify)
- *	finished but some items failed.
+ *	6 extension not installed in the database, 7 a batch (ingest, subset,
+ *	verify) finished but some items failed.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@ static const Command commands[] = {
 	{"ls", cmd_ls, usage_ls, false, "list objects"},
 	{"verify", cmd_verify, usage_verify, false, "check and repair copies"},
 	{"ingest", cmd_ingest, usage_ingest, false, "store and catalogue granules, in parallel"},
+	{"search", cmd_search, usage_search, false, "catalogued swaths of a region and time"},
+	{"subset", cmd_subset, usage_subset, false, "cut swaths to a region, into netCDF files"},
 	{NULL, NULL, NULL, false, NULL}
 };
 
@@ -60,7 +63,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-			"%s stores, fetches and ingests Earth-observation granules\n"
+			"%s stores, fetches, ingests, searches and subsets Earth-observation granules\n"
 			"in a PostgreSQL database with the eoswath extension, streaming.\n\n"
 			"Usage:\n"
 			"  %s [CONNECTION OPTION]... COMMAND [ARGUMENT | OPTION]...\n\n"
@@ -76,7 +79,7 @@ usage(FILE *f)
 	fprintf(f,
 			"\nExit codes: 0 ok, 1 usage or malformed id, 2 connection, 3 object not found,\n"
 			"4 other server error, 5 local file error, 6 extension not installed in the\n"
-			"database, 7 a batch (ingest, verify) finished but some items failed.\n");
+			"database, 7 a batch (ingest, subset, verify) finished but some items failed.\n");
 }
 
 static void

@@ -2,7 +2,7 @@
  * progress.c
  *		The progress bar on a terminal: bytes, percentage, rate and ETA on one
  *		line of stderr, redrawn at most five times a second, and a final line
- *		"... in M:SS".  Batches (ingest) add "[done/total]" items.
+ *		"... in M:SS".  Batches (ingest, subset) add "[done/total]" items.
  *		Nothing is drawn when stderr is not a terminal or with -q.
  *
  * The bar may be shared by threads (ingest's workers): every call takes the

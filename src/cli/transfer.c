@@ -1,7 +1,7 @@
 /*
  * transfer.c
  *		The client's two ways of moving bytes, used by every command that
- *		moves data (put and ingest; get):
+ *		moves data (put and ingest; get and subset):
  *
  * put_stream():	wos_put_stream(); wos_stream_write() per block, pipelined
  *		(libpq pipeline mode, binary parameters, up to WINDOW writes in
