@@ -128,13 +128,16 @@ bench:
 	test/bench/run.sh
 
 # the command-line client, built and installed with the extension
-.PHONY: cli install-cli clean-cli
+.PHONY: cli install-cli uninstall-cli clean-cli
 all: cli
 cli:
 	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG) eoswath
 install: install-cli
 install-cli: cli
 	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG) install
+uninstall: uninstall-cli
+uninstall-cli:
+	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG) uninstall
 clean: clean-cli
 clean-cli:
 	$(MAKE) -C src/cli clean

@@ -1,11 +1,22 @@
 # The eoswath command-line client: round trips, gzip interoperability with
-# gzip(1), stat/rm, and the exit codes scripts rely on.
+# gzip(1), stat/rm, and the exit codes scripts rely on; psql's connection
+# options and password handling, -V, help, a database without the extension;
+# ingest (twice, a changed file), search (equal to swath_search in psql),
+# subset (valid netCDF), ls, verify; the link on PATH made by make install.
 use strict;
 use warnings;
+use Digest::SHA qw(sha256_hex);
+use File::Basename qw(basename dirname);
+use File::Copy qw(copy);
+use File::Path qw(make_path);
+use File::Spec;
 use IPC::Run;
+use JSON::PP qw(decode_json);
 use PostgreSQL::Test::Utils;
 use Test::More;
 use EoswathTest;
+
+my $repo = dirname(dirname(dirname(File::Spec->rel2abs(__FILE__))));
 
 my $node = eoswath_node('cli');
 my $connstr = $node->connstr('postgres');
@@ -137,6 +148,311 @@ is($rc, 3, 'rm twice: exit 3');
 # a failed put leaves nothing behind
 is($node->safe_psql('postgres', "SELECT count(*) FROM wos_objects"), '3',
 	'only the three stored objects remain (gzip, multi-member, truncated)');
+
+# ---- connection options as psql's: -h -p -U -d, before or after the command ----
+my ($host, $port) = ($node->host, $node->port);
+my $osuser = (getpwuid($<))[0];
+($rc, $out, $err) = cli('stat', $gz, '-h', $host, '-p', $port, '-d', 'postgres');
+ok($rc == 0 && $out =~ /^id: $gz$/m, '-h -p -d after the command') or diag($err);
+($rc, $out, $err) = cli('-h', $host, '-p', $port, '-U', $osuser, '-d', 'postgres', 'stat', $gz);
+ok($rc == 0 && $out =~ /^id: $gz$/m, '-h -p -U -d before the command') or diag($err);
+($rc, $out, $err) = cli('stat', $gz, '--host', $host, '--port', $port, '--username', $osuser,
+	'--dbname', 'postgres');
+is($rc, 0, 'long forms --host --port --username --dbname');
+($rc, $out, $err) = cli('stat', $gz, '-d', "postgresql:///postgres?host=$host&port=$port");
+is($rc, 0, '-d takes a URI');
+($rc, $out, $err) = cli('stat', $gz, '-d', "host=$host port=$port dbname=postgres");
+is($rc, 0, '-d takes a connection string');
+($rc, $out, $err) = cli('stat', $gz, '-h', $host, '-p', $port, '-d', 'postgres', '-U', 'nosuchrole');
+ok($rc == 2 && $err =~ /role "nosuchrole" does not exist/, '-U of an unknown role: exit 2, the server says why');
+($rc, $out, $err) = cli('stat', $gz, '-h', $host, '-p', $port, '-d', 'nosuchdb');
+ok($rc == 2 && $err =~ /database "nosuchdb" does not exist/, '-d of an unknown database: exit 2');
+($rc, $out, $err) = cli('put', '-h');
+is($rc, 1, '-h wants a host (as psql), not help');
+
+# ---- -V, --help of the program and of each command ----
+open(my $cfh, '<', "$repo/eoswath.control") or die "eoswath.control: $!";
+my ($version) = join('', <$cfh>) =~ /^default_version\s*=\s*'([^']+)'/m;
+close $cfh;
+for my $v ('-V', '--version')
+{
+	($rc, $out, $err) = cli($v);
+	ok($rc == 0 && $out =~ /\Aeoswath \(eoswath\) \Q$version\E\nlibpq \d+\.\d+\n\z/,
+		"$v: 'eoswath (eoswath) $version' and libpq's version") or diag($out);
+}
+for my $cmd (qw(put get stat rm ls verify ingest search subset))
+{
+	($rc, $out, $err) = cli($cmd, '--help');
+	ok($rc == 0 && $out =~ /^Usage: eoswath $cmd / && $out =~ /--host=HOSTNAME/,
+		"$cmd --help: usage with the connection options");
+	my $help = $out;
+	($rc, $out, $err) = cli('help', $cmd);
+	ok($rc == 0 && $out eq $help, "help $cmd: the same");
+	($rc, $out, $err) = cli($cmd, '-?');
+	ok($rc == 0 && $out eq $help, "$cmd -?: the same");
+}
+($rc, $out, $err) = cli('-?');
+ok($rc == 0 && $out =~ /^  ingest /m && $out =~ /6 extension not installed/, '-? lists commands and exit codes');
+
+# ---- a database without the extension: exit 6 before the command runs ----
+$node->safe_psql('postgres', 'CREATE DATABASE noext');
+for my $args (['stat', $gz], ['get', $gz], ['ls'], ['search'], ['ingest', "$tmp/in"], ['put', "$tmp/in"])
+{
+	($rc, $out, $err) = cli(@$args, '-h', $host, '-p', $port, '-d', 'noext');
+	ok($rc == 6 && $err =~ /^eoswath: extension "eoswath" is not installed in database "noext"$/m
+		  && $err !~ /wosoid/,
+		"$args->[0] in a database without the extension: exit 6 and says so") or diag($err);
+}
+
+# ---- passwords: the server asks, the client prompts only on a terminal ----
+$node->safe_psql('postgres', "CREATE ROLE pwuser LOGIN PASSWORD 'secret' IN ROLE eoswath_admin");
+{
+	my $hba = $node->data_dir . '/pg_hba.conf';
+	my $old = slurp_file($hba);
+	open(my $fh, '>', $hba) or die;
+	print $fh "local all pwuser scram-sha-256\n$old";
+	close $fh;
+	$node->reload;
+}
+my @pw = ('-h', $host, '-p', $port, '-d', 'postgres', '-U', 'pwuser');
+($rc, $out, $err) = cli('stat', $gz, @pw, '-w');
+ok($rc == 2 && $err =~ /no password supplied/, '-w: no prompt, exit 2') or diag($err);
+{
+	# no controlling terminal: no prompt (standard input is never read), a hint
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'setsid', '-w', 'eoswath', 'stat', $gz, @pw ], '<', \"secret\n", '>', \$o, '2>', \$e);
+	ok($? >> 8 == 2 && $e =~ /HINT:  There is no terminal to prompt for the password on/,
+		'no terminal: exit 2 with a hint, standard input not read') or diag($e);
+}
+{
+	local $ENV{PGPASSWORD} = 'secret';
+	($rc, $out, $err) = cli('stat', $gz, @pw);
+	is($rc, 0, 'PGPASSWORD: connects');
+	local $ENV{PGPASSWORD} = 'wrong';
+	($rc, $out, $err) = cli('stat', $gz, @pw, '-w');
+	ok($rc == 2 && $err =~ /password authentication failed for user "pwuser"/, 'wrong password: exit 2');
+}
+{
+	append_to_file("$tmp/pgpass", "*:*:*:pwuser:secret\n");
+	chmod 0600, "$tmp/pgpass";
+	local $ENV{PGPASSFILE} = "$tmp/pgpass";
+	($rc, $out, $err) = cli('stat', $gz, @pw, '-w');
+	is($rc, 0, '~/.pgpass (PGPASSFILE): connects');
+}
+
+# ---- ingest: real granules, in parallel; again (all skipped); a changed file ----
+my $granules = $ENV{EOSWATH_GRANULES} // "$repo/../shared/data/swaths";
+my @granules = sort grep { !/MANIFEST/ } glob("$granules/*");
+ok(@granules >= 6, "granules found in $granules") or BAIL_OUT('no granules');
+make_path("$tmp/granules");
+for my $g (@granules)
+{
+	copy($g, "$tmp/granules/" . basename($g)) or die "$g: $!";
+	chmod 0644, "$tmp/granules/" . basename($g);
+}
+my $nobj = $node->safe_psql('postgres', 'SELECT count(*) FROM wos_objects');
+($rc, $out, $err) = cli('ingest', "$tmp/granules", '--jobs', '3', '-d', $connstr);
+is($rc, 0, 'ingest of a directory: exit 0') or diag($err);
+like($out, qr/^ingest: 6 stored, 0 skipped, 0 failed$/m, 'ingest: summary');
+is(scalar(() = $out =~ /^stored \S+: object [0-9A-Z]{13}, swath \d+$/mg), 6, 'ingest: a line per file');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM swaths'), '6', 'ingest: six swaths catalogued');
+for my $g (@granules)
+{
+	my $name = basename($g);
+	my ($sum, $source) = split /\|/, $node->safe_psql('postgres',
+		"SELECT st.sha256, s.source FROM swaths s, wos_stat(s.oid) st WHERE s.filename = '$name'");
+	is($sum, sha256_file($g), "ingest: $name stored whole");
+	is($source, (split /[_.]/, $name)[0], "ingest: ${name}'s source from its name");
+}
+my $nobj_after = $node->safe_psql('postgres', 'SELECT count(*) FROM wos_objects');
+is($nobj_after, $nobj + 6, 'ingest: six objects');
+($rc, $out, $err) = cli('ingest', "$tmp/granules", '-j', '2', '-d', $connstr);
+is($rc, 0, 'ingest again: exit 0');
+like($out, qr/^ingest: 0 stored, 6 skipped, 0 failed$/m, 'ingest again: every file skipped');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM wos_objects'), $nobj_after, 'ingest again: no new object');
+
+make_path("$tmp/changed");
+my $changed = basename($granules[0]);
+copy($granules[0], "$tmp/changed/$changed") or die;
+chmod 0644, "$tmp/changed/$changed";
+append_to_file("$tmp/changed/$changed", 'x');
+($rc, $out, $err) = cli('ingest', "$tmp/changed", '-d', $connstr);
+is($rc, 7, 'ingest of a changed file under a catalogued name: exit 7');
+like($err, qr/could not ingest "\Q$changed\E": it is catalogued with a different checksum/,
+	'the changed file is reported');
+like($out, qr/^ingest: 0 stored, 0 skipped, 1 failed$/m, 'the changed file counts as failed');
+is($node->safe_psql('postgres', "SELECT count(*) FROM swaths WHERE filename = '$changed'"), '1',
+	'the changed file is not catalogued twice');
+
+make_path("$tmp/notswath");
+append_to_file("$tmp/notswath/notes.txt", "not a granule\n");
+($rc, $out, $err) = cli('ingest', "$tmp/notswath", '-d', $connstr);
+ok($rc == 7 && $err =~ /could not ingest "notes.txt": swath_register: ERROR:/,
+	'a file that is not a swath: exit 7 with the server\'s message') or diag($err);
+is($node->safe_psql('postgres', 'SELECT count(*) FROM wos_objects'), $nobj_after,
+	'a file that could not be catalogued leaves no object behind');
+
+make_path("$tmp/tree/sub");
+copy($granules[0], "$tmp/tree/sub/copy.nc") or die;
+($rc, $out, $err) = cli('ingest', "$tmp/tree", '--source', 'TREE', '-d', $connstr);
+like($out, qr/^ingest: 0 stored, 0 skipped, 0 failed$/m, 'without --recursive a subdirectory is left out');
+($rc, $out, $err) = cli('ingest', "$tmp/tree", '--recursive', '--source', 'TREE', '-d', $connstr);
+ok($rc == 0 && $out =~ /^stored sub\/copy.nc: /m, '--recursive: the file below, named by its path');
+is($node->safe_psql('postgres', "SELECT filepath || ' ' || source FROM swaths WHERE filename = 'sub/copy.nc'"),
+	'sub TREE', '--recursive: filepath and --source');
+($rc, $out, $err) = cli('ingest', "$tmp/changed/$changed", $granules[0], '-d', $connstr);
+ok($rc == 1 && $err =~ /would both be catalogued as/, 'two files of one name in a run: exit 1');
+
+# ---- search: the same rows as swath_search, as psql prints them, or JSON ----
+sub psql_table
+{
+	my ($sql) = @_;
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ 'psql', '-X', '-d', $connstr, '-c', $sql ], '<', \'', '>', \$o, '2>', \$e)
+	  or die "psql: $e";
+	return $o;
+}
+my $cols = 'id, filename, source, overpass, oid';
+my $guinea = 'POLYGON((-5 -2, 10 -2, 10 6, 5 7, -5 6, -5 -2))';
+for my $case ([ [ '--region', $guinea ], "swath_search('$guinea'::geography)" ],
+	[ [ '--region', 'POINT(20 -30)', '--from', '2015-01-01', '--to', '2020-01-01' ],
+		"swath_search('POINT(20 -30)'::geography, '2015-01-01', '2020-01-01')" ],
+	[ [ '--region', "SRID=4326;$guinea", '--source', 'ascat' ],
+		"swath_search('$guinea'::geography, NULL, NULL, 'ascat')" ])
+{
+	my ($args, $from) = @$case;
+	my $sql = "SELECT $cols FROM $from ORDER BY overpass, id";
+	($rc, $out, $err) = cli('search', @$args, '-d', $connstr);
+	is($rc, 0, "search @$args: exit 0") or diag($err);
+	is($out, psql_table($sql), "search @$args: the table psql prints for swath_search");
+	my $want = $node->safe_psql('postgres', "SELECT coalesce(json_agg(t), '[]') FROM ($sql) t");
+	($rc, $out, $err) = cli('search', @$args, '--format', 'json', '-d', $connstr);
+	is_deeply(decode_json($out), decode_json($want), "search @$args --format json: the same rows");
+}
+($rc, $out, $err) = cli('search', '-d', $connstr, '--format', 'json');
+is(scalar(@{ decode_json($out) }), $node->safe_psql('postgres', 'SELECT count(*) FROM swaths'),
+	'search without a region: every swath');
+($rc, $out, $err) = cli('search', '--bbox', '-180,-90,180,90', '-d', $connstr, '--format', 'json');
+is(scalar(@{ decode_json($out) }), $node->safe_psql('postgres', 'SELECT count(*) FROM swaths'),
+	'search --bbox of the whole globe: every swath');
+for my $box ('-20,-40,20,0', '150,-20,210,20', '100,60,140,90', '-10,-90,10,-60')
+{
+	my $ids = join(',', map { $_->{id} } @{ decode_json((cli('search', '--bbox', $box, '-d', $connstr,
+		'--format', 'json'))[1]) });
+	my $want = $node->safe_psql('postgres', "SELECT string_agg(id::text, ',' ORDER BY overpass, id) FROM swaths"
+		  . " WHERE ST_Intersects(shape, ST_Segmentize(ST_MakeEnvelope($box, 4326), 0.5)::geography)");
+	is($ids, $want, "search --bbox $box: the swaths the lon/lat box meets");
+}
+is((cli('search', '--bbox', '150,-20,-150,20', '-d', $connstr))[1],
+	(cli('search', '--bbox', '150,-20,210,20', '-d', $connstr))[1], '--bbox W > E crosses the antimeridian');
+($rc, $out, $err) = cli('search', '--bbox', '1,2,3', '-d', $connstr);
+is($rc, 1, 'a malformed --bbox: exit 1');
+($rc, $out, $err) = cli('search', '--region', 'POLYGON((', '-d', $connstr);
+ok($rc == 4 && $err =~ /parse error/, 'malformed WKT: exit 4 with the server\'s message');
+
+# ---- subset: netCDF files named after the granule and the region ----
+my ($s5p, $s5p_oid, $s5p_name) = split /\|/, $node->safe_psql('postgres',
+	"SELECT id, oid, filename FROM swaths WHERE filename LIKE 'S5P%'");
+(my $s5p_base = $s5p_name) =~ s/\.[^.]*$//;
+($rc, $out, $err) = cli('subset', $s5p, '--bbox', '-20,-40,20,0', '-o', "$tmp/sub", '-d', $connstr);
+my $file = "$tmp/sub/${s5p_base}_subset_-20_-40_20_0.nc";
+ok($rc == 0 && -s $file, 'subset of a swath id: the file, named after the granule and the box') or diag($err);
+like($out, qr/^subset: 1 written, 0 empty, 0 failed$/m, 'subset: summary');
+my $header = `ncdump -h '$file'`;
+ok($? == 0 && $header =~ /^netcdf /, 'subset: ncdump -h reads the file');
+my ($latmin) = $header =~ /:geospatial_lat_min = (\S+?)f? ;/;
+my ($latmax) = $header =~ /:geospatial_lat_max = (\S+?)f? ;/;
+ok(defined $latmin && $latmin >= -40 && $latmax <= 0, 'subset: the pixels kept are inside the box');
+
+my $hash = substr(sha256_hex($guinea), 0, 8);
+my ($asc_oid, $asc_name) = split /\|/, $node->safe_psql('postgres',
+	"SELECT oid, filename FROM swaths WHERE filename LIKE 'ascat%'");
+(my $asc_base = $asc_name) =~ s/\.[^.]*$//;
+($rc, $out, $err) = cli('subset', $asc_oid, '--region', $guinea, '-o', "$tmp/sub", '-d', $connstr);
+$file = "$tmp/sub/${asc_base}_subset_$hash.nc";
+ok($rc == 0 && -s $file && system("ncdump -h '$file' >/dev/null") == 0,
+	'subset of an object id with --region: a netCDF file named with the WKT\'s hash') or diag($err);
+
+my ($s6_id, $s6_name) = split /\|/, $node->safe_psql('postgres',
+	"SELECT id, filename FROM swaths WHERE filename LIKE 'S6A%'");
+($rc, $out, $err) = cli('subset', $s6_id, '--region', $guinea, '-o', "$tmp/empty", '-d', $connstr);
+ok($rc == 0 && $out =~ /^skipped \S+: no pixel of object \S+ is inside the region$/m
+	  && $out =~ /^subset: 0 written, 1 empty, 0 failed$/m, 'no pixel inside: reported and skipped');
+is(scalar(() = glob("$tmp/empty/*")), 0, 'no pixel inside: no file, not even a partial one');
+
+my $nsearch = scalar(@{ decode_json((cli('search', '--bbox', '-20,-40,20,0', '--format', 'json',
+	'-d', $connstr))[1]) });
+($rc, $out, $err) = cli('subset', '--search', '--bbox', '-20,-40,20,0', '-o', "$tmp/sub2", '-d', $connstr);
+is($rc, 0, 'subset --search: exit 0') or diag($err);
+my @files = glob("$tmp/sub2/*_subset_-20_-40_20_0.nc");
+ok(@files == $nsearch && $nsearch >= 2, "subset --search: a file per swath found ($nsearch)");
+is(scalar(grep { system("ncdump -h '$_' >/dev/null") == 0 } @files), $nsearch, 'subset --search: all valid netCDF');
+($rc, $out, $err) = cli('subset', '--search', '--bbox', '-20,-40,20,0', '-o', "$tmp/sub2", '-d', $connstr);
+ok($rc == 7 && $err =~ /exists \(use --force to replace it\)/, 'subset onto existing files: exit 7');
+($rc, $out, $err) = cli('subset', '--search', '--bbox', '-20,-40,20,0', '-o', "$tmp/sub2", '--force',
+	'-d', $connstr);
+is($rc, 0, 'subset --force replaces them');
+($rc, $out, $err) = cli('subset', '99999', '--bbox', '0,0,1,1', '-o', "$tmp/sub3", '-d', $connstr);
+ok($rc == 3 && $err =~ /swath 99999 does not exist/, 'subset of an unknown swath: exit 3');
+($rc, $out, $err) = cli('subset', 'not-an-id', '--bbox', '0,0,1,1', '-o', "$tmp/sub3", '-d', $connstr);
+is($rc, 1, 'subset of a malformed object id: exit 1');
+($rc, $out, $err) = cli('subset', $s5p, '-o', "$tmp/sub3", '-d', $connstr);
+is($rc, 1, 'subset without a region: exit 1');
+
+# ---- ls ----
+($rc, $out, $err) = cli('put', "$tmp/multi.gz", '--meta', 'kind=ls-test', '-d', $connstr);
+chomp(my $lsid = $out);
+($rc, $out, $err) = cli('ls', '--limit', '2', '-d', $connstr);
+ok($rc == 0 && $out =~ /\A\s+id\s+\|\s+state\s+\|\s+size\s+\|\s+policy\s+\|\s+created\s+\n-+\+/
+	  && $out =~ /^ $lsid \| stored \|/m && $out =~ /^\(2 rows\)$/m, 'ls --limit 2: a table, newest first');
+($rc, $out, $err) = cli('ls', '--format', 'json', '-d', $connstr);
+my $ls = decode_json($out);
+is(scalar(@$ls), $node->safe_psql('postgres', 'SELECT count(*) FROM wos_objects'), 'ls --format json: every object');
+is($ls->[0]{id}, $lsid, 'ls: newest first');
+($rc, $out, $err) = cli('ls', '--meta', 'kind=ls-test', '--format', 'json', '-d', $connstr);
+is_deeply([ map { $_->{id} } @{ decode_json($out) } ], [$lsid], 'ls --meta: only objects with that entry');
+($rc, $out, $err) = cli('ls', '--since', '2999-01-01', '-d', $connstr);
+like($out, qr/^\(0 rows\)$/m, 'ls --since a future time: none');
+
+# ---- verify ----
+($rc, $out, $err) = cli('verify', '-d', $connstr);
+ok($rc == 0 && $out =~ /^\(0 rows\)$/m, 'verify of every object: no bad copy, exit 0');
+($rc, $out, $err) = cli('verify', $lsid, '-d', $connstr);
+ok($rc == 0 && $out =~ /^ $lsid \| local \| ok     \| none$/m, 'verify ID: a row per copy');
+($rc, $out, $err) = cli('verify', '00000000ZZZZZ', '-d', $connstr);
+is($rc, 3, 'verify of an unknown id: exit 3');
+{
+	my ($copy) = object_files($node, $lsid);
+	open(my $fh, '+<:raw', $copy) or die "$copy: $!";
+	print $fh "X";
+	close $fh;
+}
+($rc, $out, $err) = cli('verify', $lsid, '-d', $connstr);
+ok($rc == 7 && $out =~ /^ $lsid \| local \| checksum mismatch \| unrecoverable$/m
+	  && $err =~ /1 copy could not be repaired/, 'verify of an object with no intact copy: exit 7');
+($rc, $out, $err) = cli('verify', '--format', 'json', '-d', $connstr);
+ok($rc == 7 && decode_json($out)->[0]{action} eq 'unrecoverable', 'verify --format json: exit 7 too');
+
+# ---- make install: a link on PATH only for the system tree, as root ----
+my ($major) = `pg_config --version` =~ /PostgreSQL (\d+)/;
+my $sys = "/usr/lib/postgresql/$major/bin";
+SKIP:
+{
+	skip "no system PostgreSQL tree in $sys", 5 unless -x "$sys/pg_config";
+	my $dry = sub { scalar `make -n -s -C '$repo/src/cli' @_ 2>&1` };
+	like($dry->("install PG_CONFIG=$sys/pg_config INSTALL_UID=0"), qr{ln -sfn '\Q$sys\E/eoswath' '/usr/bin/eoswath'},
+		'make install as root into the system tree links /usr/bin/eoswath');
+	like($dry->("uninstall PG_CONFIG=$sys/pg_config INSTALL_UID=0"), qr{rm -f '/usr/bin/eoswath'},
+		'make uninstall removes that link (if it is ours)');
+	unlike($dry->("install PG_CONFIG=$sys/pg_config INSTALL_UID=0 DESTDIR=$tmp/dest"), qr{ln -s},
+		'no link with DESTDIR');
+	unlike($dry->("install PG_CONFIG=$sys/pg_config INSTALL_UID=1000"), qr{ln -s}, 'no link when not root');
+	# a private tree: a pg_config whose bindir is elsewhere
+	append_to_file("$tmp/pg_config",
+		"#!/bin/sh\ncase \"\$1\" in --bindir) echo '$tmp/private/bin';; *) exec '$sys/pg_config' \"\$@\";; esac\n");
+	chmod 0755, "$tmp/pg_config";
+	unlike($dry->("install PG_CONFIG=$tmp/pg_config INSTALL_UID=0"), qr{ln -s}, 'no link for a private tree');
+}
 
 $node->stop;
 done_testing();

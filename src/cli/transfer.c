@@ -1,0 +1,402 @@
+/*
+ * transfer.c
+ *		The client's two ways of moving bytes, used by every command that
+ *		moves data (put and ingest; get and subset):
+ *
+ * put_stream():	wos_put_stream(); wos_stream_write() per block, pipelined
+ *		(libpq pipeline mode, binary parameters, up to WINDOW writes in
+ *		flight); wos_stream_close().  Runs in the caller's transaction, and
+ *		on failure leaves the connection usable for a ROLLBACK.  Memory: one
+ *		block plus what libpq buffers.
+ * query_to_file():	a query returning bytea rows, read in single-row mode
+ *		with binary results and written as they come; to a file through
+ *		FILE.eoswath-part, renamed at the end (out_open/out_commit).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "cli.h"
+
+#define WINDOW			8		/* writes in flight */
+
+/* the partial output file, removed by die() and the signal handlers */
+static char *volatile part_path = NULL;
+
+void
+cleanup_part(void)
+{
+	char	   *p = part_path;
+
+	if (p)
+		unlink(p);
+}
+
+static ssize_t
+read_full(int fd, char *buf, size_t len, const char *path, Failure *f)
+{
+	size_t		done = 0;
+
+	while (done < len)
+	{
+		ssize_t		n = read(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+		{
+			fail_set(f, EXIT_LOCAL, "could not read \"%s\": %s", path, strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+static bool
+write_full(int fd, const char *p, size_t n, const char *path, Failure *f)
+{
+	while (n > 0)
+	{
+		ssize_t		w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+		{
+			fail_set(f, EXIT_LOCAL, "could not write \"%s\": %s", path, strerror(errno));
+			return false;
+		}
+		p += w;
+		n -= w;
+	}
+	return true;
+}
+
+/* ---- put ---- */
+
+/* Read one result of a pipelined write and the NULL that ends it. */
+static bool
+pipeline_result(PGconn *c, Failure *f)
+{
+	PGresult   *res = PQgetResult(c);
+
+	if (!result_ok(c, res, PGRES_TUPLES_OK, "wos_stream_write", f))
+		return false;
+	PQclear(res);
+	res = PQgetResult(c);
+	if (res != NULL)
+	{
+		PQclear(res);
+		fail_set(f, EXIT_SERVER, "unexpected extra result in the pipeline");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * After a failure in pipeline mode: read what is left up to the sync (the
+ * server skips the queued writes after an error) and leave pipeline mode,
+ * so that the caller can roll back on the same connection.
+ */
+static void
+pipeline_abort(PGconn *c, bool sync_sent)
+{
+	if (PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+		return;
+	if (!sync_sent && !PQpipelineSync(c))
+		return;
+	while (PQstatus(c) == CONNECTION_OK)
+	{
+		PGresult   *res = PQgetResult(c);
+		ExecStatusType s;
+
+		if (res == NULL)
+			continue;			/* the end of one query's results */
+		s = PQresultStatus(res);
+		PQclear(res);
+		if (s == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	PQexitPipelineMode(c);
+}
+
+/*
+ * Stream fd into a new object, in the caller's transaction; its id goes to
+ * id.  buf holds spec->block bytes.  On failure, f says why and the
+ * transaction is to be rolled back.
+ */
+bool
+put_stream(PGconn *c, int fd, const char *path, const PutSpec *spec,
+		   char *buf, Progress *prog, char *id, size_t idlen, Failure *f)
+{
+	PGresult   *res;
+	const char *vals[3];
+	const Oid	types[2] = {INT4OID, BYTEAOID};
+	char		stream[16];
+	char		stmt[64];
+	char		sql[80];
+	uint32_t	stream_be;
+	int			inflight = 0;
+	bool		sync_sent = false;
+
+	vals[0] = spec->policy;
+	vals[1] = spec->meta;
+	vals[2] = spec->gzip ? "true" : "false";
+	res = PQexecParams(c, "SELECT wos_put_stream($1, $2::jsonb, $3::boolean)",
+					   3, NULL, vals, NULL, NULL, 0);
+	if (!result_ok(c, res, PGRES_TUPLES_OK, "wos_put_stream", f))
+		return false;
+	snprintf(stream, sizeof(stream), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	stream_be = htonl((uint32_t) atoi(stream));
+
+	/* stream numbers are never reused in a session: so is the statement's name */
+	snprintf(stmt, sizeof(stmt), "eoswath_write_%s", stream);
+	res = PQprepare(c, stmt, "SELECT wos_stream_write($1, $2)", 2, types);
+	if (!result_ok(c, res, PGRES_COMMAND_OK, "prepare", f))
+		return false;
+	PQclear(res);
+
+	/*
+	 * Pipelined writes: up to WINDOW in flight (libpq copies each into its
+	 * output buffer, so one read buffer does).  A flush request after each
+	 * makes the server send its result at once, so the window slides.
+	 */
+	if (!PQenterPipelineMode(c))
+	{
+		fail_set(f, EXIT_CONNECT, "could not enter pipeline mode: %s", PQerrorMessage(c));
+		return false;
+	}
+	for (;;)
+	{
+		ssize_t		n = read_full(fd, buf, spec->block, path, f);
+		const char *pv[2];
+		int			pl[2];
+		const int	pf[2] = {1, 1};
+
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		if (inflight == WINDOW)
+		{
+			if (!pipeline_result(c, f))
+				goto fail;
+			inflight--;
+		}
+		pv[0] = (const char *) &stream_be;
+		pl[0] = 4;
+		pv[1] = buf;
+		pl[1] = (int) n;
+		if (!PQsendQueryPrepared(c, stmt, 2, pv, pl, pf, 1) ||
+			!PQsendFlushRequest(c) || PQflush(c) != 0)
+		{
+			fail_set(f, EXIT_CONNECT, "could not send data: %s", PQerrorMessage(c));
+			goto fail;
+		}
+		inflight++;
+		if (prog)
+			progress_add(prog, n);
+	}
+	if (!PQpipelineSync(c))
+	{
+		fail_set(f, EXIT_CONNECT, "could not send data: %s", PQerrorMessage(c));
+		goto fail;
+	}
+	sync_sent = true;
+	for (; inflight > 0; inflight--)
+		if (!pipeline_result(c, f))
+			goto fail;
+	res = PQgetResult(c);
+	if (!result_ok(c, res, PGRES_PIPELINE_SYNC, "pipeline sync", f))
+		goto fail;
+	PQclear(res);
+	if (!PQexitPipelineMode(c))
+	{
+		fail_set(f, EXIT_CONNECT, "could not leave pipeline mode: %s", PQerrorMessage(c));
+		return false;
+	}
+
+	vals[0] = stream;
+	res = PQexecParams(c, "SELECT wos_stream_close($1::integer)", 1, NULL, vals, NULL, NULL, 0);
+	if (!result_ok(c, res, PGRES_TUPLES_OK, "wos_stream_close", f))
+		return false;
+	snprintf(id, idlen, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(sql, sizeof(sql), "DEALLOCATE %s", stmt);
+	res = PQexec(c, sql);
+	if (!result_ok(c, res, PGRES_COMMAND_OK, "deallocate", f))
+		return false;
+	PQclear(res);
+	return true;
+
+fail:
+	pipeline_abort(c, sync_sent);
+	return false;
+}
+
+/* ---- output files ---- */
+
+/*
+ * Open path for writing through path.eoswath-part (NULL or "-": standard
+ * output).  An existing path is an error unless force.
+ */
+bool
+out_open(OutFile *o, const char *path, bool force, Failure *f)
+{
+	struct stat st;
+	char	   *part;
+
+	o->fd = STDOUT_FILENO;
+	o->name = "standard output";
+	o->path = o->part = NULL;
+	if (path == NULL || strcmp(path, "-") == 0)
+		return true;
+	if (!force && stat(path, &st) == 0)
+	{
+		fail_set(f, EXIT_LOCAL, "\"%s\" exists (use --force to replace it)", path);
+		return false;
+	}
+	if ((o->path = strdup(path)) == NULL || (part = malloc(strlen(path) + 16)) == NULL)
+	{
+		free(o->path);
+		o->path = NULL;
+		fail_set(f, EXIT_LOCAL, "out of memory");
+		return false;
+	}
+	sprintf(part, "%s.eoswath-part", path);
+	o->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (o->fd < 0)
+	{
+		fail_set(f, EXIT_LOCAL, "could not create \"%s\": %s", part, strerror(errno));
+		free(part);
+		free(o->path);
+		o->path = NULL;
+		return false;
+	}
+	o->part = part;
+	o->name = o->path;
+	part_path = part;			/* complete before a signal handler sees it */
+	return true;
+}
+
+/* Make the file whole: fsync, close and rename into place. */
+bool
+out_commit(OutFile *o, Failure *f)
+{
+	bool		ok = true;
+
+	if (o->part == NULL)
+		return true;
+	if (fsync(o->fd) != 0 || close(o->fd) != 0)
+	{
+		fail_set(f, EXIT_LOCAL, "could not write \"%s\": %s", o->path, strerror(errno));
+		unlink(o->part);
+		ok = false;
+	}
+	else if (rename(o->part, o->path) != 0)
+	{
+		fail_set(f, EXIT_LOCAL, "could not rename \"%s\" to \"%s\": %s",
+				 o->part, o->path, strerror(errno));
+		unlink(o->part);
+		ok = false;
+	}
+	part_path = NULL;
+	free(o->part);
+	free(o->path);
+	o->part = o->path = NULL;
+	return ok;
+}
+
+/* Leave no partial file. */
+void
+out_abort(OutFile *o)
+{
+	if (o->part == NULL)
+		return;
+	close(o->fd);
+	unlink(o->part);
+	part_path = NULL;
+	free(o->part);
+	free(o->path);
+	o->part = o->path = NULL;
+}
+
+/* ---- get ---- */
+
+/*
+ * Run a query whose rows are one bytea each, in single-row mode with
+ * binary results, and write the rows to o in order.  Returns the bytes
+ * written, or -1 (f says why; the connection stays usable).  *null is set
+ * when the only row was NULL.  A local write error cancels the query.
+ */
+int64_t
+query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
+			  const char *const *vals, OutFile *o, Progress *prog, bool *null, Failure *f)
+{
+	PGresult   *res;
+	int64_t		written = 0;
+	int64_t		rows = 0;
+	bool		ok = true;
+	bool		was_null = false;
+
+	if (!PQsendQueryParams(c, sql, nparams, NULL, vals, NULL, NULL, 1) ||
+		!PQsetSingleRowMode(c))
+	{
+		fail_set(f, EXIT_CONNECT, "could not send the query: %s", PQerrorMessage(c));
+		return -1;
+	}
+	while ((res = PQgetResult(c)) != NULL)
+	{
+		ExecStatusType s = PQresultStatus(res);
+
+		if (s == PGRES_SINGLE_TUPLE && ok)
+		{
+			rows++;
+			if (PQgetisnull(res, 0, 0))
+				was_null = true;
+			else
+			{
+				int			n = PQgetlength(res, 0, 0);
+
+				if (!write_full(o->fd, PQgetvalue(res, 0, 0), n, o->name, f))
+				{
+					PGcancel   *cancel = PQgetCancel(c);
+					char		errbuf[256];
+
+					ok = false;
+					if (cancel)
+					{
+						PQcancel(cancel, errbuf, sizeof(errbuf));
+						PQfreeCancel(cancel);
+					}
+				}
+				written += n;
+				if (prog)
+					progress_add(prog, n);
+			}
+		}
+		else if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && ok)
+		{
+			ok = false;
+			result_ok(c, res, PGRES_TUPLES_OK, what, f);	/* fills f, frees res */
+			continue;
+		}
+		PQclear(res);
+	}
+	if (PQstatus(c) == CONNECTION_BAD && ok)
+	{
+		fail_set(f, EXIT_CONNECT, "%s: %s", what, PQerrorMessage(c));
+		ok = false;
+	}
+	if (null)
+		*null = was_null && rows == 1;
+	return ok ? written : -1;
+}
