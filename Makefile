@@ -8,6 +8,8 @@ OBJS = \
 	src/guc.o \
 	src/wosoid.o \
 	src/catalog.o \
+	src/sites.o \
+	src/guard.o \
 	src/xact.o \
 	src/store.o \
 	src/store_fs.o \

@@ -43,6 +43,7 @@
 #include "utils/syscache.h"
 
 #include "catalog.h"
+#include "sites.h"
 
 typedef struct ExtInfo
 {
@@ -189,6 +190,42 @@ catalog_next_oid(void)
 	relation_close(seq, AccessShareLock);
 	XLogFlush(lsn);
 	return (WosOid) v;
+}
+
+/* The archive's UUIDs (text), oldest first: the first is the archive's own. */
+List *
+catalog_archive_ids(void)
+{
+	CatalogSpi	cs;
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *ids = NIL;
+
+	cat_begin(&cs);
+	if (SPI_execute("SELECT archive_id::text FROM eoswath.archive ORDER BY created, archive_id",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the archive identity");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		ids = lappend(ids, MemoryContextStrdup(caller,
+											   SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1)));
+	cat_end(&cs);
+	return ids;
+}
+
+/* Move the id sequence past oid if it is not already (an adopted site's ids). */
+void
+catalog_oid_at_least(WosOid oid)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+
+	values[0] = Int64GetDatum((int64) oid);
+	cat_begin(&cs);
+	if (SPI_execute_with_args("SELECT setval('eoswath.oid_seq', $1) FROM eoswath.oid_seq"
+							  " WHERE last_value < $1 OR (NOT is_called AND last_value <= $1)",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not move the object id sequence");
+	cat_end(&cs);
 }
 
 /* Decode a row of the objects query below. */
@@ -623,6 +660,29 @@ catalog_next_batch(WosOid after, int limit, WosOid *out)
  * off and stored where only the extension's owner can read them.  Returns
  * the new site's id.
  */
+/* Take a boolean option out of a site's options (it is not stored). */
+static Jsonb *
+take_flag(Jsonb *options, const char *key, bool *value)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	*value = false;
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	v = findJsonbValueFromContainer(&options->root, JB_FOBJECT, &k);
+	if (v == NULL)
+		return options;
+	if (v->type != jbvBool)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("site option \"%s\" must be true or false", key)));
+	*value = v->val.boolean;
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(options),
+											  CStringGetTextDatum(key)));
+}
+
 int32
 catalog_add_site(const char *name, const char *kind, const char *location, Jsonb *options)
 {
@@ -635,24 +695,43 @@ catalog_add_site(const char *name, const char *kind, const char *location, Jsonb
 	char	   *secret_key;
 	StoreSite  *site;
 
+	bool		adopt;
+
+	options = take_flag(options, "adopt", &adopt);
 	options = store_take_credentials(options, &access_key, &secret_key);
 	site = store_site_make(0, name, kind, location, options, true,
 						   access_key, secret_key);
-	site->methods->validate(site, true);
+
+	/* the id first: the marker names it */
+	cat_begin(&cs);
+	if (SPI_execute("SELECT nextval('eoswath.sites_site_id_seq')", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not draw a site id");
+	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	cat_end(&cs);
+	site->marker = site_marker_text(name, id);
+	if (adopt)
+		site_check_adoptable(site);	/* an existing site, its marker readable */
+	else
+		site->methods->validate(site, true);	/* new or empty; writes the marker */
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(kind);
 	values[2] = CStringGetTextDatum(location);
 	values[3] = JsonbPGetDatum(options);
 	cat_begin(&cs);
-	if (SPI_execute_with_args("INSERT INTO eoswath.sites (name, kind, location, options)"
-							  " VALUES ($1, $2, $3, $4) RETURNING site_id",
-							  4, argtypes, values, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
+	argtypes[3] = JSONBOID;
+	if (SPI_execute_with_args(psprintf("INSERT INTO eoswath.sites (site_id, name, kind, location, options)"
+									   " VALUES (%d, $1, $2, $3, $4)", id),
+							  4, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into the site catalog");
-	id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	cat_end(&cs);
 	if (access_key)
 		catalog_set_credentials(id, access_key, secret_key);
+	if (adopt)
+	{
+		site->id = id;
+		site_adopt_site(site, true);
+	}
 	return id;
 }
 

@@ -57,6 +57,11 @@ extern void catalog_delete(WosOid oid);
 extern bool catalog_object_has_copy(WosOid oid, int32 site_id, bool *exists);
 extern int	catalog_next_batch(WosOid after, int limit, WosOid *out);
 
+/* the archive's identities, oldest (the archive's own) first */
+extern List *catalog_archive_ids(void);
+/* make the id sequence hand out only ids above oid */
+extern void catalog_oid_at_least(WosOid oid);
+
 /* policies */
 extern Policy *catalog_get_policy(const char *name);
 

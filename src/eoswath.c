@@ -4,6 +4,7 @@
  */
 #include "eoswath.h"
 
+#include "guard.h"
 #include "xact.h"
 
 PG_MODULE_MAGIC;
@@ -16,4 +17,5 @@ _PG_init(void)
 {
 	eoswath_define_gucs();
 	eoswath_xact_init();
+	eoswath_guard_init();
 }

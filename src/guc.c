@@ -9,6 +9,7 @@
 #include "utils/guc.h"
 
 #include "granule_client.h"
+#include "guard.h"
 #include "granule_file.h"
 #include "object.h"
 #include "s3.h"
@@ -16,6 +17,7 @@
 char	   *eoswath_default_policy = NULL;
 int			eoswath_io_block_size = 1024 * 1024;
 int			eoswath_gzip_level = 6;
+int			eoswath_site_min_free = 0;
 int			eoswath_s3_part_size = 16 * 1024 * 1024;
 int			eoswath_s3_read_ahead = 64 * 1024 * 1024;
 int			eoswath_s3_retries = 4;
@@ -68,6 +70,15 @@ eoswath_define_gucs(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("eoswath.allow_drop_with_objects",
+							 "Let DROP EXTENSION drop the catalog of objects whose bytes stay on the sites.",
+							 "Off: dropping the object catalog while it lists objects is an error.",
+							 &eoswath_allow_drop_with_objects,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	/* ---- granule parsing (granule_client.c, granule_file.c) ---- */
 	DefineCustomIntVariable("eoswath.granule_memory_limit",
@@ -125,6 +136,18 @@ eoswath_define_gucs(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.site_min_free",
+							"Space a directory site keeps free: no new copy is placed on a site with less.",
+							"A copy of known size needs its size plus this; the next site in "
+							"placement order takes it instead.",
+							&eoswath_site_min_free,
+							0,
+							0,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
 
 	/* ---- S3 sites ---- */
 	DefineCustomIntVariable("eoswath.s3_part_size",

@@ -24,6 +24,7 @@
 extern char *eoswath_default_policy;
 extern int	eoswath_io_block_size;	/* bytes */
 extern int	eoswath_gzip_level;		/* zlib level of compress => true */
+extern int	eoswath_site_min_free;	/* MB a site keeps free of new copies */
 
 /* ---- object_put.c ---- */
 
@@ -79,7 +80,8 @@ typedef enum CopyStatus
 	COPY_MISSING,
 	COPY_BAD_SIZE,
 	COPY_BAD_CHECKSUM,
-	COPY_NO_SITE
+	COPY_NO_SITE,
+	COPY_UNREACHABLE			/* not read: the site is down or unmounted */
 } CopyStatus;
 
 extern const char *copy_status_name(CopyStatus s);

@@ -7,11 +7,13 @@
 #include "eoswath.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
 #include "object.h"
+#include "sites.h"
 #include "xact.h"
 
 #define VERIFY_BATCH	256
@@ -31,6 +33,8 @@ copy_status_name(CopyStatus s)
 			return "checksum mismatch";
 		case COPY_NO_SITE:
 			return "site missing";
+		case COPY_UNREACHABLE:
+			return "unreachable";
 	}
 	return "unknown";
 }
@@ -218,15 +222,50 @@ error_is_interrupt(int sqlerrcode)
  * a cancel or shutdown is re-raised.  Returns true if every copy was
  * rewritten.
  */
+/* the sites of 'to' this database may write into now; LOG for the others */
+static pg_noinline List *
+writable_targets(ObjectRecord *rec, List *to)
+{
+	List	   *mine = NIL;
+	ListCell   *lc;
+
+	foreach(lc, to)
+	{
+		StoreSite  *s = lfirst(lc);
+		char	   *why = NULL;
+
+		if (s->methods->available(s, &why) && site_writable(s, &why))
+			mine = lappend(mine, s);
+		else
+			ereport(LOG,
+					(errmsg("eoswath object %s: copy on site \"%s\" not repaired: %s",
+							wosoid_to_cstring(rec->oid), s->name, why)));
+	}
+	return mine;
+}
+
 bool
-object_repair(ObjectRecord *rec, StoreSite *from, List *to)
+object_repair(ObjectRecord *rec, StoreSite *from, List *bad)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile bool ok = true;
+	List	   *to;
 
-	if (to == NIL)
+	if (bad == NIL)
 		return true;
+	/* a standby or a read-only transaction only reads */
+	if (RecoveryInProgress() || XactReadOnly)
+	{
+		ereport(LOG,
+				(errmsg("eoswath object %s: %d bad copies not repaired in a read-only transaction",
+						wosoid_to_cstring(rec->oid), list_length(bad))));
+		return false;
+	}
+	/* never into a site that is not this database's */
+	to = writable_targets(rec, bad);
+	if (to == NIL)
+		return false;
 	/* someone else is writing, deleting or sweeping it: leave it to them */
 	if (!object_lock(rec->oid, true))
 		return false;
@@ -296,6 +335,9 @@ verify_object(ObjectRecord *rec, bool repair, bool report_ok,
 		StoreSite  *s = lfirst(lc);
 
 		status[i] = object_check_copy(rec, s);
+		/* a copy not found on a site that is down is not known to be lost */
+		if (status[i] == COPY_MISSING && !s->methods->available(s, NULL))
+			status[i] = COPY_UNREACHABLE;
 		if (status[i] == COPY_OK && good == NULL)
 			good = s;
 		else if (status[i] != COPY_OK)
@@ -448,6 +490,14 @@ object_sweep(bool dry_run, sweep_report report, void *arg)
 		{
 			ereport(WARNING,
 					(errmsg("skipping site \"%s\": %s", s->name, why)));
+			continue;
+		}
+		if (!site_writable(s, &why))
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("skipping site \"%s\": %s", s->name, why),
+					 errhint("Only the site's owner sweeps it; wos_site_adopt() takes a site over.")));
 			continue;
 		}
 		s->methods->list(s, sweep_entry, &st);

@@ -27,6 +27,7 @@
 
 #include "gzip.h"
 #include "object.h"
+#include "sites.h"
 #include "xact.h"
 
 struct ObjectPut
@@ -122,17 +123,41 @@ policy_allows(Policy *policy, StoreSite *site)
 }
 
 /*
+ * Is the site too full for a copy of size bytes (-1: unknown)?  Only where
+ * the backend can tell; a copy of unknown size needs at least
+ * eoswath.site_min_free.
+ */
+static bool
+site_full(StoreSite *s, int64 size, char **why)
+{
+	int64		free_bytes;
+	int64		need = Max(size, 0) + (int64) eoswath_site_min_free * 1024 * 1024;
+
+	if (s->methods->free_space == NULL || !s->methods->free_space(s, &free_bytes))
+		return false;
+	if (free_bytes > need || (free_bytes == need && need > 0))
+		return false;
+	*why = psprintf("full: %lld bytes free, %lld needed", (long long) free_bytes, (long long) Max(need, 1));
+	return true;
+}
+
+/*
  * Pick the sites for the copies of oid: the policy's eligible enabled sites
- * in rendezvous order, skipping sites that are not available now.
+ * in rendezvous order, skipping sites that are not available now (marker
+ * missing, service down) or too full for size bytes; the next one in
+ * rendezvous order takes the copy.  A chosen site that another instance
+ * owns is an error, not skipped: this database must not decide where
+ * another's objects go.
  */
 static List *
-choose_sites(WosOid oid, Policy *policy)
+choose_sites(WosOid oid, Policy *policy, int64 size)
 {
 	List	   *candidates = NIL;
 	List	   *chosen = NIL;
 	StringInfoData down;
 	ListCell   *lc;
 	int			ncandidates;
+	bool		only_full = true;
 
 	foreach(lc, catalog_get_sites(true))
 	{
@@ -153,19 +178,23 @@ choose_sites(WosOid oid, Policy *policy)
 
 		if (list_length(chosen) == policy->copies)
 			break;
-		if (s->methods->available(s, &why))
-			chosen = lappend(chosen, s);
-		else
+		if (!s->methods->available(s, &why))
+			only_full = false;
+		else if (!site_full(s, size, &why))
 		{
-			ereport(LOG,
-					(errmsg("eoswath site \"%s\" is not available: %s", s->name, why)));
-			appendStringInfo(&down, "%s\"%s\" (%s)", down.len ? ", " : "", s->name, why);
+			site_require_owned(s, "write copies to");
+			chosen = lappend(chosen, s);
+			continue;
 		}
+		ereport(LOG,
+				(errmsg("eoswath site \"%s\" is not available: %s", s->name, why)));
+		appendStringInfo(&down, "%s\"%s\" (%s)", down.len ? ", " : "", s->name, why);
 	}
 
 	if (list_length(chosen) < policy->copies)
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				(errcode(down.len > 0 && only_full ? ERRCODE_DISK_FULL :
+						 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("replication policy \"%s\" needs %d copies on distinct sites, but only %d %s available",
 						policy->name, policy->copies, list_length(chosen),
 						list_length(chosen) == 1 ? "site is" : "sites are"),
@@ -220,7 +249,7 @@ put_open(ObjectRecord *rec, bool reserved, Policy *policy, bool compress, int64 
 	object_lock(rec->oid, false);
 	if (size >= 0)
 		object_check_size(size);
-	put->sites = choose_sites(rec->oid, policy);
+	put->sites = choose_sites(rec->oid, policy, compress ? -1 : size);
 	put->handles = palloc0(sizeof(void *) * list_length(put->sites));
 	put->md = sha256_begin();
 	foreach(lc, put->sites)
@@ -345,6 +374,8 @@ object_delete(WosOid oid)
 	ListCell   *lc;
 
 	object_lock(oid, false);
+	foreach(lc, object_sites(rec))
+		site_refuse_foreign((StoreSite *) lfirst(lc), "delete copies from");
 	catalog_delete(oid);
 	foreach(lc, object_sites(rec))
 		xact_copy_deleted((StoreSite *) lfirst(lc), oid);

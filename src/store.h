@@ -35,6 +35,11 @@ struct StoreSite
 	/* credentials (kept apart from options, in eoswath.site_credentials) */
 	char	   *access_key;		/* NULL: none */
 	char	   *secret_key;
+	/* the marker validate(create) writes: who owns the site (sites.c) */
+	char	   *marker;
+	/* ownership as sites.c found it this transaction (0: not yet looked) */
+	int			ownership;
+	char	   *owner_text;
 	const StoreMethods *methods;
 	void	   *private;		/* backend's per-site state */
 };
@@ -59,6 +64,12 @@ struct StoreMethods
 	void		(*validate) (StoreSite *site, bool create);
 	/* is the site there and writable right now?  never ERRORs */
 	bool		(*available) (StoreSite *site, char **why);
+	/* the site's marker: NULL (and why) if it cannot be read */
+	char	   *(*read_marker) (StoreSite *site, char **why);
+	/* replace the marker, durably */
+	void		(*write_marker) (StoreSite *site, const char *text);
+	/* free bytes where the backend can tell; false: unknown */
+	bool		(*free_space) (StoreSite *site, int64 *bytes);
 
 	/* writing one copy */
 	void	   *(*begin_write) (StoreSite *site, WosOid oid, int64 size_hint);

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "miscadmin.h"
@@ -71,11 +72,74 @@ fs_mkdir(const char *dir, const char *parent)
 				 errmsg("could not create directory \"%s\": %m", dir)));
 }
 
+/* Replace the marker durably: a new file, fsynced, renamed over the old. */
+static void
+fs_write_marker(StoreSite *site, const char *text)
+{
+	char	   *marker = psprintf("%s/%s", site->location, SITE_MARKER);
+	char	   *tmp = psprintf("%s.tmp%d", marker, MyProcPid);
+	int			fd = OpenTransientFile(tmp, O_CREAT | O_WRONLY | O_TRUNC | PG_BINARY);
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", tmp)));
+	errno = 0;
+	if (write(fd, text, strlen(text)) != (ssize_t) strlen(text) || pg_fsync(fd) != 0)
+	{
+		int			save = errno ? errno : ENOSPC;
+
+		CloseTransientFile(fd);
+		unlink(tmp);
+		errno = save;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", tmp)));
+	}
+	CloseTransientFile(fd);
+	(void) durable_rename(tmp, marker, ERROR);
+}
+
+/* The marker's text (at most 4 kB), or NULL and why. */
+static char *
+fs_read_marker(StoreSite *site, char **why)
+{
+	char	   *marker = psprintf("%s/%s", site->location, SITE_MARKER);
+	char	   *buf = palloc(4097);
+	int			fd = OpenTransientFile(marker, O_RDONLY | PG_BINARY);
+	ssize_t		n;
+
+	if (fd < 0)
+	{
+		*why = psprintf("marker file \"%s\" is missing: %s", marker, strerror(errno));
+		return NULL;
+	}
+	n = read(fd, buf, 4096);
+	CloseTransientFile(fd);
+	if (n < 0)
+	{
+		*why = psprintf("could not read marker file \"%s\": %s", marker, strerror(errno));
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool
+fs_free_space(StoreSite *site, int64 *bytes)
+{
+	struct statvfs sv;
+
+	if (statvfs(site->location, &sv) != 0)
+		return false;
+	*bytes = (int64) sv.f_bavail * (int64) sv.f_frsize;
+	return true;
+}
+
 static void
 fs_validate(StoreSite *site, bool create)
 {
 	struct stat st;
-	char	   *marker = psprintf("%s/%s", site->location, SITE_MARKER);
 
 	if (site->location[0] != '/')
 		ereport(ERROR,
@@ -111,26 +175,7 @@ fs_validate(StoreSite *site, bool create)
 				(errcode_for_file_access(),
 				 errmsg("could not create directory \"%s\": %m", site->location)));
 
-	/* write the marker durably */
-	{
-		int			fd = OpenTransientFile(marker, O_CREAT | O_WRONLY | O_TRUNC | PG_BINARY);
-		char	   *text = psprintf("eoswath site \"%s\"\n", site->name);
-
-		if (fd < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not create file \"%s\": %m", marker)));
-		if (write(fd, text, strlen(text)) != (ssize_t) strlen(text) || pg_fsync(fd) != 0)
-		{
-			if (errno == 0)
-				errno = ENOSPC;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write file \"%s\": %m", marker)));
-		}
-		CloseTransientFile(fd);
-		fsync_fname(site->location, true);
-	}
+	fs_write_marker(site, site->marker);
 }
 
 static bool
@@ -390,6 +435,9 @@ const StoreMethods store_fs_methods = {
 	.cost = 0,
 	.validate = fs_validate,
 	.available = fs_available,
+	.read_marker = fs_read_marker,
+	.write_marker = fs_write_marker,
+	.free_space = fs_free_space,
 	.begin_write = fs_begin_write,
 	.write = fs_write,
 	.finish_write = fs_finish_write,

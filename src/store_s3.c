@@ -472,13 +472,13 @@ s3_attach(StoreSite *site)
 		s3_read_credentials_file(site, cfg);
 }
 
+static void s3_write_marker(StoreSite *site, const char *text);
+
 static void
 s3_validate(StoreSite *site, bool create)
 {
 	S3Site	   *cfg = s3_parse(site, true);
 	S3Call		c = {0};
-	char	   *marker;
-	char	   *text;
 
 	cfg->cred_problem = ((S3Site *) site->private)->cred_problem;
 	site->private = cfg;
@@ -525,17 +525,47 @@ s3_validate(StoreSite *site, bool create)
 				 errmsg("S3 location \"%s/%s/\" is not empty", cfg->bucket, cfg->prefix),
 				 errhint("Give a new or empty prefix; eoswath only writes where it owns everything.")));
 
-	/* the marker */
-	marker = psprintf("%s/%s", cfg->prefix, S3_MARKER);
-	text = psprintf("eoswath site \"%s\"\n", site->name);
-	memset(&c, 0, sizeof(c));
+	s3_write_marker(site, site->marker);
+}
+
+/* Replace the marker object (a PUT is atomic on S3). */
+static void
+s3_write_marker(StoreSite *site, const char *text)
+{
+	S3Site	   *cfg = s3_cfg(site);
+	S3Call		c = {0};
+
 	c.method = "PUT";
-	c.key = marker;
+	c.key = psprintf("%s/%s", cfg->prefix, S3_MARKER);
 	c.upload = text;
 	c.upload_len = strlen(text);
 	if (!s3_perform(site, &c))
 		s3_report(ERROR, site, &c,
 				  psprintf("could not write the marker of S3 site \"%s\"", site->name));
+}
+
+/* The marker's text, or NULL and why (missing, or the site unreachable). */
+static char *
+s3_read_marker(StoreSite *site, char **why)
+{
+	S3Site	   *cfg = s3_cfg(site);
+	S3Call		c = {0};
+
+	if (cfg->broken)
+	{
+		*why = pstrdup(cfg->broken);
+		return NULL;
+	}
+	c.method = "GET";
+	c.key = psprintf("%s/%s", cfg->prefix, S3_MARKER);
+	c.want_body = true;
+	c.max_rounds = 1 + Min(eoswath_s3_retries, 1);
+	if (s3_perform(site, &c) && c.xml != NULL)
+		return c.xml;
+	*why = c.status == 404 ? psprintf("marker \"%s\" is missing", c.key) :
+		c.status == 0 ? pstrdup("no answer from the S3 service") :
+		psprintf("reading marker \"%s\" answered HTTP %ld", c.key, c.status);
+	return NULL;
 }
 
 /* Is the marker there?  One quick round over the endpoints; never ERRORs. */
@@ -785,6 +815,8 @@ const StoreMethods store_s3_methods = {
 	.attach = s3_attach,
 	.validate = s3_validate,
 	.available = s3_available,
+	.read_marker = s3_read_marker,
+	.write_marker = s3_write_marker,
 	.begin_write = s3_begin_write,
 	.write = s3_write,
 	.finish_write = s3_finish_write,

@@ -8,12 +8,17 @@
  */
 #include "eoswath.h"
 
+#include "access/htup_details.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "commands/event_trigger.h"
+
+#include "guard.h"
 #include "object.h"
+#include "sites.h"
 
 /* wos_site_add(name, location, kind, options): see catalog_add_site(). */
 PG_FUNCTION_INFO_V1(wos_site_add);
@@ -136,4 +141,51 @@ wos_sweep(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	object_sweep(PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0), sweep_row, fcinfo->resultinfo);
 	return (Datum) 0;
+}
+
+/* wos_site_adopt(name): see site_adopt(). */
+PG_FUNCTION_INFO_V1(wos_site_adopt);
+Datum
+wos_site_adopt(PG_FUNCTION_ARGS)
+{
+	site_adopt(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
+}
+
+/* eoswath.site_status(site_id): the live columns of wos_sites. */
+PG_FUNCTION_INFO_V1(wos_site_status);
+Datum
+wos_site_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {0};
+	bool		available,
+				free_known;
+	char	   *owner,
+			   *why;
+	int64		free_bytes = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	site_status(PG_GETARG_INT32(0), &available, &owner, &free_bytes, &free_known, &why);
+	values[0] = BoolGetDatum(available);
+	values[1] = owner ? CStringGetTextDatum(owner) : (Datum) 0;
+	nulls[1] = owner == NULL;
+	values[2] = Int64GetDatum(free_bytes);
+	nulls[2] = !free_known;
+	values[3] = why ? CStringGetTextDatum(why) : (Datum) 0;
+	nulls[3] = why == NULL;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+/* the event trigger before DROPs: see guard.c */
+PG_FUNCTION_INFO_V1(wos_drop_guard);
+Datum
+wos_drop_guard(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "wos_drop_guard() must be called as an event trigger");
+	guard_note_sites();
+	PG_RETURN_NULL();
 }

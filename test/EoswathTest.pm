@@ -34,12 +34,13 @@ sub add_sites
 	}
 }
 
-# Every file on every site (copies, temporaries), sorted.
+# Every file on every site (copies, temporaries), sorted; the sites of
+# database $db (default postgres).
 sub copy_files
 {
-	my ($node) = @_;
+	my ($node, $db) = @_;
 	my @dirs = split /\n/,
-	  $node->safe_psql('postgres', 'SELECT location FROM eoswath.sites ORDER BY site_id');
+	  $node->safe_psql($db // 'postgres', 'SELECT location FROM eoswath.sites ORDER BY site_id');
 	my @files;
 	for my $d (@dirs)
 	{
@@ -52,8 +53,8 @@ sub copy_files
 # The files holding copies of one object (by its text id).
 sub object_files
 {
-	my ($node, $id) = @_;
-	return grep { m{/\Q$id\E$} } copy_files($node);
+	my ($node, $id, $db) = @_;
+	return grep { m{/\Q$id\E$} } copy_files($node, $db);
 }
 
 sub sha256_file

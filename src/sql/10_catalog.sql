@@ -88,6 +88,21 @@ CREATE TABLE eoswath.objects (
 COMMENT ON TABLE eoswath.objects IS
     'object catalog: one row per object id handed out and not deleted; the bytes live on the sites';
 
+-- The archive's identity.  CREATE EXTENSION gives an archive a UUID; every
+-- site marker names it with the instance that owns the site (system
+-- identifier and database), so that a restored copy of the database, or a
+-- new install, never writes into another's sites until it adopts them.  The
+-- rows are dumped: after a restore the table holds the restored archive's
+-- UUID beside the one CREATE EXTENSION made; the oldest is the archive's.
+CREATE TABLE eoswath.archive (
+    archive_id  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    created     timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+COMMENT ON TABLE eoswath.archive IS
+    'identities of this archive: the oldest row is the archive''s UUID; others came with restores';
+INSERT INTO eoswath.archive DEFAULT VALUES;
+SELECT pg_catalog.pg_extension_config_dump('eoswath.archive', '');
+
 -- user data survives pg_dump (the default rows come back from CREATE EXTENSION)
 SELECT pg_catalog.pg_extension_config_dump('eoswath.objects', '');
 SELECT pg_catalog.pg_extension_config_dump('eoswath.oid_seq', '');

@@ -40,7 +40,7 @@ for i in $(seq 1 10); do
 done
 [ -n "$err" ] || fail "the 4 MiB disk never filled up"
 echo "$err" | grep -q '53100' || fail "expected SQLSTATE 53100 (disk full), got: $err"
-echo "$err" | grep -q 'could not write to file' || fail "unclear message: $err"
+echo "$err" | grep -qE 'could not write to file|full: [0-9]+ bytes free' || fail "unclear message: $err"
 echo "full_disk: put $((${#ids[@]})) objects, then: $(echo "$err" | head -1)"
 
 # nothing partial is left: only the stored objects' copies, no temporaries
@@ -55,6 +55,21 @@ find "$MNT/site" "$PGDATA/eoswath" -name '*.tmp*' | grep -q . && fail "temporary
 for id in "${ids[@]}"; do
     [ "$(q "SELECT length(wos_get('$id'))")" = 1048576 ] || fail "object $id unreadable"
 done
+
+# one full site among three: replicated puts go to the next site in
+# placement order, and not one fails
+mkdir -p "$WORK/big"; chown "$TEST_USER" "$WORK/big" 2>/dev/null || true
+q "SELECT wos_site_add('big', '$WORK/big')" >/dev/null
+before=$(find "$MNT/site" -type f | wc -l)
+failed=0
+for i in $(seq 1 12); do
+    q "SELECT wos_put(decode(repeat(lpad(to_hex($i), 2, '0'), 1048576), 'hex'), '{}', 'replicate')" >/dev/null 2>&1 ||
+        failed=$((failed + 1))
+done
+[ "$failed" = 0 ] || fail "$failed of 12 replicated puts failed with one full site among three"
+[ "$(find "$MNT/site" -type f | wc -l)" = "$before" ] || fail "copies were placed on the full site"
+[ "$(q "SELECT count(*) FROM wos_verify()")" = 0 ] || fail "wos_verify found bad copies after the replicated puts"
+echo "full_disk: 12 replicated puts with one full site among three, none failed"
 
 # freeing space makes the site usable again
 q "SELECT wos_delete('${ids[0]}')" >/dev/null
