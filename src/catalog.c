@@ -398,6 +398,28 @@ catalog_mark_stored(ObjectRecord *rec)
 	cat_end(&cs);
 }
 
+/* Record where an object's copies are (the caller holds the row locked). */
+void
+catalog_set_sites(WosOid oid, int nsites, const int32 *sites)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[2] = {InvalidOid, INT4ARRAYOID};
+	Datum		values[2];
+	Datum	   *elems = palloc(sizeof(Datum) * Max(nsites, 1));
+
+	for (int i = 0; i < nsites; i++)
+		elems[i] = Int32GetDatum(sites[i]);
+	values[0] = WosOidGetDatum(oid);
+	values[1] = PointerGetDatum(construct_array(elems, nsites, INT4OID, 4, true, TYPALIGN_INT));
+	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
+	if (SPI_execute_with_args("UPDATE eoswath.objects SET sites = $2 WHERE oid = $1",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE ||
+		SPI_processed != 1)
+		elog(ERROR, "could not update the object catalog");
+	cat_end(&cs);
+}
+
 /* Delete a catalog row (the caller holds it locked). */
 void
 catalog_delete(WosOid oid)
@@ -765,6 +787,24 @@ catalog_set_credentials(int32 site_id, const char *access_key, const char *secre
 								  3, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not update the site credentials");
 	}
+	cat_end(&cs);
+}
+
+/* A site's new location. */
+void
+catalog_set_site_location(int32 site_id, const char *location)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[2] = {INT4OID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = Int32GetDatum(site_id);
+	values[1] = CStringGetTextDatum(location);
+	cat_begin(&cs);
+	if (SPI_execute_with_args("UPDATE eoswath.sites SET location = $2 WHERE site_id = $1",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE ||
+		SPI_processed != 1)
+		elog(ERROR, "could not update the site catalog");
 	cat_end(&cs);
 }
 

@@ -54,6 +54,7 @@ extern ObjectRecord *catalog_fetch(WosOid oid, bool for_update);
 extern void catalog_insert(ObjectRecord *rec);
 extern void catalog_mark_stored(ObjectRecord *rec);
 extern void catalog_delete(WosOid oid);
+extern void catalog_set_sites(WosOid oid, int nsites, const int32 *sites);
 extern bool catalog_object_has_copy(WosOid oid, int32 site_id, bool *exists);
 extern int	catalog_next_batch(WosOid after, int limit, WosOid *out);
 
@@ -75,6 +76,7 @@ extern void catalog_forget_sites(void);
 extern int32 catalog_add_site(const char *name, const char *kind,
 							 const char *location, Jsonb *options);
 extern int32 catalog_site_id(const char *name);
+extern void catalog_set_site_location(int32 site_id, const char *location);
 extern void catalog_set_credentials(int32 site_id, const char *access_key,
 									const char *secret_key);
 

@@ -48,6 +48,9 @@ extern int64 object_put_written(ObjectPut *put);	/* bytes given */
 extern WosOid object_put_finish(ObjectPut *put);
 
 extern WosOid object_reserve(Policy *policy);
+
+/* the sites a policy places a copy of oid (size bytes, -1: unknown) on now */
+extern List *object_choose_sites(WosOid oid, Policy *policy, int64 size);
 extern void object_delete(WosOid oid);
 
 /* ---- object_read.c ---- */
@@ -101,6 +104,15 @@ extern void object_verify_all(bool repair, verify_report report, void *arg);
 typedef void (*sweep_report) (void *arg, StoreSite *site, const char *name,
 							  WosOid oid, const char *what);
 extern void object_sweep(bool dry_run, sweep_report report, void *arg);
+
+/* ---- object_place.c ---- */
+
+/*
+ * Move the copies of oid to where its policy places them now (after a site
+ * was disabled for draining, a site added, the policy altered); returns the
+ * bytes copied.
+ */
+extern int64 object_place(WosOid oid);
 
 /* ---- object_file.c ---- */
 

@@ -149,8 +149,8 @@ site_full(StoreSite *s, int64 size, char **why)
  * owns is an error, not skipped: this database must not decide where
  * another's objects go.
  */
-static List *
-choose_sites(WosOid oid, Policy *policy, int64 size)
+List *
+object_choose_sites(WosOid oid, Policy *policy, int64 size)
 {
 	List	   *candidates = NIL;
 	List	   *chosen = NIL;
@@ -249,7 +249,7 @@ put_open(ObjectRecord *rec, bool reserved, Policy *policy, bool compress, int64 
 	object_lock(rec->oid, false);
 	if (size >= 0)
 		object_check_size(size);
-	put->sites = choose_sites(rec->oid, policy, compress ? -1 : size);
+	put->sites = object_choose_sites(rec->oid, policy, compress ? -1 : size);
 	put->handles = palloc0(sizeof(void *) * list_length(put->sites));
 	put->md = sha256_begin();
 	foreach(lc, put->sites)

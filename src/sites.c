@@ -310,6 +310,52 @@ site_adopt_site(StoreSite *site, bool any_archive)
 					max != InvalidWosOid ? wosoid_to_cstring(max) : "the current ones")));
 }
 
+/*
+ * wos_site_relocate(name, location): the site's disk is mounted elsewhere
+ * (or its data moved).  The marker at the new location must be this site's:
+ * this archive, this site id, and owned here (or unclaimed).
+ */
+void
+site_relocate(const char *name, const char *location)
+{
+	StoreSite  *old = site_by_name(name);
+	StoreSite  *site;
+	char	   *why = NULL;
+	char	   *text;
+	Marker		m;
+	int			site_id = 0;
+	char	   *p;
+
+	site = store_site_make(old->id, old->name, old->kind, location, old->options,
+						   old->enabled, old->access_key, old->secret_key);
+	site->methods->validate(site, false);
+	text = site->methods->read_marker(site, &why);
+	if (text == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot relocate site \"%s\" to \"%s\": no site marker there", name, location),
+				 errdetail("%s.", why)));
+	if ((p = strstr(text, "\nsite_id ")) != NULL)
+		site_id = atoi(p + 9);
+	parse_marker(pstrdup(text), &m);
+	if (m.archive != NULL &&
+		(!in_list(catalog_archive_ids(), m.archive) || site_id != old->id))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot relocate site \"%s\" to \"%s\": the site there is another one", name, location),
+				 errdetail("Its marker names archive %s, site id %d; this is site id %d of archive %s.",
+						   m.archive, site_id, old->id, (char *) linitial(catalog_archive_ids()))));
+	if (m.archive != NULL &&
+		(m.sysid != GetSystemIdentifier() || m.database != MyDatabaseId))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot relocate site \"%s\" to \"%s\": it is owned by another instance", name, location),
+				 errhint("Relocate it, then take it over with wos_site_adopt('%s').", name)));
+	catalog_set_site_location(old->id, location);
+	ereport(NOTICE,
+			(errmsg("site \"%s\" now at \"%s\"", name, location)));
+}
+
 /* The wos_sites columns of one site. */
 void
 site_status(int32 site_id, bool *available, char **owner, int64 *free_bytes,

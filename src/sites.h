@@ -45,6 +45,7 @@ extern bool site_writable(StoreSite *site, char **why);
 extern void site_adopt(const char *name);
 extern void site_adopt_site(StoreSite *site, bool any_archive);
 extern void site_check_adoptable(StoreSite *site);
+extern void site_relocate(const char *name, const char *location);
 extern void site_status(int32 site_id, bool *available, char **owner,
 						int64 *free_bytes, bool *free_known, char **why);
 

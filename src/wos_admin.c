@@ -189,3 +189,20 @@ wos_drop_guard(PG_FUNCTION_ARGS)
 	guard_note_sites();
 	PG_RETURN_NULL();
 }
+
+/* eoswath.object_place(oid): see object_place(). */
+PG_FUNCTION_INFO_V1(wos_object_place);
+Datum
+wos_object_place(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(object_place(PG_GETARG_WOSOID(0)));
+}
+
+/* wos_site_relocate(name, location): see site_relocate(). */
+PG_FUNCTION_INFO_V1(wos_site_relocate);
+Datum
+wos_site_relocate(PG_FUNCTION_ARGS)
+{
+	site_relocate(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
+}

@@ -91,3 +91,227 @@ COMMENT ON FUNCTION eoswath.drop_guard() IS
 CREATE EVENT TRIGGER eoswath_drop_guard ON ddl_command_start
     WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED', 'DROP TABLE')
     EXECUTE FUNCTION eoswath.drop_guard();
+
+-- ---------------------------------------------------------------------------
+-- Site life cycle: drop, drain, relocate, rebalance; policy drop and alter
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION eoswath.object_place(oid @extschema@.wosoid) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'wos_object_place' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION eoswath.object_place(@extschema@.wosoid) IS
+    'move the copies of one object to where its policy places them now; returns the bytes copied';
+
+CREATE FUNCTION @extschema@.wos_site_relocate(name text, location text) RETURNS void
+    AS 'MODULE_PATHNAME', 'wos_site_relocate' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.wos_site_relocate(text, text) IS
+    'record a site''s new location (its disk was mounted elsewhere, its bucket moved); the marker there must be the site''s';
+
+CREATE FUNCTION @extschema@.wos_site_drop(name text) RETURNS void
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        sid integer;
+        n bigint;
+        pols text;
+    BEGIN
+        SELECT site_id INTO sid FROM eoswath.sites WHERE sites.name = wos_site_drop.name FOR UPDATE;
+        IF sid IS NULL THEN
+            RAISE EXCEPTION 'site "%" does not exist', wos_site_drop.name USING ERRCODE = 'undefined_object';
+        END IF;
+        IF sid = 1 THEN
+            RAISE EXCEPTION 'the default site cannot be dropped' USING ERRCODE = 'feature_not_supported';
+        END IF;
+        SELECT count(*) INTO n FROM eoswath.objects o WHERE sid = ANY (o.sites);
+        IF n > 0 THEN
+            RAISE EXCEPTION 'site "%" still holds % copies', wos_site_drop.name, n
+                USING ERRCODE = 'object_in_use',
+                      HINT = format('Move them to other sites first: CALL wos_site_drain(%L).', wos_site_drop.name);
+        END IF;
+        SELECT string_agg(format('"%s"', p.name), ', ') INTO pols
+          FROM eoswath.policies p WHERE wos_site_drop.name = ANY (p.sites);
+        IF pols IS NOT NULL THEN
+            RAISE EXCEPTION 'site "%" is named by policies %', wos_site_drop.name, pols
+                USING ERRCODE = 'dependent_objects_still_exist',
+                      HINT = 'Alter or drop those policies first.';
+        END IF;
+        DELETE FROM eoswath.sites WHERE site_id = sid;
+    END
+    $$;
+COMMENT ON FUNCTION @extschema@.wos_site_drop(text) IS
+    'forget a site that holds no copies (drain it first); its files and marker stay where they are';
+
+CREATE FUNCTION @extschema@.wos_policy_drop(name text) RETURNS void
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        n bigint;
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM eoswath.policies p WHERE p.name = wos_policy_drop.name) THEN
+            RAISE EXCEPTION 'replication policy "%" does not exist', wos_policy_drop.name
+                USING ERRCODE = 'undefined_object';
+        END IF;
+        IF wos_policy_drop.name IN ('default', 'replicate', 'copy3') THEN
+            RAISE EXCEPTION 'the built-in policy "%" cannot be dropped', wos_policy_drop.name
+                USING ERRCODE = 'feature_not_supported';
+        END IF;
+        SELECT count(*) INTO n FROM eoswath.objects o WHERE o.policy = wos_policy_drop.name;
+        IF n > 0 THEN
+            RAISE EXCEPTION 'replication policy "%" is used by % objects', wos_policy_drop.name, n
+                USING ERRCODE = 'dependent_objects_still_exist',
+                      HINT = 'Objects keep their policy; delete them, or alter the policy instead.';
+        END IF;
+        DELETE FROM eoswath.policies p WHERE p.name = wos_policy_drop.name;
+    END
+    $$;
+COMMENT ON FUNCTION @extschema@.wos_policy_drop(text) IS
+    'drop a replication policy that no object uses';
+
+CREATE FUNCTION eoswath.policy_set(name text, copies integer, sites text[]) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    DECLARE
+        unknown text;
+        n bigint;
+    BEGIN
+        SELECT string_agg(format('"%s"', s), ', ') INTO unknown
+          FROM unnest(policy_set.sites) AS s
+         WHERE NOT EXISTS (SELECT 1 FROM eoswath.sites WHERE sites.name = s);
+        IF unknown IS NOT NULL THEN
+            RAISE EXCEPTION 'policy "%" names sites that do not exist: %', policy_set.name, unknown
+                USING ERRCODE = 'undefined_object';
+        END IF;
+        UPDATE eoswath.policies p SET copies = policy_set.copies, sites = policy_set.sites
+         WHERE p.name = policy_set.name;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'replication policy "%" does not exist', policy_set.name
+                USING ERRCODE = 'undefined_object';
+        END IF;
+        SELECT count(*) INTO n FROM eoswath.objects o WHERE o.policy = policy_set.name AND o.state = 'stored';
+        RETURN n;
+    END
+    $$;
+COMMENT ON FUNCTION eoswath.policy_set(text, integer, text[]) IS
+    'change a policy''s copies and sites (wos_policy_alter); returns how many objects use it';
+
+-- The procedures commit after every object, so that they run online, can be
+-- interrupted and resumed, and show their progress in wos_sites as they go.
+-- (Procedures that commit cannot be SECURITY DEFINER or have SET clauses:
+-- they run as the admin and use the functions above.)
+CREATE PROCEDURE @extschema@.wos_site_drain(name text)
+    LANGUAGE plpgsql
+    AS $$
+    DECLARE
+        o @extschema@.wosoid;
+        n bigint := 0;
+        total bigint;
+        bytes bigint := 0;
+    BEGIN
+        PERFORM @extschema@.wos_site_enable(name, false);
+        COMMIT;
+        SELECT count(*) INTO total FROM @extschema@.wos_objects v
+         WHERE wos_site_drain.name = ANY (v.sites) AND v.state = 'stored';
+        FOR o IN SELECT v.oid FROM @extschema@.wos_objects v
+                  WHERE wos_site_drain.name = ANY (v.sites) AND v.state = 'stored' ORDER BY v.oid
+        LOOP
+            bytes := bytes + eoswath.object_place(o);
+            n := n + 1;
+            COMMIT;
+            IF n % 100 = 0 THEN
+                RAISE NOTICE 'wos_site_drain: % of % objects moved off site "%" (% bytes copied)',
+                    n, total, name, bytes;
+            END IF;
+        END LOOP;
+        RAISE NOTICE 'wos_site_drain: % objects moved off site "%" (% bytes copied); it is disabled and can be dropped with wos_site_drop()',
+            n, name, bytes;
+    END
+    $$;
+COMMENT ON PROCEDURE @extschema@.wos_site_drain(text) IS
+    'disable a site and move every copy on it to the sites its object''s policy places it on now; online and resumable (CALL it again)';
+
+CREATE PROCEDURE @extschema@.wos_rebalance(max_rate double precision DEFAULT NULL)
+    LANGUAGE plpgsql
+    AS $$
+    DECLARE
+        o @extschema@.wosoid;
+        n bigint := 0;
+        moved bigint := 0;
+        b bigint;
+        bytes bigint := 0;
+    BEGIN
+        IF max_rate IS NOT NULL AND max_rate <= 0 THEN
+            RAISE EXCEPTION 'max_rate must be positive (MB/s), or NULL for no limit'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        FOR o IN SELECT v.oid FROM @extschema@.wos_objects v WHERE v.state = 'stored' ORDER BY v.oid
+        LOOP
+            b := eoswath.object_place(o);
+            n := n + 1;
+            IF b > 0 THEN
+                moved := moved + 1;
+                bytes := bytes + b;
+                IF max_rate IS NOT NULL THEN
+                    PERFORM pg_sleep(b / (max_rate * 1048576.0));
+                END IF;
+            END IF;
+            COMMIT;
+            IF n % 1000 = 0 THEN
+                RAISE NOTICE 'wos_rebalance: % objects looked at, % moved (% bytes copied)', n, moved, bytes;
+            END IF;
+        END LOOP;
+        RAISE NOTICE 'wos_rebalance: % objects looked at, % moved (% bytes copied)', n, moved, bytes;
+    END
+    $$;
+COMMENT ON PROCEDURE @extschema@.wos_rebalance(double precision) IS
+    'move copies to where rendezvous placement puts them now (after sites were added or enabled), at most max_rate MB/s; online and resumable';
+
+CREATE PROCEDURE @extschema@.wos_policy_alter(name text, copies integer, sites text[] DEFAULT NULL)
+    LANGUAGE plpgsql
+    AS $$
+    DECLARE
+        o @extschema@.wosoid;
+        n bigint := 0;
+        total bigint;
+        bytes bigint := 0;
+    BEGIN
+        total := eoswath.policy_set(name, copies, sites);
+        COMMIT;
+        FOR o IN SELECT v.oid FROM @extschema@.wos_objects v
+                  WHERE v.policy = wos_policy_alter.name AND v.state = 'stored' ORDER BY v.oid
+        LOOP
+            bytes := bytes + eoswath.object_place(o);
+            n := n + 1;
+            COMMIT;
+        END LOOP;
+        RAISE NOTICE 'wos_policy_alter: % objects of policy "%" re-placed (% bytes copied)', n, name, bytes;
+    END
+    $$;
+COMMENT ON PROCEDURE @extschema@.wos_policy_alter(text, integer, text[]) IS
+    'change a policy''s copies and sites, then re-replicate its objects (online, resumable with wos_rebalance())';
+
+REVOKE ALL ON FUNCTION
+    eoswath.object_place(@extschema@.wosoid),
+    @extschema@.wos_site_relocate(text, text),
+    @extschema@.wos_site_drop(text),
+    @extschema@.wos_policy_drop(text),
+    eoswath.policy_set(text, integer, text[])
+FROM PUBLIC;
+REVOKE ALL ON PROCEDURE
+    @extschema@.wos_site_drain(text),
+    @extschema@.wos_rebalance(double precision),
+    @extschema@.wos_policy_alter(text, integer, text[])
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    eoswath.object_place(@extschema@.wosoid),
+    @extschema@.wos_site_relocate(text, text),
+    @extschema@.wos_site_drop(text),
+    @extschema@.wos_policy_drop(text),
+    eoswath.policy_set(text, integer, text[])
+TO eoswath_admin;
+GRANT EXECUTE ON PROCEDURE
+    @extschema@.wos_site_drain(text),
+    @extschema@.wos_rebalance(double precision),
+    @extschema@.wos_policy_alter(text, integer, text[])
+TO eoswath_admin;
