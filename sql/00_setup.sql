@@ -2,7 +2,8 @@
 CREATE EXTENSION eoswath CASCADE;
 SELECT extname, extversion FROM pg_extension WHERE extname = 'eoswath';
 -- the default site exists and works with no set-up
-SELECT name, kind, enabled, location LIKE current_setting('data_directory') || '/eoswath/%' AS under_datadir
+-- (recorded relative to the data directory)
+SELECT name, kind, enabled, location ~ '^eoswath/db[0-9]+-ext[0-9]+$' AS in_datadir
   FROM wos_sites;
 SELECT name, copies FROM eoswath.policies ORDER BY copies;
 -- every function, type, table and view carries a comment

@@ -201,6 +201,12 @@ catalog_archive_ids(void)
 	List	   *ids = NIL;
 
 	cat_begin(&cs);
+	/* none before the 0.2.0 schema (CREATE EXTENSION ... VERSION '0.1.0') */
+	if (!OidIsValid(get_relname_relid("archive", get_namespace_oid("eoswath", false))))
+	{
+		cat_end(&cs);
+		return NIL;
+	}
 	if (SPI_execute("SELECT archive_id::text FROM eoswath.archive ORDER BY created, archive_id",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the archive identity");

@@ -18,6 +18,7 @@ char	   *eoswath_default_policy = NULL;
 int			eoswath_io_block_size = 1024 * 1024;
 int			eoswath_gzip_level = 6;
 int			eoswath_site_min_free = 0;
+char	   *eoswath_default_site_path = NULL;
 int			eoswath_s3_part_size = 16 * 1024 * 1024;
 int			eoswath_s3_read_ahead = 64 * 1024 * 1024;
 int			eoswath_s3_retries = 4;
@@ -136,6 +137,16 @@ eoswath_define_gucs(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("eoswath.default_site_path",
+							   "Directory under which CREATE EXTENSION makes a database's default site.",
+							   "Empty: eoswath/ in the data directory, recorded relative to it so that "
+							   "the site follows the data directory (base backups, pg_upgrade).",
+							   &eoswath_default_site_path,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("eoswath.site_min_free",
 							"Space a directory site keeps free: no new copy is placed on a site with less.",

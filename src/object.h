@@ -25,6 +25,7 @@ extern char *eoswath_default_policy;
 extern int	eoswath_io_block_size;	/* bytes */
 extern int	eoswath_gzip_level;		/* zlib level of compress => true */
 extern int	eoswath_site_min_free;	/* MB a site keeps free of new copies */
+extern char *eoswath_default_site_path;	/* where default sites go; empty: the data directory */
 
 /* ---- object_put.c ---- */
 

@@ -42,12 +42,15 @@ site_marker_text(const char *name, int32 site_id)
 {
 	List	   *ids = catalog_archive_ids();
 
+	/* a 0.1.0 schema has no archive identity: a marker as 0.1.0 wrote it */
+	if (ids == NIL)
+		return psprintf("eoswath site \"%s\"\n", name);
 	return psprintf("eoswath site \"%s\"\n"
 					"archive %s\n"
 					"system_identifier " UINT64_FORMAT "\n"
 					"database %u\n"
 					"site_id %d\n",
-					name, ids ? (char *) linitial(ids) : "",
+					name, (char *) linitial(ids),
 					GetSystemIdentifier(), MyDatabaseId, site_id);
 }
 

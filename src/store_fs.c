@@ -21,6 +21,7 @@
 
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/memutils.h"
 
 #include "store.h"
 
@@ -37,6 +38,23 @@ typedef struct FsWriter
 
 static bool fs_unlink(const char *path);
 
+/*
+ * The site's directory.  A relative location is relative to the data
+ * directory: the default sites (eoswath/db<database>-ext<extension>) stay
+ * with the cluster's files when the data directory moves, is restored from
+ * a base backup or is upgraded.
+ */
+static char *
+fs_root(StoreSite *site)
+{
+	if (site->location[0] == '/')
+		return site->location;
+	if (site->private == NULL)
+		site->private = MemoryContextStrdup(GetMemoryChunkContext(site),
+										   psprintf("%s/%s", DataDir, site->location));
+	return site->private;
+}
+
 typedef struct FsReader
 {
 	int			fd;
@@ -47,7 +65,7 @@ typedef struct FsReader
 static char *
 fs_dir(StoreSite *site, WosOid oid)
 {
-	return psprintf("%s/%02x/%02x", site->location,
+	return psprintf("%s/%02x/%02x", fs_root(site),
 					(unsigned) (oid & 0xff), (unsigned) ((oid >> 8) & 0xff));
 }
 
@@ -76,7 +94,7 @@ fs_mkdir(const char *dir, const char *parent)
 static void
 fs_write_marker(StoreSite *site, const char *text)
 {
-	char	   *marker = psprintf("%s/%s", site->location, SITE_MARKER);
+	char	   *marker = psprintf("%s/%s", fs_root(site), SITE_MARKER);
 	char	   *tmp = psprintf("%s.tmp%d", marker, MyProcPid);
 	int			fd = OpenTransientFile(tmp, O_CREAT | O_WRONLY | O_TRUNC | PG_BINARY);
 
@@ -104,7 +122,7 @@ fs_write_marker(StoreSite *site, const char *text)
 static char *
 fs_read_marker(StoreSite *site, char **why)
 {
-	char	   *marker = psprintf("%s/%s", site->location, SITE_MARKER);
+	char	   *marker = psprintf("%s/%s", fs_root(site), SITE_MARKER);
 	char	   *buf = palloc(4097);
 	int			fd = OpenTransientFile(marker, O_RDONLY | PG_BINARY);
 	ssize_t		n;
@@ -130,7 +148,7 @@ fs_free_space(StoreSite *site, int64 *bytes)
 {
 	struct statvfs sv;
 
-	if (statvfs(site->location, &sv) != 0)
+	if (statvfs(fs_root(site), &sv) != 0)
 		return false;
 	*bytes = (int64) sv.f_bavail * (int64) sv.f_frsize;
 	return true;
@@ -141,14 +159,15 @@ fs_validate(StoreSite *site, bool create)
 {
 	struct stat st;
 
-	if (site->location[0] != '/')
+	if (site->location[0] != '/' && strncmp(site->location, "eoswath/", 8) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("site directory must be an absolute path: \"%s\"", site->location)));
+				 errmsg("site directory must be an absolute path: \"%s\"", site->location),
+				 errhint("Only the default sites live at relative paths (under eoswath/ in the data directory).")));
 	if (!create)
 		return;
 
-	if (stat(site->location, &st) == 0)
+	if (stat(fs_root(site), &st) == 0)
 	{
 		DIR		   *d;
 		struct dirent *de;
@@ -156,24 +175,24 @@ fs_validate(StoreSite *site, bool create)
 		if (!S_ISDIR(st.st_mode))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("site location \"%s\" is not a directory", site->location)));
-		d = AllocateDir(site->location);
-		while ((de = ReadDir(d, site->location)) != NULL)
+					 errmsg("site location \"%s\" is not a directory", fs_root(site))));
+		d = AllocateDir(fs_root(site));
+		while ((de = ReadDir(d, fs_root(site))) != NULL)
 		{
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
 			FreeDir(d);
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("site directory \"%s\" is not empty", site->location),
+					 errmsg("site directory \"%s\" is not empty", fs_root(site)),
 					 errhint("Give a new or empty directory; eoswath only writes into directories it owns.")));
 		}
 		FreeDir(d);
 	}
-	else if (pg_mkdir_p(site->location, S_IRWXU) != 0 && errno != EEXIST)
+	else if (pg_mkdir_p(fs_root(site), S_IRWXU) != 0 && errno != EEXIST)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not create directory \"%s\": %m", site->location)));
+				 errmsg("could not create directory \"%s\": %m", fs_root(site))));
 
 	fs_write_marker(site, site->marker);
 }
@@ -182,7 +201,7 @@ static bool
 fs_available(StoreSite *site, char **why)
 {
 	struct stat st;
-	char	   *marker = psprintf("%s/%s", site->location, SITE_MARKER);
+	char	   *marker = psprintf("%s/%s", fs_root(site), SITE_MARKER);
 
 	if (stat(marker, &st) != 0)
 	{
@@ -200,7 +219,7 @@ fs_begin_write(StoreSite *site, WosOid oid, int64 size_hint)
 	char	   *dir = fs_dir(site, oid);
 	char	   *lo = pnstrdup(dir, strlen(dir) - 3);
 
-	fs_mkdir(lo, site->location);
+	fs_mkdir(lo, fs_root(site));
 	fs_mkdir(dir, lo);
 
 	w->site = site;
@@ -363,8 +382,8 @@ fs_list(StoreSite *site, store_list_cb cb, void *arg)
 	DIR		   *d1;
 	struct dirent *e1;
 
-	d1 = AllocateDir(site->location);
-	while ((e1 = ReadDir(d1, site->location)) != NULL)
+	d1 = AllocateDir(fs_root(site));
+	while ((e1 = ReadDir(d1, fs_root(site))) != NULL)
 	{
 		char	   *p1;
 		DIR		   *d2;
@@ -372,7 +391,7 @@ fs_list(StoreSite *site, store_list_cb cb, void *arg)
 
 		if (!is_hex2(e1->d_name))
 			continue;
-		p1 = psprintf("%s/%s", site->location, e1->d_name);
+		p1 = psprintf("%s/%s", fs_root(site), e1->d_name);
 		d2 = AllocateDir(p1);
 		while ((e2 = ReadDir(d2, p1)) != NULL)
 		{
@@ -417,7 +436,7 @@ fs_list(StoreSite *site, store_list_cb cb, void *arg)
 static bool
 fs_remove_entry(StoreSite *site, const char *name)
 {
-	char	   *path = psprintf("%s/%s", site->location, name);
+	char	   *path = psprintf("%s/%s", fs_root(site), name);
 	bool		ok = fs_unlink(path);
 
 	pfree(path);

@@ -81,7 +81,10 @@ PG_FUNCTION_INFO_V1(wos_default_site_location);
 Datum
 wos_default_site_location(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s/eoswath/db%u-ext%u", DataDir, MyDatabaseId,
+	char	   *base = eoswath_default_site_path && eoswath_default_site_path[0] ?
+		eoswath_default_site_path : "eoswath";
+
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s/db%u-ext%u", base, MyDatabaseId,
 											  PG_GETARG_OID(0))));
 }
 

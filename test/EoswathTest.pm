@@ -44,6 +44,7 @@ sub copy_files
 	my @files;
 	for my $d (@dirs)
 	{
+		$d = $node->data_dir . "/$d" unless $d =~ m{^/};    # default sites: relative
 		next unless -d $d;
 		find(sub { push @files, $File::Find::name if -f $_ && $_ !~ /^\.eoswath-site$/ }, $d);
 	}

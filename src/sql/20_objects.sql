@@ -60,7 +60,7 @@ COMMENT ON FUNCTION @extschema@.wos_putoid(@extschema@.wosoid, bytea, jsonb) IS
 CREATE FUNCTION eoswath.default_site_location(extoid oid) RETURNS text
     AS 'MODULE_PATHNAME', 'wos_default_site_location' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION eoswath.default_site_location(oid) IS
-    'directory of the default site: <data_directory>/eoswath/db<database oid>-ext<extension oid>';
+    'location of a database''s default site: eoswath/db<database oid>-ext<extension oid>, relative to the data directory (or under eoswath.default_site_path)';
 
 CREATE FUNCTION @extschema@.wos_site_add(name text, location text, kind text DEFAULT 'dir',
                                           options jsonb DEFAULT '{}')

@@ -14,6 +14,7 @@ my $sum = $node->safe_psql('postgres', "SELECT sha256 FROM wos_stat('$id')");
 my @files = map {
 	my $site = $_;
 	my $loc = $node->safe_psql('postgres', "SELECT location FROM eoswath.sites WHERE name = '$site'");
+	$loc = $node->data_dir . "/$loc" unless $loc =~ m{^/};    # the default site: relative
 	grep { index($_, "$loc/") == 0 } object_files($node, $id)
 } split /,/, $node->safe_psql('postgres', "SELECT array_to_string(sites, ',') FROM wos_stat('$id')");
 is(scalar(@files), 3, 'three copies');

@@ -35,7 +35,13 @@ is($node->safe_psql('restored', "SELECT copies FROM eoswath.policies WHERE name 
 	'added policy restored');
 is($node->safe_psql('restored', "SELECT encode(sha256(wos_get('$oid')), 'hex') = sha256 FROM wos_stat('$oid')"),
 	't', 'object on a shared site readable from the restored catalog');
-cmp_ok($node->safe_psql('restored', "SELECT wos_put('new')::bigint"), '>', $last,
+# the restored database shares s1 with the original: it reads there but
+# writes only into its own sites until it adopts s1
+my ($rc, $out, $err) = $node->psql('restored', "SELECT wos_put('new', '{}', 'onsite')");
+like($err, qr/cannot write copies to site "s1": it is not this database's/,
+	'the restored database does not write into the original\'s site');
+$node->safe_psql('restored', "SELECT wos_policy_add('mine', 1, ARRAY['local'])");
+cmp_ok($node->safe_psql('restored', "SELECT wos_put('new', '{}', 'mine')::bigint"), '>', $last,
 	'ids after the restore continue past every id handed out before');
 $node->stop;
 done_testing();

@@ -315,3 +315,15 @@ GRANT EXECUTE ON PROCEDURE
     @extschema@.wos_rebalance(double precision),
     @extschema@.wos_policy_alter(text, integer, text[])
 TO eoswath_admin;
+
+-- ---------------------------------------------------------------------------
+-- The default site is recorded relative to the data directory, so that it
+-- follows the data directory (base backups, pg_upgrade, a moved cluster)
+-- ---------------------------------------------------------------------------
+
+COMMENT ON FUNCTION eoswath.default_site_location(oid) IS
+    'location of a database''s default site: eoswath/db<database oid>-ext<extension oid>, relative to the data directory (or under eoswath.default_site_path)';
+UPDATE eoswath.sites
+   SET location = substr(location, length(current_setting('data_directory')) + 2)
+ WHERE site_id = 1 AND kind = 'dir'
+   AND location LIKE current_setting('data_directory') || '/eoswath/%';
