@@ -12,6 +12,7 @@
  */
 #include "eoswath.h"
 
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -114,6 +115,12 @@ reader_next_copy(ObjectReader *r)
 static void
 no_good_copy(ObjectRecord *rec)
 {
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no copy of object %s is reachable from this standby", wosoid_to_cstring(rec->oid)),
+				 errdetail("Its %d recorded copies are missing here.", rec->nsites),
+				 errhint("A standby reads copies on sites both servers reach (a shared directory, S3); sites inside the primary's data directory, such as the default site, hold here only what the base backup copied.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("no intact copy of object %s is available", wosoid_to_cstring(rec->oid)),
