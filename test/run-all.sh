@@ -33,7 +33,7 @@ set +e
 (cd "$WORK/src" && as_user make -s PG_CONFIG="$PG_CONFIG" installcheck)
 rc=$?
 set -e
-if [ $rc != 0 ]; then cat "$WORK/src/tmp_regress/regression.diffs" 2>/dev/null | head -200; fi
+if [ $rc != 0 ]; then head -n 200 "$WORK/src/tmp_regress/regression.diffs" 2>/dev/null || true; fi
 record "pg_regress" $rc
 pg_stop
 
