@@ -110,6 +110,10 @@ CREATE FUNCTION eoswath.swaths_notify() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- rows a restore loads (COPY) are not news
+    IF pg_catalog.current_query() ~* '^(\s|--[^\n]*\n)*COPY\s' THEN
+        RETURN NULL;
+    END IF;
     PERFORM pg_notify('eoswath_swaths', json_build_object(
         'op', lower(TG_OP), 'id', NEW.id, 'oid', NEW.oid::text,
         'filename', NEW.filename, 'source', NEW.source, 'version', NEW.version,

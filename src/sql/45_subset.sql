@@ -118,6 +118,11 @@ CREATE FUNCTION eoswath.swaths_queue_subsets() RETURNS trigger
     SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 BEGIN
+    -- a restore (pg_restore, or a dump run by psql) loads the rows with COPY
+    -- and brings the queue and the subsets as they were dumped: queue nothing
+    IF pg_catalog.current_query() ~* '^(\s|--[^\n]*\n)*COPY\s' THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO swath_subset_queue (swath, region)
     SELECT NEW.id, r.name FROM swath_regions r
      WHERE NEW.shape IS NOT NULL AND ST_Intersects(r.shape, NEW.shape)

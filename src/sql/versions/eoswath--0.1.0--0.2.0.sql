@@ -327,3 +327,43 @@ UPDATE eoswath.sites
    SET location = substr(location, length(current_setting('data_directory')) + 2)
  WHERE site_id = 1 AND kind = 'dir'
    AND location LIKE current_setting('data_directory') || '/eoswath/%';
+
+-- ---------------------------------------------------------------------------
+-- A restore does not re-queue subsets or re-announce swaths (45_subset.sql,
+-- 40_swaths.sql): pg_restore -1 -e of a database with a queue works
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION eoswath.swaths_queue_subsets() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+    -- a restore (pg_restore, or a dump run by psql) loads the rows with COPY
+    -- and brings the queue and the subsets as they were dumped: queue nothing
+    IF pg_catalog.current_query() ~* '^(\s|--[^\n]*\n)*COPY\s' THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO swath_subset_queue (swath, region)
+    SELECT NEW.id, r.name FROM swath_regions r
+     WHERE NEW.shape IS NOT NULL AND ST_Intersects(r.shape, NEW.shape)
+    ON CONFLICT (swath, region) DO NOTHING;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION eoswath.swaths_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- rows a restore loads (COPY) are not news
+    IF pg_catalog.current_query() ~* '^(\s|--[^\n]*\n)*COPY\s' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pg_notify('eoswath_swaths', json_build_object(
+        'op', lower(TG_OP), 'id', NEW.id, 'oid', NEW.oid::text,
+        'filename', NEW.filename, 'source', NEW.source, 'version', NEW.version,
+        'orbit', NEW.orbit, 'overpass', NEW.overpass)::text);
+    RETURN NULL;
+END
+$$;
