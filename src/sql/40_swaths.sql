@@ -15,6 +15,7 @@ DECLARE
                              WHERE e.extname = 'postgis');
     libs text := pg_catalog.current_setting('shared_preload_libraries') || ',' ||
                  pg_catalog.current_setting('session_preload_libraries');
+    rel text;
 BEGIN
     IF postgis_schema IS DISTINCT FROM '@extschema@' THEN
         RAISE EXCEPTION 'extension "eoswath" must be installed in the schema of extension "postgis"'
@@ -24,12 +25,14 @@ BEGIN
                   HINT = pg_catalog.format('Leave SCHEMA out (or say SCHEMA %I), or install both into one new schema: CREATE EXTENSION eoswath SCHEMA x CASCADE in a database without postgis.',
                                            postgis_schema);
     END IF;
-    IF pg_catalog.to_regclass(pg_catalog.quote_ident('@extschema@') || '.swaths') IS NOT NULL THEN
-        RAISE EXCEPTION 'relation "swaths" already exists in schema "@extschema@"'
-            USING ERRCODE = 'duplicate_table',
-                  DETAIL = 'eoswath creates its own catalog table "swaths"; an existing one (e.g. an earlier Django site''s) is in the way.',
-                  HINT = 'Rename the old table (ALTER TABLE swaths RENAME TO swaths_old), create the extension, then copy the rows over: see "Migrating an existing swaths table" in the README.';
-    END IF;
+    FOR rel IN SELECT r FROM pg_catalog.unnest(ARRAY['swaths', 'swaths_id_seq']) r LOOP
+        IF pg_catalog.to_regclass(pg_catalog.quote_ident('@extschema@') || '.' || rel) IS NOT NULL THEN
+            RAISE EXCEPTION 'relation "%" already exists in schema "@extschema@"', rel
+                USING ERRCODE = 'duplicate_table',
+                      DETAIL = 'eoswath creates its own catalog table "swaths" (and its sequence "swaths_id_seq"); an existing one (e.g. an earlier Django site''s) is in the way.',
+                      HINT = 'Rename the old table and its sequence (ALTER TABLE swaths RENAME TO swaths_old; ALTER SEQUENCE swaths_id_seq RENAME TO swaths_old_id_seq), create the extension, then copy the rows over: see "Migrating an existing swaths table" in the README.';
+        END IF;
+    END LOOP;
     IF libs !~ '(^|[\s,])"?(\$libdir/)?eoswath(\.so)?"?\s*(,|$)' THEN
         RAISE WARNING 'eoswath is not in shared_preload_libraries'
             USING DETAIL = 'Its settings (eoswath.*) exist in a session only once the library is loaded: before that, SHOW and ALTER SYSTEM SET of one fail with "unrecognized configuration parameter".',

@@ -17,7 +17,7 @@ ok() { echo "ok - $*"; }
 bad() { echo "not ok - $*"; fails=$((fails + 1)); }
 
 pg_start readme
-echo "shared_preload_libraries = 'eoswath'" >> "$PGDATA/postgresql.conf"
+psql_user -q -c "ALTER SYSTEM SET shared_preload_libraries = 'eoswath'"
 as_user "$PGBIN/pg_ctl" -D "$PGDATA" -w restart -l "$WORK/readme/log" >/dev/null
 
 # the paths README's examples use, under ROOT (doctest.py maps /data, /srv)
@@ -55,9 +55,9 @@ out=$(psql_user -d nopreload -Atc "SHOW eoswath.default_policy" 2>&1 || true)
 grep -q 'unrecognized configuration parameter "eoswath.default_policy"' <<<"$out" \
     && ok "a fresh session without preloading does not know the settings (as README says)" \
     || bad "a fresh session without preloading: $out"
-out=$(psql_user -d nopreload -Atc "LOAD 'eoswath'" -c "SHOW eoswath.default_policy" 2>&1 || true)
+out=$(psql_user -q -d nopreload -At -c "LOAD 'eoswath'" -c "SHOW eoswath.default_policy" 2>&1 || true)
 [ "$out" = default ] && ok "after LOAD 'eoswath' the settings are known" || bad "after LOAD: $out"
-out=$(psql_user -d nopreload -Atc "LOAD 'eoswath'" -c "ALTER SYSTEM SET eoswath.s3_allow_http = on" -c "ALTER SYSTEM RESET eoswath.s3_allow_http" 2>&1 || true)
+out=$(psql_user -q -d nopreload -At -c "LOAD 'eoswath'" -c "ALTER SYSTEM SET eoswath.s3_allow_http = on" -c "ALTER SYSTEM RESET eoswath.s3_allow_http" 2>&1 || true)
 [ "$out" = "" ] && ok "README's ALTER SYSTEM line works after LOAD" || bad "ALTER SYSTEM after LOAD: $out"
 psql_user -q -c "ALTER SYSTEM SET shared_preload_libraries = 'eoswath'"
 as_user "$PGBIN/pg_ctl" -D "$PGDATA" -w restart -l "$WORK/readme/log" >/dev/null
@@ -85,7 +85,7 @@ cp "$ROOT/data/in/MER_RR__1PNPDE20030602_094231_000000982016_00394_06656_0001.N1
 chown -R "$TEST_USER" "$ROOT" 2>/dev/null || true
 out=$(psql_user -d legacy -c "CREATE EXTENSION eoswath CASCADE" 2>&1 || true)
 grep -q 'ERROR:  relation "swaths" already exists in schema "public"' <<<"$out" &&
-grep -q 'HINT:  Rename the old table' <<<"$out" \
+grep -q 'HINT:  Rename the old table and its sequence' <<<"$out" \
     && ok "CREATE EXTENSION over an old swaths table: 42P07 with the migration hint" \
     || bad "CREATE EXTENSION over an old swaths table: $out"
 # the recipe, as README has it, with /archive under ROOT
