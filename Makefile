@@ -112,7 +112,12 @@ clean-helper:
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) eoswath.control
 	cat $(SQL_SOURCES) > $@
 
-# pg_regress writes results next to a copy of the tree owned by the tester
+# pg_regress writes results next to a copy of the tree owned by the tester.
+# The granule-dependent files read the real granules from EOSWATH_GRANULES
+# (default: ../shared/data/swaths beside the repository) and skip the rest
+# of their checks when they are not there (expected/*_1.out).
+EOSWATH_GRANULES ?= $(abspath $(srcdir)/../shared/data/swaths)
+installcheck: export EOSWATH_GRANULES := $(EOSWATH_GRANULES)
 installcheck: | tmp_regress
 tmp_regress:
 	mkdir -p $@

@@ -1,6 +1,10 @@
--- install and check what the extension creates
+-- install and check what the extension creates (quietly: whether postgis
+-- comes along and whether eoswath is preloaded depends on the server)
+SET client_min_messages = error;
 CREATE EXTENSION eoswath CASCADE;
-SELECT extname, extversion FROM pg_extension WHERE extname = 'eoswath';
+RESET client_min_messages;
+SELECT extname, extversion = default_version AS current_version
+  FROM pg_extension JOIN pg_available_extensions ON name = extname WHERE extname = 'eoswath';
 -- the default site exists and works with no set-up
 -- (recorded relative to the data directory)
 SELECT name, kind, enabled, location ~ '^eoswath/db[0-9]+-ext[0-9]+$' AS in_datadir

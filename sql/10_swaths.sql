@@ -2,7 +2,20 @@
 -- object ids in this file start at 10000 (ids only move forward), so that
 -- messages naming them do not depend on the files before
 SELECT setval('eoswath.oid_seq', 10000) AS id_base;
+-- the real granules (EOSWATH_GRANULES; make installcheck defaults it to
+-- ../shared/data/swaths beside the repository): without them, the rest of
+-- this file is skipped (expected/10_swaths_1.out)
 \getenv granules EOSWATH_GRANULES
+\if :{?granules}
+SELECT (pg_stat_file(:'granules' || '/SS_VIIRS_NPP-NAVO-L2P-v3.0.nc', true)).size IS NOT NULL AS have_granules \gset
+\else
+\set have_granules false
+\endif
+\if :have_granules
+\else
+\echo 'skipped: the real granules are not in EOSWATH_GRANULES'
+\quit
+\endif
 SET client_min_messages = warning;
 CREATE TEMP TABLE g (f text, short text, oid wosoid);
 INSERT INTO g
@@ -60,14 +73,20 @@ SELECT (r).id > 0 AS registered, (r).filename = f AS name_kept, (r).fileext, (r)
        (r).size > 0 AS size_ok, GeometryType((r).shape)
   FROM (SELECT g.f, g.oid, swath_register(g.oid, g.f, 'regress', '1', NULL) AS r FROM g) x,
        swath_time_range(x.oid) t ORDER BY 4, 1;
+-- an object is catalogued once: registering it again keeps its one row
+-- (names updated, nothing computed again)
+SELECT count(*) AS rows, bool_and((r).id = s.id) AS same_row, bool_and((r).version = '2') AS updated
+  FROM swaths s, LATERAL swath_register(s.oid, s.filename, s.source, '2') r WHERE s.source = 'regress';
+SELECT count(*) AS rows_after, count(DISTINCT oid) AS objects FROM swaths;
 -- a plain INSERT with a NULL shape and overpass is filled by the trigger
-INSERT INTO swaths (filename, source, oid, overpass) SELECT 'copy.nc', 'insert', oid, NULL FROM g WHERE short = 'gpm';
+-- (of a copy of the granule: an object is catalogued once)
+INSERT INTO swaths (filename, source, oid, overpass) SELECT 'copy.nc', 'insert', wos_put(wos_get(oid)), NULL FROM g WHERE short = 'gpm';
 SELECT source, ST_Equals(shape::geometry, (SELECT shape::geometry FROM fp WHERE short = 'gpm')) AS same_shape,
        overpass = '2021-02-20 11:01:20.170085+00' AS overpass_ok
   FROM swaths WHERE source = 'insert';
 -- a shape given by the client is kept
 INSERT INTO swaths (filename, source, oid, overpass, shape)
-  SELECT 'given.nc', 'given', oid, '2020-01-01', 'POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))' FROM g WHERE short = 'gpm';
+  SELECT 'given.nc', 'given', wos_put(wos_get(oid)), '2020-01-01', 'POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))' FROM g WHERE short = 'gpm';
 SELECT ST_AsText(shape) FROM swaths WHERE source = 'given';
 DELETE FROM swaths WHERE source IN ('insert', 'given');
 

@@ -1,7 +1,8 @@
 /*
  * wos_objects.c
  *		SQL entry points of the object API: wos_put, wos_get, wos_meta,
- *		wos_stat, wos_exists, wos_delete, wos_reserve, wos_putoid.
+ *		wos_stat, wos_exists, wos_delete, wos_reserve, wos_putoid; the owner
+ *		of new objects (eoswath.outer_user).
  *
  * Argument checks and results only; every operation is a call into the
  * object library (object.h).
@@ -11,6 +12,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -213,10 +215,56 @@ wos_stat(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
+/*
+ * wos_delete(oid): delete an object.  When a row still refers to it (a
+ * catalogued swath, a stored subset), the foreign key refuses the delete;
+ * the error gets a hint saying which rows to delete first.
+ */
 PG_FUNCTION_INFO_V1(wos_delete);
 Datum
 wos_delete(PG_FUNCTION_ARGS)
 {
-	object_delete(PG_GETARG_WOSOID(0));
+	WosOid		oid = PG_GETARG_WOSOID(0);
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		object_delete(oid);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_FOREIGN_KEY_VIOLATION || edata->hint != NULL)
+			PG_RE_THROW();
+		FlushErrorState();
+		if (edata->table_name && strcmp(edata->table_name, "swaths") == 0)
+			edata->hint = psprintf("The object is catalogued in table \"swaths\": delete its row first "
+								   "(DELETE FROM swaths WHERE oid = '%s'), then the object.",
+								   wosoid_to_cstring(oid));
+		else
+			edata->hint = psprintf("Rows of table \"%s\" refer to the object: delete them first.",
+								   edata->table_name ? edata->table_name : "?");
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 	PG_RETURN_VOID();
+}
+
+/*
+ * eoswath.outer_user(): the role the caller is (after SET ROLE), also inside
+ * SECURITY DEFINER code and the catalog's own SPI calls, which run as the
+ * extension's owner; the default of eoswath.objects.owner.
+ */
+PG_FUNCTION_INFO_V1(wos_outer_user);
+Datum
+wos_outer_user(PG_FUNCTION_ARGS)
+{
+	char	   *name = GetUserNameFromId(GetOuterUserId(), true);
+
+	if (name == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(name)));
 }

@@ -5,7 +5,9 @@
 # runs, as an unprivileged user in throwaway clusters:
 #   1. pg_regress (make installcheck: sql/ against expected/)
 #   2. the TAP suite (test/t/*.pl, PostgreSQL::Test::Cluster)
-#   3. test/suites/*.sh, each a self-contained suite (S3, client, ...)
+#   3. test/suites/*.sh, each a self-contained suite (S3, client, README, ...)
+#   4. in CI as root: the Debian package, built, installed and checked with
+#      make installcheck (test/debian.sh)
 # Prints one closing line "N passed, N failed" and exits non-zero on failure.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -62,6 +64,17 @@ for s in "$HERE"/suites/*.sh; do
     set -e
     record "suite $(basename "$s")" $rc
 done
+
+echo "== debian package"
+if [ -n "${CI:-}" ] && [ "$(id -u)" = 0 ]; then
+    set +e
+    bash "$HERE/debian.sh"
+    rc=$?
+    set -e
+    record "debian package" $rc
+else
+    echo "skipped: builds the package and installs it on the machine only in CI, as root (test/debian.sh)"
+fi
 
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"

@@ -1,5 +1,47 @@
 
 -- ---------------------------------------------------------------------------
+-- Installation checks: clear errors instead of puzzling ones
+-- ---------------------------------------------------------------------------
+
+-- The API takes and returns PostGIS types and calls PostGIS functions by
+-- their schema, which must be this extension's (PostgreSQL 15 has no
+-- @extschema:postgis@).  An old table "swaths" (e.g. a Django site's) is in
+-- the way of the catalog: say how to migrate rather than fail with 42P07.
+-- Settings exist in a session only once the library is loaded.
+DO $checks$
+DECLARE
+    postgis_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                              JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+                             WHERE e.extname = 'postgis');
+    libs text := pg_catalog.current_setting('shared_preload_libraries') || ',' ||
+                 pg_catalog.current_setting('session_preload_libraries');
+    rel text;
+BEGIN
+    IF postgis_schema IS DISTINCT FROM '@extschema@' THEN
+        RAISE EXCEPTION 'extension "eoswath" must be installed in the schema of extension "postgis"'
+            USING ERRCODE = 'invalid_schema_name',
+                  DETAIL = pg_catalog.format('postgis is in schema %I, and eoswath was asked to go into schema %I.',
+                                             postgis_schema, '@extschema@'),
+                  HINT = pg_catalog.format('Leave SCHEMA out (or say SCHEMA %I), or install both into one new schema: CREATE EXTENSION eoswath SCHEMA x CASCADE in a database without postgis.',
+                                           postgis_schema);
+    END IF;
+    FOR rel IN SELECT r FROM pg_catalog.unnest(ARRAY['swaths', 'swaths_id_seq']) r LOOP
+        IF pg_catalog.to_regclass(pg_catalog.quote_ident('@extschema@') || '.' || rel) IS NOT NULL THEN
+            RAISE EXCEPTION 'relation "%" already exists in schema "@extschema@"', rel
+                USING ERRCODE = 'duplicate_table',
+                      DETAIL = 'eoswath creates its own catalog table "swaths" (and its sequence "swaths_id_seq"); an existing one (e.g. an earlier Django site''s) is in the way.',
+                      HINT = 'Rename the old table and its sequence (ALTER TABLE swaths RENAME TO swaths_old; ALTER SEQUENCE swaths_id_seq RENAME TO swaths_old_id_seq), create the extension, then copy the rows over: see "Migrating an existing swaths table" in the README.';
+        END IF;
+    END LOOP;
+    IF libs !~ '(^|[\s,])"?(\$libdir/)?eoswath(\.so)?"?\s*(,|$)' THEN
+        RAISE WARNING 'eoswath is not in shared_preload_libraries'
+            USING DETAIL = 'Its settings (eoswath.*) exist in a session only once the library is loaded: before that, SHOW and ALTER SYSTEM SET of one fail with "unrecognized configuration parameter".',
+                  HINT = 'Preload it: ALTER SYSTEM SET shared_preload_libraries = ''eoswath'', then restart the server.  Or run LOAD ''eoswath'' in the session first.';
+    END IF;
+END
+$checks$;
+
+-- ---------------------------------------------------------------------------
 -- The swath catalog
 -- ---------------------------------------------------------------------------
 
@@ -43,7 +85,7 @@ CREATE TABLE @extschema@.swaths (
     source      varchar(100) NOT NULL,
     version     varchar(20) NOT NULL DEFAULT '',
     overpass    timestamptz NOT NULL,
-    oid         @extschema@.wosoid NOT NULL
+    oid         @extschema@.wosoid NOT NULL UNIQUE
                 REFERENCES eoswath.objects (oid) ON DELETE RESTRICT,
     orbit       integer,
     overpass_end timestamptz,
@@ -57,7 +99,7 @@ COMMENT ON COLUMN @extschema@.swaths.shape IS
     'footprint: a Polygon, or a MultiPolygon of along-track segments (long granules, antimeridian and polar passes)';
 COMMENT ON COLUMN @extschema@.swaths.overpass IS 'start of acquisition';
 COMMENT ON COLUMN @extschema@.swaths.overpass_end IS 'end of acquisition';
-COMMENT ON COLUMN @extschema@.swaths.oid IS 'the object holding the granule (deleting it is refused while this row exists)';
+COMMENT ON COLUMN @extschema@.swaths.oid IS 'the object holding the granule, catalogued once (deleting it is refused while this row exists)';
 
 -- space and time in one GiST index: a search for a region and a month
 -- prunes on both (a separate time index would leave the spatial matches of
@@ -66,31 +108,62 @@ CREATE INDEX swaths_shape_idx ON @extschema@.swaths USING gist
     (shape, tstzrange(overpass, coalesce(overpass_end, overpass), '[]'));
 CREATE INDEX swaths_overpass_idx ON @extschema@.swaths (overpass);
 CREATE INDEX swaths_filename_idx ON @extschema@.swaths (filename);
-CREATE INDEX swaths_oid_idx ON @extschema@.swaths (oid);
 CREATE INDEX swaths_orbit_idx ON @extschema@.swaths (orbit);
 CREATE INDEX swaths_source_overpass_idx ON @extschema@.swaths (source, overpass);
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.swaths', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.swaths_id_seq', '');
 
--- Fill shape, times and size from the granule when a row comes without them.
+-- Fill what a row lacks, and only what it lacks: shape from the granule when
+-- NULL, overpass (and overpass_end) from its time variable when overpass is
+-- NULL, size from the object catalog.  A row that gives shape and overpass
+-- opens no file, so any object can be catalogued (an ENVISAT .N1.gz, a
+-- PDF); a row that lacks them for an object that is not a readable granule
+-- is refused with 23502 naming what to give.
 CREATE FUNCTION eoswath.swaths_fill() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, @extschema@, pg_temp
 AS $$
 DECLARE
     t record;
+    opened boolean := false;
+    msg text;
+    det text;
 BEGIN
     IF NEW.shape IS NULL THEN
-        NEW.shape := swath_footprint(NEW.oid);
+        BEGIN
+            NEW.shape := swath_footprint(NEW.oid);
+            opened := true;
+        EXCEPTION WHEN data_exception THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+            RAISE EXCEPTION 'swath row for object % has no shape, and none can be computed from the object', NEW.oid
+                USING ERRCODE = 'not_null_violation', COLUMN = 'shape', TABLE = TG_TABLE_NAME,
+                      SCHEMA = TG_TABLE_SCHEMA,
+                      DETAIL = rtrim(msg || coalesce(': ' || nullif(det, ''), ''), '.') || '.',
+                      HINT = 'Give shape and overpass in the row: only netCDF and HDF5 swath granules have a footprint eoswath can compute.';
+        END;
     END IF;
-    IF NEW.overpass IS NULL OR NEW.overpass_end IS NULL THEN
-        SELECT * INTO t FROM swath_time_range(NEW.oid);
-        NEW.overpass := coalesce(NEW.overpass, t.start_time);
-        NEW.overpass_end := coalesce(NEW.overpass_end, t.end_time);
+    IF NEW.overpass IS NULL OR (NEW.overpass_end IS NULL AND opened) THEN
+        BEGIN
+            SELECT * INTO t FROM swath_time_range(NEW.oid);
+        EXCEPTION WHEN data_exception THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+            RAISE EXCEPTION 'swath row for object % has no overpass, and none can be computed from the object', NEW.oid
+                USING ERRCODE = 'not_null_violation', COLUMN = 'overpass', TABLE = TG_TABLE_NAME,
+                      SCHEMA = TG_TABLE_SCHEMA,
+                      DETAIL = rtrim(msg || coalesce(': ' || nullif(det, ''), ''), '.') || '.',
+                      HINT = 'Give overpass in the row: only netCDF and HDF5 granules with a time variable have times eoswath can read.';
+        END;
+        IF NEW.overpass IS NULL THEN
+            NEW.overpass := t.start_time;
+            NEW.overpass_end := coalesce(NEW.overpass_end, t.end_time);
+        ELSIF t.end_time >= NEW.overpass THEN
+            NEW.overpass_end := t.end_time;
+        END IF;
         IF NEW.overpass IS NULL THEN
             RAISE EXCEPTION 'granule % has no time variable, and no overpass was given', NEW.oid
-                USING ERRCODE = 'not_null_violation',
+                USING ERRCODE = 'not_null_violation', COLUMN = 'overpass', TABLE = TG_TABLE_NAME,
+                      SCHEMA = TG_TABLE_SCHEMA,
                       HINT = 'Give the overpass time in the row.';
         END IF;
     END IF;
@@ -125,26 +198,74 @@ $$;
 CREATE TRIGGER swaths_notify AFTER INSERT ON @extschema@.swaths
     FOR EACH ROW EXECUTE FUNCTION eoswath.swaths_notify();
 
+-- An object is catalogued once (swaths.oid is unique): registering it again
+-- updates the names of its row (filename, filepath, fileext, source; version
+-- and orbit when given) and returns the row, as INSERT ... ON CONFLICT (oid)
+-- DO UPDATE would, without computing the footprint again (an object's bytes
+-- never change).
 CREATE FUNCTION @extschema@.swath_register(oid @extschema@.wosoid, filename text, source text,
                                             version text DEFAULT NULL, orbit integer DEFAULT NULL)
     RETURNS @extschema@.swaths
-    LANGUAGE sql VOLATILE
-    BEGIN ATOMIC
-        INSERT INTO @extschema@.swaths (filename, filepath, fileext, source, version, orbit, oid, overpass)
-        VALUES (swath_register.filename,
-                coalesce(substring(swath_register.filename FROM '^(.*)/'), ''),
-                coalesce(substring(swath_register.filename FROM '\.([^./]+)$'), ''),
-                swath_register.source, coalesce(swath_register.version, ''),
-                swath_register.orbit, swath_register.oid, NULL)
-        RETURNING *;
-    END;
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+DECLARE
+    r @extschema@.swaths;
+    path text := coalesce(substring($2 FROM '^(.*)/'), '');
+    ext text := coalesce(substring($2 FROM '\.([^./]+)$'), '');
+    cname text;
+BEGIN
+    LOOP
+        UPDATE @extschema@.swaths s
+           SET filename = $2, filepath = path, fileext = ext, source = $3,
+               version = coalesce($4, s.version), orbit = coalesce($5, s.orbit)
+         WHERE s.oid = $1
+        RETURNING * INTO r;
+        IF FOUND THEN
+            RETURN r;
+        END IF;
+        BEGIN
+            INSERT INTO @extschema@.swaths (filename, filepath, fileext, source, version, orbit, oid, overpass)
+            VALUES ($2, path, ext, $3, coalesce($4, ''), $5, $1, NULL)
+            RETURNING * INTO r;
+            RETURN r;
+        EXCEPTION WHEN unique_violation THEN
+            -- another transaction catalogued the object at the same time: update its row
+            GET STACKED DIAGNOSTICS cname = CONSTRAINT_NAME;
+            IF cname <> 'swaths_oid_key' THEN
+                RAISE;
+            END IF;
+        END;
+    END LOOP;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.swath_register(@extschema@.wosoid, text, text, text, integer) IS
-    'catalogue a granule object: footprint and overpass computed from the granule, row inserted and returned';
+    'catalogue a granule object (footprint and overpass computed from the granule) and return its row; an object already catalogued keeps its row, whose names are updated';
 
 CREATE FUNCTION eoswath.geog_intersects_wkb(a bytea, b bytea) RETURNS boolean
     AS 'MODULE_PATHNAME', 'geog_intersects_wkb' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION eoswath.geog_intersects_wkb(bytea, bytea) IS
     'ST_Intersects() of two geographies given as WKB (polygons or multipolygons), exact and cheap; NULL when a shape is not a polygon or has a part of a hemisphere or more';
+
+-- The time window [from, to) of a search; from after to is the caller's
+-- mistake (22023), not an empty answer.  IMMUTABLE so that constant windows
+-- are checked and folded at plan time, before anything else.
+CREATE FUNCTION eoswath.search_window("from" timestamptz, "to" timestamptz) RETURNS tstzrange
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF $1 > $2 THEN
+        RAISE EXCEPTION 'search window starts after it ends'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('"from" is %s and "to" is %s.', $1, $2),
+                  HINT = 'Give "from" before "to": the window is [from, to).';
+    END IF;
+    RETURN tstzrange($1, $2, '[)');
+END
+$$;
+COMMENT ON FUNCTION eoswath.search_window(timestamptz, timestamptz) IS
+    'the window [from, to) of swath_search(); 22023 when from is after to';
 
 CREATE FUNCTION @extschema@.swath_search(region geography, "from" timestamptz DEFAULT NULL,
                                           "to" timestamptz DEFAULT NULL, source text DEFAULT NULL)
@@ -157,7 +278,7 @@ CREATE FUNCTION @extschema@.swath_search(region geography, "from" timestamptz DE
                                                         @extschema@.ST_AsBinary($1)),
                         @extschema@.ST_Intersects(s.shape, $1))
            AND tstzrange(s.overpass, coalesce(s.overpass_end, s.overpass), '[]')
-               && tstzrange($2, $3, '[)')
+               && eoswath.search_window($2, $3)
            AND ($4 IS NULL OR s.source = $4)
     $$;
 COMMENT ON FUNCTION @extschema@.swath_search(geography, timestamptz, timestamptz, text) IS
@@ -165,6 +286,7 @@ COMMENT ON FUNCTION @extschema@.swath_search(geography, timestamptz, timestamptz
 
 REVOKE ALL ON FUNCTION
     eoswath.geog_intersects_wkb(bytea, bytea),
+    eoswath.search_window(timestamptz, timestamptz),
     @extschema@.swath_geolocation(@extschema@.wosoid),
     @extschema@.swath_pixels(@extschema@.wosoid, integer),
     @extschema@.swath_footprint_wkb(@extschema@.wosoid),
@@ -175,6 +297,7 @@ REVOKE ALL ON FUNCTION
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     eoswath.geog_intersects_wkb(bytea, bytea),
+    eoswath.search_window(timestamptz, timestamptz),
     @extschema@.swath_geolocation(@extschema@.wosoid),
     @extschema@.swath_pixels(@extschema@.wosoid, integer),
     @extschema@.swath_footprint_wkb(@extschema@.wosoid),

@@ -69,6 +69,26 @@ CREATE FUNCTION @extschema@.swath_subset_store(oid @extschema@.wosoid, region ge
 COMMENT ON FUNCTION @extschema@.swath_subset_store(@extschema@.wosoid, geometry, text, text[]) IS
     'swath_subset() (straight lon/lat edges) stored as a new object whose metadata records source_oid and region; NULL if no pixel is inside';
 
+-- A region written as text (WKT or EWKT, no cast) would fit both overloads
+-- above (42725): as text it is read as a geography, great-circle edges, as
+-- PostGIS reads a WKT literal into a geography column and as swath_search()
+-- reads its region.  Cast it to geometry for straight lon/lat edges.
+CREATE FUNCTION @extschema@.swath_subset(oid @extschema@.wosoid, region text,
+                                         variables text[] DEFAULT NULL)
+    RETURNS bytea
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    RETURN @extschema@.swath_subset(oid, region::@extschema@.geography, variables);
+COMMENT ON FUNCTION @extschema@.swath_subset(@extschema@.wosoid, text, text[]) IS
+    'swath_subset() of a region given as (E)WKT text, read as a geography: great-circle edges';
+
+CREATE FUNCTION @extschema@.swath_subset_store(oid @extschema@.wosoid, region text,
+                                               policy text DEFAULT NULL, variables text[] DEFAULT NULL)
+    RETURNS @extschema@.wosoid
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    RETURN @extschema@.swath_subset_store(oid, region::@extschema@.geography, policy, variables);
+COMMENT ON FUNCTION @extschema@.swath_subset_store(@extschema@.wosoid, text, text, text[]) IS
+    'swath_subset_store() of a region given as (E)WKT text, read as a geography: great-circle edges';
+
 -- Regions, and the subsets made of every new swath for each of them.
 CREATE TABLE @extschema@.swath_regions (
     name        text PRIMARY KEY,
@@ -228,8 +248,10 @@ REVOKE ALL ON FUNCTION
     eoswath.swath_subset_store_wkb(@extschema@.wosoid, bytea, integer, boolean, text, text[], jsonb),
     @extschema@.swath_subset(@extschema@.wosoid, geography, text[]),
     @extschema@.swath_subset(@extschema@.wosoid, geometry, text[]),
+    @extschema@.swath_subset(@extschema@.wosoid, text, text[]),
     @extschema@.swath_subset_store(@extschema@.wosoid, geography, text, text[]),
     @extschema@.swath_subset_store(@extschema@.wosoid, geometry, text, text[]),
+    @extschema@.swath_subset_store(@extschema@.wosoid, text, text, text[]),
     @extschema@.swath_subset_drain(integer),
     @extschema@.swath_subset_requeue(bigint)
 FROM PUBLIC;
@@ -238,12 +260,14 @@ GRANT EXECUTE ON FUNCTION
     eoswath.region_contains_wkb(bytea, integer, boolean, float8, float8),
     eoswath.swath_subset_wkb(@extschema@.wosoid, bytea, integer, boolean, text[]),
     @extschema@.swath_subset(@extschema@.wosoid, geography, text[]),
-    @extschema@.swath_subset(@extschema@.wosoid, geometry, text[])
+    @extschema@.swath_subset(@extschema@.wosoid, geometry, text[]),
+    @extschema@.swath_subset(@extschema@.wosoid, text, text[])
 TO eoswath_reader;
 GRANT EXECUTE ON FUNCTION
     eoswath.swath_subset_store_wkb(@extschema@.wosoid, bytea, integer, boolean, text, text[], jsonb),
     @extschema@.swath_subset_store(@extschema@.wosoid, geography, text, text[]),
     @extschema@.swath_subset_store(@extschema@.wosoid, geometry, text, text[]),
+    @extschema@.swath_subset_store(@extschema@.wosoid, text, text, text[]),
     @extschema@.swath_subset_drain(integer),
     @extschema@.swath_subset_requeue(bigint)
 TO eoswath_writer;

@@ -13,3 +13,9 @@ cp -r "$HERE/../django" "$WORK/djangoapp"
 chown -R "$TEST_USER" "$WORK/djangoapp" 2>/dev/null || true
 as_user env EOSWATH_SHARED="$SHARED" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
     PGDATABASE="$PGDATABASE" /usr/bin/python3 "$WORK/djangoapp/client_test.py"
+
+# the seed's model, unchanged, on a fresh database
+psql_user -q -c "CREATE DATABASE seed"
+psql_user -q -d seed -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
+as_user env EOSWATH_SHARED="$SHARED" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+    PGDATABASE=seed /usr/bin/python3 "$WORK/djangoapp/seed_test.py"

@@ -79,5 +79,33 @@ for my $v (@old)
 	}
 }
 
+# An object catalogued twice under 0.1.0 (swath_register called twice): the
+# update to a unique swaths.oid is refused, naming the object and its rows,
+# and goes through once the extra row is deleted as the hint says.
+if (-f $granule && grep { $_ eq '0.1.0' } @old)
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE dups');
+	$node->safe_psql('dups', "CREATE EXTENSION eoswath VERSION '0.1.0' CASCADE");
+	my $oid = $node->safe_psql('dups', qq{
+		SELECT wos_put(pg_read_binary_file('$granule')) AS id \\gset
+		SELECT swath_register(:'id', 'ascat.nc', 'ASCAT');
+		SELECT swath_register(:'id', 'ascat-again.nc', 'ASCAT');
+		SELECT :'id';
+	});
+	$oid = (split /\n/, $oid)[-1];
+	my ($rc, $out, $err) = $node->psql('dups', 'ALTER EXTENSION eoswath UPDATE');
+	isnt($rc, 0, 'update refused while an object is catalogued twice');
+	like($err, qr/objects are catalogued more than once in table "swaths"/, 'the error says why');
+	like($err, qr/\Q$oid\E \(rows 1 2\)/, 'the detail names the object and its rows');
+	like($err, qr/HINT:  Keep one row per object/, 'the hint says what to do');
+	is($node->safe_psql('dups', "SELECT extversion FROM pg_extension WHERE extname = 'eoswath'"),
+		'0.1.0', 'still 0.1.0');
+	$node->safe_psql('dups',
+		'DELETE FROM swaths s USING swaths t WHERE s.oid = t.oid AND s.id > t.id');
+	$node->safe_psql('dups', 'ALTER EXTENSION eoswath UPDATE');
+	is($node->safe_psql('dups', "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'eoswath') || ' ' || count(*) FROM swaths"),
+		"$current 1", 'after the hint, the update goes through with one row');
+}
+
 $node->stop;
 done_testing();

@@ -3,7 +3,7 @@
 import os
 
 SECRET_KEY = "eoswath-test-only"
-INSTALLED_APPS = ["django.contrib.gis", "swathsite"]
+INSTALLED_APPS = ["django.contrib.gis", "swathsite", "seedsite"]
 DATABASES = {
     "default": {
         "ENGINE": "django.contrib.gis.db.backends.postgis",
