@@ -8,7 +8,7 @@ use File::Find;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT = qw(eoswath_node add_sites copy_files object_files sha256_file);
+our @EXPORT = qw(eoswath_node add_sites copy_files object_files sha256_file wait_ready);
 
 # A started node with the extension installed and $nsites extra directory
 # sites (s1, s2, ...) under its data directory.
@@ -56,6 +56,21 @@ sub object_files
 {
 	my ($node, $id, $db) = @_;
 	return grep { m{/\Q$id\E$} } copy_files($node, $db);
+}
+
+# Wait until the server accepts connections again (after a crash restart):
+# pg_isready, which reads no input, so that a refused connection cannot
+# end the test with a broken pipe as psql fed on standard input can.
+sub wait_ready
+{
+	my ($node) = @_;
+	for (1 .. 1200)
+	{
+		return if system('pg_isready', '-q', '-h', $node->host, '-p', $node->port, '-d', 'postgres') == 0
+		  && $node->psql('postgres', 'SELECT 1') == 0;
+		select(undef, undef, undef, 0.1);
+	}
+	die 'the server did not come back';
 }
 
 sub sha256_file

@@ -24,11 +24,7 @@ is(scalar(object_files($node, $orphan)), 3, 'in-flight put wrote 3 copies');
 kill 'KILL', $pid;
 $bg->{run}->kill_kill;    # the session is gone
 # wait for crash recovery to finish
-for (1 .. 300)
-{
-	last if $node->psql('postgres', 'SELECT 1') == 0;
-	select(undef, undef, undef, 0.1);
-}
+wait_ready($node);
 
 is($node->safe_psql('postgres', "SELECT wos_exists('$orphan')"), 'f',
 	'object of the killed transaction does not exist');

@@ -51,11 +51,7 @@ for (1 .. 600)
 cmp_ok($done, '>=', 3, 'some subsets were made before the kill');
 kill 'KILL', $pid;
 $bg->{run}->kill_kill;
-for (1 .. 300)
-{
-	last if $node->psql('postgres', 'SELECT 1') == 0;
-	select(undef, undef, undef, 0.1);
-}
+wait_ready($node);
 
 my ($left, $made) = split /\|/, $node->safe_psql('postgres',
 	'SELECT (SELECT count(*) FROM swath_subset_queue), (SELECT count(*) FROM swath_subsets)');
