@@ -113,7 +113,9 @@ guard_note_sites(void)
 	{
 		StoreSite  *s = lfirst(lc);
 
-		appendStringInfo(&buf, "%s\"%s\" (%s)", buf.len ? ", " : "", s->name, s->location);
+		appendStringInfo(&buf, "%s\"%s\" (%s%s%s)", buf.len ? ", " : "", s->name,
+						 s->location[0] == '/' ? "" : DataDir,
+						 s->location[0] == '/' ? "" : "/", s->location);
 	}
 	drop_sites = MemoryContextStrdup(TopMemoryContext, buf.data);
 }

@@ -20,7 +20,7 @@ make -C "$REPO" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 [ -f "$("$PG_CONFIG" --pkglibdir)/eoswath.so" ] || { echo "not ok - nothing installed"; exit 1; }
 pg_start clean
 psql_user -q -c "SET client_min_messages = error" -c "CREATE EXTENSION eoswath CASCADE" \
-    -c "SELECT wos_put('x')" -c "DROP EXTENSION eoswath" -c "DROP EXTENSION postgis" >/dev/null
+    -c "SELECT wos_delete(wos_put('x'))" -c "DROP EXTENSION eoswath" -c "DROP EXTENSION postgis" >/dev/null
 pg_stop
 make -C "$REPO" -s PG_CONFIG="$PG_CONFIG" uninstall >/dev/null
 listing > "$WORK/after"

@@ -243,7 +243,9 @@ is "$(q "SELECT copies_present || ' ' || array_to_string(sites, ',') FROM wos_st
 $S3 del "s3://eoswath/c1/$m" >/dev/null
 is "$(q "SELECT encode(sha256(wos_get('$m')), 'hex')")" "$sum" "S3 copy missing: read from the directory"
 is "$($S3 ls "s3://eoswath/c1/$m" | wc -l)" "1" "and the S3 copy is repaired"
-localfile=$(find "$(q "SELECT location FROM eoswath.sites WHERE name = 'local'")" -name "$m")
+localdir=$(q "SELECT location FROM eoswath.sites WHERE name = 'local'")
+[[ $localdir = /* ]] || localdir=$PGDATA/$localdir    # the default site: relative to the data directory
+localfile=$(find "$localdir" -name "$m")
 rm "$localfile"
 "$CEPH_SH" stop-rgw "$CEPH_DIR" >/dev/null
 like "$(qe "SELECT wos_get('$m')")" "no intact copy" "both copies unreachable: a clear error"
