@@ -1,5 +1,6 @@
 -- values out of range are refused, never silently changed: granule times
--- outside PostgreSQL's timestamps (they used to become -infinity)
+-- outside PostgreSQL's timestamps (they used to become -infinity), region
+-- longitudes outside -540..540 (they used to give NULL subsets)
 -- object ids in this file start at 21000 (ids only move forward), so that
 -- messages naming them do not depend on the files before
 SELECT setval('eoswath.oid_seq', 21000) AS id_base;
@@ -42,3 +43,21 @@ SELECT filename, overpass, overpass_end, ST_NPoints(shape::geometry) > 4 AS foot
   FROM swaths WHERE source = 'ranges';
 DELETE FROM swaths WHERE source = 'ranges';
 
+-- regions: longitudes within -540..540 (the pixel test shifts pixel
+-- longitudes by up to 720 degrees), latitudes within -90..90
+SELECT length(swath_subset(:'ok', ST_MakeEnvelope(359.5, -1, 361.5, 2, 4326))) > 0 AS at_360,
+       length(swath_subset(:'ok', ST_MakeEnvelope(-360.5, -1, -358.5, 2, 4326))) > 0 AS at_minus_360,
+       swath_subset(:'ok', ST_MakeEnvelope(520, -1, 540, 2, 4326)) IS NULL AS none_at_520_540;
+SELECT eoswath.region_contains_wkb(ST_AsBinary(ST_MakeEnvelope(520, -10, 540, 10, 4326)), 4326, false, 175, 0) AS lon_175_in_520_540,
+       eoswath.region_contains_wkb(ST_AsBinary(ST_MakeEnvelope(-540, -10, -520, 10, 4326)), 4326, false, -175, 0) AS lon_minus_175_in_minus_540_520;
+-- beyond: an error (these used to give NULL, as if no pixel were inside)
+SELECT swath_subset(:'ok', ST_MakeEnvelope(1000, -1, 1082, 2, 4326));
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT swath_subset(:'ok', ST_MakeEnvelope(-541, -1, -538, 2, 4326));
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT swath_subset_store(:'ok', 'SRID=4326;POLYGON((0 0, 1e300 0, 1 1, 0 0))'::geometry);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT eoswath.region_contains_wkb(ST_AsBinary(ST_MakeEnvelope(600, 0, 601, 1, 4326)), 4326, true, -120, 0.5);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT swath_subset(:'ok', ST_MakeEnvelope(0, 80, 10, 90.5, 4326));
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
