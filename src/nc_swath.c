@@ -318,7 +318,7 @@ nc_swath_open(const char *path, const char *label)
 				j;
 
 	status = nc_open(path, NC_NOWRITE, &ncid);
-	if (status == NC_ENOMEM)
+	if (status == NC_ENOMEM || status == ENOMEM)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("could not open %s as a netCDF or HDF5 file", label),
@@ -328,7 +328,7 @@ nc_swath_open(const char *path, const char *label)
 		ereport(ERROR,
 				(errcode(status == NC_ENOTNC || status == NC_EHDFERR ?
 						 ERRCODE_INVALID_PARAMETER_VALUE :
-						 status > 0 ? ERRCODE_UNDEFINED_FILE : ERRCODE_DATA_CORRUPTED),
+						 status == ENOENT ? ERRCODE_UNDEFINED_FILE : ERRCODE_DATA_CORRUPTED),
 				 errmsg("could not open %s as a netCDF or HDF5 file", label),
 				 errdetail("nc_open failed: %s (code %d).",
 						   nc_strerror(status), status)));
