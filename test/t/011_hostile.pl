@@ -221,6 +221,8 @@ for my $in (grep { $_->{class} ne 'slow' } @inputs)
 	push @hwm, $hwm;
 	my $log = slurp_file($node->logfile, $log_offset);
 	my @crash = $log =~ /^.*(?:terminated by signal|was terminated|exited with exit code [1-9]|PANIC|TRAP).*$/mg;
+	# after a crash, let the server recover so that the next inputs are tested
+	$node->poll_query_until('postgres', 'SELECT true') if @crash || grep { /=LOST/ } @seen;
 
 	my $what = "$in->{class} $in->{name}";
 	ok(!@bad, "$what: every call ended cleanly") or diag join("\n", @bad), "\n", join(' ', @seen);
