@@ -19,8 +19,9 @@ SELECT c.relname FROM pg_class c JOIN pg_depend d ON d.objid = c.oid
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'eoswath')
    AND d.deptype = 'e' AND c.relkind IN ('r', 'v') AND obj_description(c.oid, 'pg_class') IS NULL;
 -- sites for the replication tests, in this database's own directories
+-- beside the data directory (a site inside it is refused)
 CREATE FUNCTION regress_dir(name text) RETURNS text LANGUAGE sql AS
-$$ SELECT current_setting('data_directory') || '/regress_' ||
+$$ SELECT current_setting('data_directory') || '/../regress_' ||
           (SELECT oid FROM pg_database WHERE datname = current_database()) || '_' || name $$;
 SELECT wos_site_add('b', regress_dir('b')) > 1 AS added;
 SELECT wos_site_add('c', regress_dir('c')) > 1 AS added;

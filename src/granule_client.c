@@ -81,6 +81,9 @@ helper_start(void)
 	char	   *argv[] = {HELPER_NAME, NULL};
 	char	   *envp[] = {"LC_ALL=C", NULL};
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t	all,
+				none;
 	int			in[2],
 				out[2];
 	pid_t		pid;
@@ -100,7 +103,21 @@ helper_start(void)
 	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-	rc = posix_spawn(&pid, path, &fa, NULL, argv, envp);
+
+	/*
+	 * Default signal handling, nothing blocked: the backend ignores SIGXFSZ
+	 * and SIGPIPE, and an ignored signal stays ignored across exec.  With
+	 * SIGXFSZ ignored, the child's RLIMIT_FSIZE (granule_output_limit) made
+	 * its writes fail with EFBIG deep in HDF5 instead of ending it.
+	 */
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawn(&pid, path, &fa, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[0]);
 	close(out[1]);

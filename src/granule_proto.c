@@ -94,8 +94,13 @@ gp_end(StringInfo buf)
 	uint32		len = (uint32) (buf->len - 4);
 	uint32		le = LE32(len);
 
+	/* a reply this large comes from the granule's own sizes: a limit, not a bug */
 	if (buf->len - 4 > GP_MAX_FRAME)
-		elog(ERROR, "granule protocol frame too long (%d bytes)", buf->len);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a granule reply of %d bytes is too large", buf->len - 4),
+				 errdetail("A frame of the granule helper's protocol holds at most %d bytes.",
+						   GP_MAX_FRAME)));
 	memcpy(buf->data, &le, 4);
 }
 

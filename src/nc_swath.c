@@ -318,11 +318,17 @@ nc_swath_open(const char *path, const char *label)
 				j;
 
 	status = nc_open(path, NC_NOWRITE, &ncid);
+	if (status == NC_ENOMEM || status == ENOMEM)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("could not open %s as a netCDF or HDF5 file", label),
+				 errdetail("nc_open failed: %s (code %d), within eoswath.granule_memory_limit.",
+						   nc_strerror(status), status)));
 	if (status != NC_NOERR)
 		ereport(ERROR,
 				(errcode(status == NC_ENOTNC || status == NC_EHDFERR ?
 						 ERRCODE_INVALID_PARAMETER_VALUE :
-						 ERRCODE_UNDEFINED_FILE),
+						 status == ENOENT ? ERRCODE_UNDEFINED_FILE : ERRCODE_DATA_CORRUPTED),
 				 errmsg("could not open %s as a netCDF or HDF5 file", label),
 				 errdetail("nc_open failed: %s (code %d).",
 						   nc_strerror(status), status)));

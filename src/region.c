@@ -7,9 +7,9 @@
  * - planar (PostGIS geometry, SRID 4326): edges are straight lines in
  *   longitude/latitude, as on a plate carree map and in l2ss-py's boxes.
  *   A polygon may be given in -180..180, 0..360 or across +-180 (e.g. a box
- *   from 170 to 190): a pixel longitude is shifted by multiples of 360 into
- *   the polygon's own longitude range before the test.  Latitude is never
- *   shifted.
+ *   from 170 to 190), anywhere in -540..540: a pixel longitude is shifted by
+ *   multiples of 360 into the polygon's own longitude range before the test.
+ *   Latitude is never shifted; either beyond its range is refused.
  *
  * - spherical (PostGIS geography): edges are great-circle arcs.  Each
  *   polygon is projected gnomonically onto the plane tangent to the sphere
@@ -38,6 +38,7 @@
 #define PLANAR_EPS		1e-9	/* degrees */
 #define GNOMONIC_EPS	1e-12	/* projected units (radians near the centre) */
 #define HEMISPHERE_EPS	1e-6	/* cos of the angle to the hemisphere edge */
+#define REGION_MAX_LON	540.0	/* longitudes of a region lie in -540..540 */
 
 typedef struct WkbReader
 {
@@ -219,6 +220,13 @@ read_polygon(WkbReader *r, int ndims, RegionPart *part)
 						 errmsg("invalid region"),
 						 errdetail("Latitude %g is out of range -90..90.", ring->y[k]),
 						 errhint("Give longitude first, then latitude (x y), in degrees, SRID 4326.")));
+			/* region_contains() shifts pixels by at most 720 degrees */
+			if (fabs(ring->x[k]) > REGION_MAX_LON)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid region"),
+						 errdetail("Longitude %g is out of range -540..540.", ring->x[k]),
+						 errhint("Give longitudes in -180..180 or 0..360; a box across the antimeridian may reach 540 (e.g. 170 to 195).")));
 		}
 		if (ring->x[0] != ring->x[npts - 1] || ring->y[0] != ring->y[npts - 1])
 			wkb_error("A polygon ring is not closed.");

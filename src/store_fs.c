@@ -10,15 +10,28 @@
  * a copy is either absent or complete and durable.  The site's root holds
  * a marker file written when the site was added: a missing marker means the
  * disk is not mounted, and nothing is written there.
+ *
+ * A new site must be a new or empty directory, and never one of the
+ * server's own: not inside (or above) the data directory, the WAL directory
+ * or a tablespace, and not inside or above another site, whatever symlinks
+ * lead there.  Admins who are not superusers add sites, and a site inside
+ * e.g. pg_replslot stops the server from starting.  The one exception is
+ * the default site, which lives in the data directory by design
+ * (wos_default_site_location()).
  */
 #include "eoswath.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "commands/extension.h"
+#include "commands/tablespace.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
@@ -55,6 +68,7 @@ fs_root(StoreSite *site)
 	return site->private;
 }
 
+
 typedef struct FsReader
 {
 	int			fd;
@@ -88,6 +102,229 @@ fs_mkdir(const char *dir, const char *parent)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not create directory \"%s\": %m", dir)));
+}
+
+/*
+ * The path location names once its directories exist: each existing
+ * component with its symlinks resolved (realpath), "." and ".." applied as
+ * the kernel applies them, components that do not exist yet appended as
+ * they are.  A symlink that leads nowhere is an error.
+ */
+static char *
+fs_resolve(const char *location)
+{
+	char	   *copy = pstrdup(location);
+	char	   *save = NULL;
+	char		cur[PATH_MAX] = "/";
+
+	for (char *c = strtok_r(copy, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save))
+	{
+		char		cand[PATH_MAX];
+		struct stat st;
+
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0)
+		{
+			/* cur has no symlinks in it: its parent is its last "/" */
+			char	   *slash = strrchr(cur, '/');
+
+			if (slash == cur)
+				cur[1] = '\0';
+			else
+				*slash = '\0';
+			continue;
+		}
+		if (snprintf(cand, sizeof(cand), "%s%s%s", cur, strcmp(cur, "/") == 0 ? "" : "/", c) >= PATH_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("site location \"%s\" is too long", location)));
+		if (lstat(cand, &st) != 0)
+		{
+			if (errno != ENOENT && errno != ENOTDIR)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not check site location \"%s\": could not stat \"%s\": %m",
+								location, cand)));
+			strcpy(cur, cand);	/* made by pg_mkdir_p() later */
+			continue;
+		}
+		if (realpath(cand, cur) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("site location \"%s\" cannot be resolved", location),
+					 errdetail("Resolving \"%s\" failed: %m.", cand),
+					 errhint("A symlink in a site location must lead to an existing directory.")));
+	}
+	pfree(copy);
+	return pstrdup(cur);
+}
+
+/* is the resolved path child dir itself or below it? */
+static bool
+fs_within(const char *dir, const char *child)
+{
+	size_t		n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(dir, child, n) == 0 && (child[n] == '/' || child[n] == '\0');
+}
+
+/* a place a site may not be in or above */
+typedef struct FsForbidden
+{
+	char	   *path;			/* resolved */
+	char	   *what;			/* "the data directory", "tablespace \"x\"" */
+} FsForbidden;
+
+/* the server's own directories, resolved: data, WAL, every tablespace */
+static List *
+fs_forbidden_places(void)
+{
+	List	   *places = NIL;
+	char		buf[PATH_MAX];
+	char	   *tblspc = psprintf("%s/pg_tblspc", DataDir);
+	DIR		   *d;
+	struct dirent *de;
+
+#define FORBID(p, w) \
+	do { \
+		FsForbidden *f_ = palloc(sizeof(FsForbidden)); \
+		f_->path = pstrdup(p); \
+		f_->what = (w); \
+		places = lappend(places, f_); \
+	} while (0)
+
+	if (realpath(DataDir, buf) == NULL)
+		elog(ERROR, "could not resolve the data directory \"%s\": %m", DataDir);
+	FORBID(buf, "the data directory");
+	if (realpath(psprintf("%s/pg_wal", DataDir), buf) != NULL)
+		FORBID(buf, "the WAL directory");
+	d = AllocateDir(tblspc);
+	while ((de = ReadDir(d, tblspc)) != NULL)
+	{
+		char	   *name;
+
+		if (strspn(de->d_name, "0123456789") != strlen(de->d_name))
+			continue;
+		if (realpath(psprintf("%s/%s", tblspc, de->d_name), buf) == NULL)
+			continue;			/* dropped meanwhile */
+		name = get_tablespace_name(atooid(de->d_name));
+		FORBID(buf, psprintf("tablespace \"%s\"", name ? name : de->d_name));
+	}
+	FreeDir(d);
+	return places;
+}
+
+/* the resolved directory of this database's default site */
+static char *
+fs_default_site(void)
+{
+	Oid			ext = get_extension_oid("eoswath", true);
+	char		buf[PATH_MAX];
+
+	if (!OidIsValid(ext) || realpath(DataDir, buf) == NULL)
+		return NULL;
+	return psprintf("%s/eoswath/db%u-ext%u", buf, MyDatabaseId, ext);
+}
+
+#define FS_HINT "A site is a new or empty directory, best on a disk of its own: outside the data directory, the WAL directory and every tablespace, and neither inside nor above another site."
+
+static void
+fs_refuse(const char *location, const char *real, const char *msg,
+		  const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("site directory \"%s\" %s", location, msg),
+			 strcmp(location, real) == 0 ? errdetail("%s", detail) :
+			 errdetail("It resolves to \"%s\".  %s", real, detail),
+			 errhint(FS_HINT)));
+}
+
+/*
+ * A site marker below dir (not following symlinks), looking at no more
+ * than *budget entries; NULL if none was found.
+ */
+static char *
+fs_find_marker(const char *dir, int depth, int *budget)
+{
+	DIR		   *d;
+	struct dirent *de;
+	char	   *found = NULL;
+
+	if (depth > 8 || *budget <= 0)
+		return NULL;
+	d = AllocateDir(dir);
+	if (d == NULL)
+		return NULL;
+	while (found == NULL && (de = ReadDirExtended(d, dir, LOG)) != NULL)
+	{
+		char	   *path;
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (--(*budget) <= 0)
+			break;
+		path = psprintf("%s/%s", dir, de->d_name);
+		if (strcmp(de->d_name, SITE_MARKER) == 0)
+			found = pstrdup(dir);
+		else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			found = fs_find_marker(path, depth + 1, budget);
+		pfree(path);
+	}
+	FreeDir(d);
+	return found;
+}
+
+/*
+ * Refuse a new site's location if it lies inside or above the server's own
+ * directories or another site's (found by its marker).
+ */
+static void
+fs_check_place(const char *location)
+{
+	char	   *real = fs_resolve(location);
+	char	   *dflt = fs_default_site();
+	ListCell   *lc;
+	char	   *up;
+
+	foreach(lc, fs_forbidden_places())
+	{
+		FsForbidden *f = lfirst(lc);
+
+		if (fs_within(f->path, real))
+		{
+			if (dflt && strcmp(real, dflt) == 0 && strcmp(f->what, "the data directory") == 0)
+				continue;		/* the default site: inside by design */
+			fs_refuse(location, real,
+					  psprintf("%s %s", strcmp(f->path, real) == 0 ? "is" : "is inside", f->what),
+					  psprintf("\"%s\" is %s; its files belong to PostgreSQL, and a site there can stop the server from starting.",
+							   f->path, f->what));
+		}
+		if (fs_within(real, f->path))
+			fs_refuse(location, real, psprintf("contains %s", f->what),
+					  psprintf("\"%s\" is %s.", f->path, f->what));
+	}
+
+	/* another site above: a marker in a parent directory */
+	up = pstrdup(real);
+	while (strcmp(up, "/") != 0)
+	{
+		char	   *slash = strrchr(up, '/');
+		struct stat st;
+
+		if (slash == up)
+			up[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(psprintf("%s%s%s", up, strcmp(up, "/") == 0 ? "" : "/", SITE_MARKER), &st) == 0)
+			fs_refuse(location, real, "is inside another site's directory",
+					  psprintf("\"%s\" is the directory of an eoswath site (it holds the marker file \"%s\").",
+							   up, SITE_MARKER));
+	}
 }
 
 /* Replace the marker durably: a new file, fsynced, renamed over the old. */
@@ -158,6 +395,7 @@ static void
 fs_validate(StoreSite *site, bool create)
 {
 	struct stat st;
+	char	   *marker = psprintf("%s/%s", fs_root(site), SITE_MARKER);
 
 	if (site->location[0] != '/' && strncmp(site->location, "eoswath/", 8) != 0)
 		ereport(ERROR,
@@ -167,6 +405,7 @@ fs_validate(StoreSite *site, bool create)
 	if (!create)
 		return;
 
+	fs_check_place(fs_root(site));
 	if (stat(fs_root(site), &st) == 0)
 	{
 		DIR		   *d;
@@ -179,9 +418,26 @@ fs_validate(StoreSite *site, bool create)
 		d = AllocateDir(fs_root(site));
 		while ((de = ReadDir(d, fs_root(site))) != NULL)
 		{
+			int			budget = 10000;
+			char	   *below;
+
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
 			FreeDir(d);
+			if (stat(marker, &st) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("site directory \"%s\" is already the directory of a site", fs_root(site)),
+						 errdetail("It holds the marker file \"%s\".", SITE_MARKER),
+						 errhint(FS_HINT)));
+			below = fs_find_marker(fs_root(site), 0, &budget);
+			if (below)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("site directory \"%s\" contains another site's directory", fs_root(site)),
+						 errdetail("\"%s\" is the directory of an eoswath site (it holds the marker file \"%s\").",
+								   below, SITE_MARKER),
+						 errhint(FS_HINT)));
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("site directory \"%s\" is not empty", fs_root(site)),

@@ -51,12 +51,27 @@ swath_footprint_wkb(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(footprint_to_ewkb(fp));
 }
 
-/* epoch seconds (as the library gives them) -> timestamptz */
+/*
+ * epoch seconds (as the library gives them) -> timestamptz.  A time outside
+ * PostgreSQL's range (or not a number: the helper's answers are untrusted)
+ * is an error: a cast would make it -infinity or garbage.
+ */
 static TimestampTz
-epoch_to_timestamptz(double secs)
+epoch_to_timestamptz(double secs, const char *label)
 {
-	return (TimestampTz) ((secs - (double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY))
-						  * USECS_PER_SEC);
+	double		usecs = (secs - (double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY))
+		* USECS_PER_SEC;
+
+	/* the first test, in double, keeps the cast defined; the second is exact */
+	if (!(usecs >= (double) MIN_TIMESTAMP && usecs < (double) END_TIMESTAMP) ||
+		!IS_VALID_TIMESTAMP((TimestampTz) usecs))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("acquisition time of %s is out of range", label),
+				 errdetail("Its time variable gives %g seconds since 1970-01-01; a timestamp lies between 4714-11-24 BC and 294276-12-31 AD.",
+						   secs),
+				 errhint("Correct the granule's time units, or give the overpass time in the row.")));
+	return (TimestampTz) usecs;
 }
 
 /*
@@ -79,8 +94,8 @@ swath_time_range(PG_FUNCTION_ARGS)
 	tupdesc = BlessTupleDesc(tupdesc);
 	if (granule_info_time_range(granule_remote_describe(gf->path, gf->label), &start, &end))
 	{
-		values[0] = TimestampTzGetDatum(epoch_to_timestamptz(start));
-		values[1] = TimestampTzGetDatum(epoch_to_timestamptz(end));
+		values[0] = TimestampTzGetDatum(epoch_to_timestamptz(start, gf->label));
+		values[1] = TimestampTzGetDatum(epoch_to_timestamptz(end, gf->label));
 		nulls[0] = nulls[1] = false;
 	}
 	granule_file_close(gf);

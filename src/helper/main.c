@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 #include <sys/prctl.h>
@@ -388,9 +389,18 @@ serve_one(GpType type, char *payload, size_t len)
 	}
 	if (child == 0)
 	{
-		/* nothing of the backend's pipes in the child */
-		close(STDIN_FILENO);
-		close(STDOUT_FILENO);
+		/*
+		 * Nothing of the backend's pipes in the child, and /dev/null in
+		 * their place: closed, descriptors 0 and 1 went to the next files
+		 * opened (the granule, the subset file), and anything a library
+		 * printed to stdout landed in the subset.
+		 */
+		int			devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
+			dup2(devnull, STDOUT_FILENO) < 0)
+			_exit(4);
+		close(devnull);
 		close(p[0]);
 		child_main(payload, len, type, p[1]);
 	}
