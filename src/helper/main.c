@@ -515,8 +515,13 @@ main(int argc, char **argv)
 	/*
 	 * Initialise netCDF-C and HDF5 once, here, where nothing hostile has
 	 * been read yet: every child inherits the initialised libraries instead
-	 * of paying for it on each request.
+	 * of paying for it on each request.  netCDF-C's run-control files
+	 * ($HOME/.ncrc and the like: DAP settings and credentials) are not read:
+	 * granules are local files, and nothing a child inherits may hold a
+	 * secret of the server's user.
 	 */
+	setenv("NCRCENV_IGNORE", "1", 1);
+	unsetenv("HOME");
 	if (nc_initialize() != NC_NOERR || H5open() < 0)
 		return 1;
 
