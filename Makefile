@@ -135,3 +135,43 @@ install-cli: cli
 clean: clean-cli
 clean-cli:
 	$(MAKE) -C src/cli clean
+
+# ---- fuzzing (README: "Fuzzing", under "Tests") ----
+# A libFuzzer target over the helper's parsing entry points, built with
+# clang and sanitizers from the same sources as the helper (the libraries
+# stay uninstrumented).  "make fuzz [FUZZ_SECONDS=600]" fuzzes and triages;
+# test/suites/fuzz.sh replays the committed corpora and fuzzes briefly.
+FUZZ_CC        ?= clang
+FUZZ_BIN        = test/fuzz/fuzz_granule
+FUZZ_SANITIZE   = -fsanitize=address,undefined -fno-sanitize-recover=all
+# coverage for libFuzzer in every object of ours (the libraries have none)
+FUZZ_COVERAGE   = -fsanitize=fuzzer-no-link
+FUZZ_CFLAGS     = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) \
+                  -Wall -Wno-unused-parameter -Wno-missing-field-initializers \
+                  -Wno-sign-compare -Wno-unused-command-line-argument \
+                  -Wno-ignored-attributes
+FUZZ_SRCS       = test/fuzz/fuzz_granule.c \
+                  src/helper/runtime.c src/helper/hdf5_check.c \
+                  src/granule.c src/nc_util.c src/nc_swath.c src/nc_time.c \
+                  src/footprint.c src/region.c src/subset_window.c \
+                  src/subset_write.c
+FUZZ_OBJS       = $(patsubst %.c,test/fuzz/obj/%.o,$(FUZZ_SRCS))
+FUZZ_SECONDS   ?= 600
+FUZZ_JOBS      ?= 1
+
+test/fuzz/obj/%.o: %.c $(wildcard src/*.h src/helper/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_COVERAGE) $(HELPER_CPPFLAGS) -c -o $@ $<
+$(FUZZ_BIN): $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
+		$(NC_LIBS) $(HDF5_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+
+.PHONY: fuzz fuzz-build fuzz-seeds clean-fuzz
+fuzz-build: $(FUZZ_BIN)
+fuzz-seeds:
+	test/fuzz/make_seeds.sh test/fuzz/work/seeds
+fuzz: $(FUZZ_BIN)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) test/fuzz/run.sh
+clean: clean-fuzz
+clean-fuzz:
+	rm -rf test/fuzz/obj $(FUZZ_BIN)
