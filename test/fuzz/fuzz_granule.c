@@ -16,9 +16,10 @@
  * as a protocol violation (granule_client.c) and what granule.h promises:
  * footprint rings of four points or more on the Earth, pixel blocks in
  * order with latitudes in [-90, 90] and longitudes in [-180, 180) (or NaN
- * in both), and no file descriptor or HDF5 object left open once the
- * input's memory context is gone.  A broken promise aborts with a line
- * starting "eoswath-fuzz: " (see test/fuzz/triage.py).
+ * in both), acquisition times a timestamptz can hold, and no file
+ * descriptor or HDF5 object left open once the input's memory context is
+ * gone.  A broken promise aborts with a line starting "eoswath-fuzz: " (see
+ * test/fuzz/triage.py).
  *
  * Built with clang and -fsanitize=fuzzer,address,undefined together with
  * the parsing sources and the helper runtime ("make fuzz-build").
@@ -45,6 +46,13 @@ static char out_path[MAXPGPATH];
 static MemoryContext input_cxt;
 static int	base_fds;
 static bool verbose;
+
+/*
+ * The range of PostgreSQL's timestamps in seconds since 1970: 4714-11-24 BC
+ * (MIN_TIMESTAMP) to 294277-01-01 (END_TIMESTAMP), exclusive.
+ */
+#define FUZZ_MIN_EPOCH		(-210866803200.0)
+#define FUZZ_END_EPOCH		(9224318016000.0)
 
 /* the subset's output bound: the helper's default is 16 MB */
 #define FUZZ_MAX_OUTPUT		(4 * 1024 * 1024)
@@ -237,6 +245,13 @@ check_info(const GranuleInfo *info)
 		if (p->nrows < 0 || p->ncols < 0)
 			broken("pair %d has %lld x %lld pixels", i,
 				   (long long) p->nrows, (long long) p->ncols);
+		/* swath_sql.c makes a timestamptz of each (microseconds in an int64) */
+		if (p->has_time &&
+			!(p->time_start >= FUZZ_MIN_EPOCH && p->time_start < FUZZ_END_EPOCH &&
+			  p->time_end >= FUZZ_MIN_EPOCH && p->time_end < FUZZ_END_EPOCH &&
+			  p->time_start <= p->time_end))
+			broken("pair %d has the time range %g .. %g", i, p->time_start,
+				   p->time_end);
 	}
 }
 
