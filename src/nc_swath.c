@@ -317,12 +317,17 @@ nc_swath_open(const char *path, const char *label)
 	int			i,
 				j;
 
+	/*
+	 * A system error (errno, positive) is about the file; running out of
+	 * memory (a header that declares huge sizes) is the helper's memory
+	 * limit; any other netCDF code means the bytes are not a granule.
+	 */
 	status = nc_open(path, NC_NOWRITE, &ncid);
 	if (status != NC_NOERR)
 		ereport(ERROR,
-				(errcode(status == NC_ENOTNC || status == NC_EHDFERR ?
-						 ERRCODE_INVALID_PARAMETER_VALUE :
-						 ERRCODE_UNDEFINED_FILE),
+				(errcode(status > 0 ? ERRCODE_UNDEFINED_FILE :
+						 status == NC_ENOMEM ? ERRCODE_PROGRAM_LIMIT_EXCEEDED :
+						 ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("could not open %s as a netCDF or HDF5 file", label),
 				 errdetail("nc_open failed: %s (code %d).",
 						   nc_strerror(status), status)));
