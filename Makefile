@@ -139,7 +139,8 @@ clean-cli:
 # ---- fuzzing (README: "Fuzzing", under "Tests") ----
 # A libFuzzer target over the helper's parsing entry points, built with
 # clang and sanitizers from the same sources as the helper (the libraries
-# stay uninstrumented).  "make fuzz [FUZZ_SECONDS=600]" fuzzes and triages;
+# stay uninstrumented), and one over WKB regions.  "make fuzz
+# [FUZZ_SECONDS=600] [FUZZ_TARGET=granule|region]" fuzzes and triages;
 # test/suites/fuzz.sh replays the committed corpora and fuzzes briefly.
 FUZZ_CC        ?= clang
 FUZZ_BIN        = test/fuzz/fuzz_granule
@@ -156,8 +157,13 @@ FUZZ_SRCS       = test/fuzz/fuzz_granule.c \
                   src/footprint.c src/region.c src/subset_window.c \
                   src/subset_write.c
 FUZZ_OBJS       = $(patsubst %.c,test/fuzz/obj/%.o,$(FUZZ_SRCS))
+# a second target: WKB regions (region.c is also built into the backend)
+FUZZ_REGION_BIN = test/fuzz/fuzz_region
+FUZZ_REGION_OBJS = test/fuzz/obj/test/fuzz/fuzz_region.o \
+                  test/fuzz/obj/src/helper/runtime.o test/fuzz/obj/src/region.o
 FUZZ_SECONDS   ?= 600
 FUZZ_JOBS      ?= 1
+FUZZ_TARGET    ?= granule
 
 test/fuzz/obj/%.o: %.c $(wildcard src/*.h src/helper/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -165,13 +171,18 @@ test/fuzz/obj/%.o: %.c $(wildcard src/*.h src/helper/*.h) Makefile
 $(FUZZ_BIN): $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
 		$(NC_LIBS) $(HDF5_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+$(FUZZ_REGION_BIN): $(FUZZ_REGION_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
+		-L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
 
 .PHONY: fuzz fuzz-build fuzz-seeds clean-fuzz
-fuzz-build: $(FUZZ_BIN)
+fuzz-build: $(FUZZ_BIN) $(FUZZ_REGION_BIN)
 fuzz-seeds:
-	test/fuzz/make_seeds.sh test/fuzz/work/seeds
-fuzz: $(FUZZ_BIN)
-	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) test/fuzz/run.sh
+	rm -rf test/fuzz/work/granule/seeds test/fuzz/work/region/seeds
+	test/fuzz/make_seeds.sh test/fuzz/work/granule/seeds
+	test/fuzz/make_region_seeds.py test/fuzz/work/region/seeds
+fuzz: fuzz-build
+	FUZZ_TARGET=$(FUZZ_TARGET) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) test/fuzz/run.sh
 clean: clean-fuzz
 clean-fuzz:
-	rm -rf test/fuzz/obj $(FUZZ_BIN)
+	rm -rf test/fuzz/obj $(FUZZ_BIN) $(FUZZ_REGION_BIN)
