@@ -8,6 +8,9 @@
  * granule_open(), granule_describe(), granule_footprint() of all pairs,
  * the pixel iterator over every pair and granule_subset() of a small box
  * into an output file bounded by max_output_bytes, all inside RT_TRY().
+ * Three bits of the input's length vary the requests: great-circle or
+ * straight box edges, the default footprint options or short parts
+ * without simplification, every variable or one.
  * An ereport(ERROR) longjmps back here; the per-input memory context is
  * then reset, which closes the netCDF ids through their reset callbacks,
  * and the next input comes.
@@ -317,13 +320,16 @@ serve(const uint8_t *data, size_t size)
 	GranuleSubsetRequest req = {0};
 	GranuleSubsetStats stats;
 	GranuleSubsetStatus st;
+	const char *vars[1];
+	FootprintOptions short_parts = {5.0, 50.0, 0.0};
 
 	hdf5_check(in_path, "object 0000000000001");
 	g = granule_open(in_path, "object 0000000000001");
 	info = granule_describe(g);
 	check_info(info);
 
-	fp = granule_footprint(g, -1, NULL);
+	/* the defaults, or short parts and no simplification (more rings) */
+	fp = granule_footprint(g, -1, (size & 2) ? &short_parts : NULL);
 	check_footprint(fp);
 
 	for (int i = 0; i < info->npairs; i++)
@@ -332,7 +338,10 @@ serve(const uint8_t *data, size_t size)
 	req.region_len = box_wkb(wkb, lon0, lat0);
 	req.region_wkb = wkb;
 	req.spherical = (size & 1) != 0;
-	req.nvariables = 0;
+	/* every variable, or one (the geolocation and its coordinates come too) */
+	req.nvariables = (size & 4) ? 1 : 0;
+	req.variables = vars;
+	vars[0] = info->pairs[info->npairs - 1].lat_var;
 	req.request = "fuzz";
 	req.out_path = out_path;
 	req.max_output_bytes = FUZZ_MAX_OUTPUT;
