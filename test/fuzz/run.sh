@@ -35,8 +35,9 @@ FUZZ_RSS_MB=${FUZZ_RSS_MB:-2048}
 FUZZ_SAVE=${FUZZ_SAVE:-1}
 
 [ -x "$FUZZ_BIN" ] || { echo "no fuzz target at $FUZZ_BIN (make fuzz-build)"; exit 2; }
+dict=()
 case $FUZZ_TARGET in
-    granule) max_len=131072 ;;
+    granule) max_len=131072; dict=(-dict="$HERE/granule.dict") ;;
     region) max_len=65536 ;;
     *) echo "FUZZ_TARGET is granule or region"; exit 2 ;;
 esac
@@ -68,7 +69,7 @@ set +e
 "$FUZZ_BIN" -fork="$FUZZ_JOBS" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -max_total_time="$FUZZ_SECONDS" -timeout="$FUZZ_TIMEOUT" \
     -rss_limit_mb="$FUZZ_RSS_MB" -malloc_limit_mb=1024 -max_len="$max_len" \
-    -artifact_prefix="$arts/" -print_final_stats=1 \
+    -artifact_prefix="$arts/" -print_final_stats=1 "${dict[@]}" \
     "$FUZZ_WORK/corpus" "${seed_dirs[@]}" >"$log" 2>&1
 rc=$?
 set -e
