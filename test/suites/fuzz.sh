@@ -86,7 +86,7 @@ for t in granule region; do
     set -e
     # the triage and the summary, without the full sanitizer reports
     sed -n '/^== triage/,$p' "$WORK/run-$t.out" |
-        grep -vE '^--- |^$|^ +#[0-9]|^INFO|^Running|^==[0-9]|^SUMMARY|^Address|^/|^eoswath-fuzz' | head -60
+        grep -vE '^--- |^$|^ +#[0-9]|^INFO|^Running|^==[0-9]|^=+$|^SUMMARY|^Address|^/|^eoswath-fuzz' | head -60
     grep -q '^== summary' "$WORK/run-$t.out" || { tail -n 40 "$WORK/run-$t.out"; fail=1; }
     [ "$frc" = 0 ] || fail=1
 done
