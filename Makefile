@@ -175,7 +175,20 @@ $(FUZZ_REGION_BIN): $(FUZZ_REGION_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
 		-L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
 
-.PHONY: fuzz fuzz-build fuzz-seeds clean-fuzz
+# source coverage of the corpora (no sanitizers): make fuzz-coverage
+FUZZ_COV_BIN    = test/fuzz/fuzz_granule_cov
+FUZZ_COV_OBJS   = $(patsubst %.c,test/fuzz/obj-cov/%.o,$(FUZZ_SRCS))
+test/fuzz/obj-cov/%.o: %.c $(wildcard src/*.h src/helper/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fprofile-instr-generate -fcoverage-mapping -fsanitize=fuzzer-no-link \
+		-w $(HELPER_CPPFLAGS) -c -o $@ $<
+$(FUZZ_COV_BIN): $(FUZZ_COV_OBJS)
+	$(FUZZ_CC) -fprofile-instr-generate -fsanitize=fuzzer -o $@ $^ \
+		$(NC_LIBS) $(HDF5_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+
+.PHONY: fuzz fuzz-build fuzz-seeds clean-fuzz fuzz-coverage
+fuzz-coverage: $(FUZZ_COV_BIN)
+	test/fuzz/coverage.sh
 fuzz-build: $(FUZZ_BIN) $(FUZZ_REGION_BIN)
 fuzz-seeds:
 	rm -rf test/fuzz/work/granule/seeds test/fuzz/work/region/seeds
@@ -185,4 +198,4 @@ fuzz: fuzz-build
 	FUZZ_TARGET=$(FUZZ_TARGET) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) test/fuzz/run.sh
 clean: clean-fuzz
 clean-fuzz:
-	rm -rf test/fuzz/obj $(FUZZ_BIN) $(FUZZ_REGION_BIN)
+	rm -rf test/fuzz/obj test/fuzz/obj-cov $(FUZZ_BIN) $(FUZZ_REGION_BIN) $(FUZZ_COV_BIN)

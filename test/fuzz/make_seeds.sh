@@ -7,6 +7,9 @@
 #   - one of them in each netCDF-3 variant (64-bit offset, CDF-5) and as
 #     netCDF-4 classic (nccopy);
 #   - HDF5 files netCDF writers never make (make_hdf5_seeds.py);
+#   - granules for paths the others miss (make_edge_seeds.py: GPM and
+#     TROPOMI times, valid_range, coordinates by path, two swaths on one
+#     dimension, unlimited dimensions, ...);
 #   - the real granules (../shared/data/swaths or $EOSWATH_GRANULES) cut
 #     down to a few scan lines and variables (cut_granule.py), when found.
 # Needs python3-netcdf4, python3-h5py and netcdf-bin (nccopy).
@@ -32,6 +35,7 @@ if command -v nccopy >/dev/null; then
     nccopy -k nc7 "$tmp/synth/synth_track360.nc" "$OUT/nc4classic_synth_track360" || true
 fi
 $PY "$HERE/make_hdf5_seeds.py" "$OUT"
+$PY "$HERE/make_edge_seeds.py" "$OUT"
 
 GRANULES=${EOSWATH_GRANULES:-$REPO/../shared/data/swaths}
 if [ -d "$GRANULES" ]; then
