@@ -186,7 +186,11 @@ $(FUZZ_COV_BIN): $(FUZZ_COV_OBJS)
 	$(FUZZ_CC) -fprofile-instr-generate -fsanitize=fuzzer -o $@ $^ \
 		$(NC_LIBS) $(HDF5_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
 
-.PHONY: fuzz fuzz-build fuzz-seeds clean-fuzz fuzz-coverage
+.PHONY: fuzz fuzz-build fuzz-seeds clean-fuzz fuzz-coverage fuzz-corpus
+# refresh the committed corpora from the work corpora (then review, commit)
+fuzz-corpus: fuzz-build
+	test/fuzz/update_corpus.sh granule
+	test/fuzz/update_corpus.sh region
 fuzz-coverage: $(FUZZ_COV_BIN)
 	test/fuzz/coverage.sh
 fuzz-build: $(FUZZ_BIN) $(FUZZ_REGION_BIN)

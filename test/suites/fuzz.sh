@@ -44,6 +44,7 @@ export TMPDIR=$WORK/tmp
 mkdir -p "$TMPDIR"
 
 fail=0
+summary=()
 echo "== replay of the committed corpora ($(( $(date +%s) - start ))s)"
 replay() {  # replay NAME BINARY DIR MUST_PASS SECONDS_PER_INPUT
     local name=$1 bin=$2 dir=$3 must_pass=$4 secs=$5 n file
@@ -54,13 +55,15 @@ replay() {  # replay NAME BINARY DIR MUST_PASS SECONDS_PER_INPUT
     /usr/bin/python3 "$WORK/test/fuzz/triage.py" "$bin" "$dir" --quiet --timeout "$secs" \
         --json "$file.json" >"$file.triage"
     set -e
-    /usr/bin/python3 - "$file.json" "$name" "$must_pass" <<'PY'
+    /usr/bin/python3 - "$file.json" "$name" "$must_pass" "$file.line" <<'PY'
 import collections, json, sys
 res = json.load(open(sys.argv[1]))["results"]
 name, must_pass = sys.argv[2], sys.argv[3] == "1"
 c = collections.Counter(r["class"] for r in res)
 bad = [r for r in res if r["class"] == "ours" or (must_pass and r["class"] != "passes")]
-print(f"{name}: {len(res)} inputs: {c['passes']} pass, {c['library']} library faults, {c['ours']} ours")
+line = f"{name}: {len(res)} inputs: {c['passes']} pass, {c['library']} library faults, {c['ours']} ours"
+print(line)
+open(sys.argv[4], "w").write(line + "\n")
 for r in bad:
     print(f"  FAIL {r['input']}: {r['kind']} {r['summary'][:200]}")
     for s in r["signature"]:
@@ -89,6 +92,8 @@ for t in granule region; do
         grep -vE '^--- |^$|^ +#[0-9]|^INFO|^Running|^==[0-9]|^=+$|^SUMMARY|^Address|^/|^eoswath-fuzz' | head -60
     grep -q '^== summary' "$WORK/run-$t.out" || { tail -n 40 "$WORK/run-$t.out"; fail=1; }
     [ "$frc" = 0 ] || fail=1
+    summary+=("$t: $(grep -E '^executions' "$WORK/run-$t.out" || echo 'no run')")
+    summary+=("$t: $(grep -E '^failing inputs' "$WORK/run-$t.out" || true)")
 done
 
 # keep what failed, for a developer to look at
@@ -109,5 +114,8 @@ if compgen -G "$WORK/fuzz/*/library" >/dev/null || compgen -G "$WORK/fuzz/*/ours
     fi
     echo "artifacts kept in $keep"
 fi
-echo "fuzz suite: $(( $(date +%s) - start ))s"
+echo "== fuzz suite summary"
+cat "$WORK"/replay-*.line 2>/dev/null || true
+printf '%s\n' "${summary[@]}"
+echo "fuzz suite: $([ $fail = 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - start ))s"
 exit $fail
