@@ -4,8 +4,9 @@
 usage: triage.py [options] FUZZ_BINARY ARTIFACT_OR_DIR...
 
 Each input is replayed once with the fuzz target (as libFuzzer replays a
-file: one run, the same sanitizer settings) under a time and memory bound,
-and classified by its report:
+file: one run, the same sanitizer settings) under a time and memory bound
+(all in one process first: when that passes, every input passes), and
+classified by its report:
 
   ours       the fault is in our code: the first stack frame that is not the
              sanitizer runtime, libFuzzer or libc is in src/ or test/fuzz/
@@ -230,7 +231,22 @@ def main():
 
     results = []
     groups = collections.OrderedDict()
-    for path in inputs(a.paths):
+    paths = list(inputs(a.paths))
+    # one process for all first (quick when all pass), one per input if not
+    clean = False
+    if len(paths) > 1:
+        try:
+            p = subprocess.run([a.binary, f"-timeout={a.timeout}", f"-rss_limit_mb={a.rss_limit_mb}",
+                                "-runs=1"] + paths, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=a.timeout * len(paths) + 60)
+            clean = p.returncode == 0
+        except subprocess.TimeoutExpired:
+            clean = False
+    for path in paths:
+        if clean:
+            results.append({"input": path, "size": os.path.getsize(path), "kind": "passes",
+                            "class": "passes", "signature": [], "summary": ""})
+            continue
         text, rc = replay(a.binary, path, a.timeout, a.rss_limit_mb)
         kind, cls, sig, summary = classify(text, rc)
         r = {"input": path, "size": os.path.getsize(path), "kind": kind,
