@@ -149,3 +149,71 @@ uninstall-cli:
 clean: clean-cli
 clean-cli:
 	$(MAKE) -C src/cli clean
+
+# ---- fuzzing (README: "Fuzzing", under "Tests") ----
+# A libFuzzer target over the helper's parsing entry points, built with
+# clang and sanitizers from the same sources as the helper (the libraries
+# stay uninstrumented), and one over WKB regions.  "make fuzz
+# [FUZZ_SECONDS=600] [FUZZ_TARGET=granule|region]" fuzzes and triages;
+# test/suites/fuzz.sh replays the committed corpora and fuzzes briefly.
+FUZZ_CC        ?= clang
+FUZZ_BIN        = test/fuzz/fuzz_granule
+FUZZ_SANITIZE   = -fsanitize=address,undefined -fno-sanitize-recover=all
+# coverage for libFuzzer in every object of ours (the libraries have none)
+FUZZ_COVERAGE   = -fsanitize=fuzzer-no-link
+FUZZ_CFLAGS     = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) \
+                  -Wall -Wno-unused-parameter -Wno-missing-field-initializers \
+                  -Wno-sign-compare -Wno-unused-command-line-argument \
+                  -Wno-ignored-attributes
+FUZZ_SRCS       = test/fuzz/fuzz_granule.c \
+                  src/helper/runtime.c src/helper/hdf5_check.c \
+                  src/granule.c src/nc_util.c src/nc_swath.c src/nc_time.c \
+                  src/footprint.c src/region.c src/subset_window.c \
+                  src/subset_write.c
+FUZZ_OBJS       = $(patsubst %.c,test/fuzz/obj/%.o,$(FUZZ_SRCS))
+# a second target: WKB regions (region.c is also built into the backend)
+FUZZ_REGION_BIN = test/fuzz/fuzz_region
+FUZZ_REGION_OBJS = test/fuzz/obj/test/fuzz/fuzz_region.o \
+                  test/fuzz/obj/src/helper/runtime.o test/fuzz/obj/src/region.o
+FUZZ_SECONDS   ?= 600
+FUZZ_JOBS      ?= 1
+FUZZ_TARGET    ?= granule
+
+test/fuzz/obj/%.o: %.c $(wildcard src/*.h src/helper/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_COVERAGE) $(HELPER_CPPFLAGS) -c -o $@ $<
+$(FUZZ_BIN): $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
+		$(NC_LIBS) $(HDF5_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+$(FUZZ_REGION_BIN): $(FUZZ_REGION_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
+		-L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+
+# source coverage of the corpora (no sanitizers): make fuzz-coverage
+FUZZ_COV_BIN    = test/fuzz/fuzz_granule_cov
+FUZZ_COV_OBJS   = $(patsubst %.c,test/fuzz/obj-cov/%.o,$(FUZZ_SRCS))
+test/fuzz/obj-cov/%.o: %.c $(wildcard src/*.h src/helper/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fprofile-instr-generate -fcoverage-mapping -fsanitize=fuzzer-no-link \
+		-w $(HELPER_CPPFLAGS) -c -o $@ $<
+$(FUZZ_COV_BIN): $(FUZZ_COV_OBJS)
+	$(FUZZ_CC) -fprofile-instr-generate -fsanitize=fuzzer -o $@ $^ \
+		$(NC_LIBS) $(HDF5_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+
+.PHONY: fuzz fuzz-build fuzz-seeds clean-fuzz fuzz-coverage fuzz-corpus
+# refresh the committed corpora from the work corpora (then review, commit)
+fuzz-corpus: fuzz-build
+	test/fuzz/update_corpus.sh granule
+	test/fuzz/update_corpus.sh region
+fuzz-coverage: $(FUZZ_COV_BIN)
+	test/fuzz/coverage.sh
+fuzz-build: $(FUZZ_BIN) $(FUZZ_REGION_BIN)
+fuzz-seeds:
+	rm -rf test/fuzz/work/granule/seeds test/fuzz/work/region/seeds
+	test/fuzz/make_seeds.sh test/fuzz/work/granule/seeds
+	test/fuzz/make_region_seeds.py test/fuzz/work/region/seeds
+fuzz: fuzz-build
+	FUZZ_TARGET=$(FUZZ_TARGET) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) test/fuzz/run.sh
+clean: clean-fuzz
+clean-fuzz:
+	rm -rf test/fuzz/obj test/fuzz/obj-cov $(FUZZ_BIN) $(FUZZ_REGION_BIN) $(FUZZ_COV_BIN)

@@ -298,6 +298,9 @@ nc_swath_unpack_one(const NcUnpack *u, bool is_lat, double v)
 		if (v < 0)
 			v += 360.0;
 		v -= 180.0;
+		/* a tiny negative remainder plus 360 rounds to 360: -180.00000000000003 */
+		if (v >= 180.0)
+			v -= 360.0;
 	}
 	return v;
 }

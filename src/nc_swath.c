@@ -317,6 +317,11 @@ nc_swath_open(const char *path, const char *label)
 	int			i,
 				j;
 
+	/*
+	 * A system error (errno, positive) is about the file; running out of
+	 * memory (a header that declares huge sizes) is the helper's memory
+	 * limit; any other netCDF code means the bytes are not a granule.
+	 */
 	status = nc_open(path, NC_NOWRITE, &ncid);
 	if (status == NC_ENOMEM || status == ENOMEM)
 		ereport(ERROR,

@@ -20,6 +20,10 @@
 /* at most this many values per hyperslab read */
 #define NC_TIME_BLOCK_VALUES	(1 << 18)
 
+/* plausible acquisition times: 1900-01-01 to 2200-01-01 (seconds since 1970) */
+#define NC_TIME_MIN		(-2208988800.0)
+#define NC_TIME_END		(7258118400.0)
+
 static bool
 str_ieq(const char *a, const char *b)
 {
@@ -119,6 +123,23 @@ unit_scale(const char *units)
 	return 0.0;
 }
 
+/*
+ * Set the time range of a pair if it is plausible: finite, in order, and
+ * between 1900 and 2200 (a granule's own numbers may say anything; the
+ * backend makes timestamps of these).  False, and nothing set, if not.
+ */
+static bool
+set_time(NcGeoPair *p, double start, double end, char *var)
+{
+	if (!(start >= NC_TIME_MIN && end < NC_TIME_END && start <= end))
+		return false;
+	p->has_time = true;
+	p->time_start = start;
+	p->time_end = end;
+	p->time_var = var;
+	return true;
+}
+
 /* min/max of a variable's valid (unpacked) values, read in bounded blocks */
 static bool
 var_minmax(NcSwath *sw, int grpid, int varid, double *vmin, double *vmax)
@@ -207,6 +228,8 @@ scan_time_group(NcSwath *sw, int grpid, NcGeoPair *p)
 	int			nd;
 	int			i;
 	int			pass;
+	double		start = 0,
+				end = 0;
 
 	for (i = 0; i < 7; i++)
 		if (!nc_find_var(w, grpid, names[i], &vids[i]))
@@ -238,23 +261,22 @@ scan_time_group(NcSwath *sw, int grpid, NcGeoPair *p)
 			for (i = 0; i < 7; i++)
 				if (vids[i] >= 0)
 					NC_CHECK(w, nc_get_var1_double(grpid, vids[i], &idx, &v[i]));
-			if (v[0] < 1950 || v[0] > 2200 || v[1] < 1 || v[1] > 12 ||
-				v[2] < 1 || v[2] > 31)
+			/* NaN fails these too (and must not reach the casts below) */
+			if (!(v[0] >= 1950 && v[0] <= 2200 && v[1] >= 1 && v[1] <= 12 &&
+				  v[2] >= 1 && v[2] <= 31))
 				continue;
 			t = days_from_civil((int64) v[0], (int) v[1], (int) v[2]) * 86400.0 +
 				v[3] * 3600.0 + v[4] * 60.0 + v[5] + v[6] / 1000.0;
 			if (pass == 0)
-				p->time_start = t;
+				start = t;
 			else
-				p->time_end = t;
+				end = t;
 			ok = true;
 		}
 		if (!ok)
 			return false;
 	}
-	p->has_time = true;
-	p->time_var = nc_var_path(w, grpid, "Year");
-	return true;
+	return set_time(p, start, end, nc_var_path(w, grpid, "Year"));
 }
 
 /*
@@ -316,10 +338,10 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 			(void) parse_time_units(units, &sc, &off);
 			if (var_minmax(sw, g, best, &tmin, &tmax))
 			{
-				p->has_time = true;
-				p->time_start = tmin * sc + off;
-				p->time_end = tmax * sc + off;
-				p->time_var = nc_var_path(w, g, name);
+				double		start = tmin * sc + off,
+							end = tmax * sc + off;
+				char	   *var = nc_var_path(w, g, name);
+
 				/* TROPOMI: reference time plus per-scanline delta_time */
 				if (tmin == tmax && nc_find_var(w, g, "delta_time", &dv))
 				{
@@ -330,12 +352,13 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 
 					if (dsc > 0 && var_minmax(sw, g, dv, &dmin, &dmax))
 					{
-						p->time_start += dmin * dsc;
-						p->time_end += dmax * dsc;
-						p->time_var = psprintf("%s + delta_time", p->time_var);
+						start += dmin * dsc;
+						end += dmax * dsc;
+						var = psprintf("%s + delta_time", var);
 					}
 				}
-				return;
+				if (set_time(p, start, end, var))
+					return;
 			}
 		}
 		/* GPM */
@@ -354,11 +377,9 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 				/* GPS epoch 1980-01-06 */
 				double		gps = days_from_civil(1980, 1, 6) * 86400.0;
 
-				p->has_time = true;
-				p->time_start = tmin + gps;
-				p->time_end = tmax + gps;
-				p->time_var = nc_var_path(w, sub, "timeMidScan");
-				return;
+				if (set_time(p, tmin + gps, tmax + gps,
+							 nc_var_path(w, sub, "timeMidScan")))
+					return;
 			}
 		}
 		if (!nc_group_parent(w, g, &parent))
