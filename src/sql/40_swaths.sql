@@ -62,10 +62,10 @@ COMMENT ON FUNCTION @extschema@.swath_time_range(@extschema@.wosoid) IS
 
 CREATE FUNCTION @extschema@.swath_geolocation(oid @extschema@.wosoid)
     RETURNS TABLE (pair integer, "group" text, lat_var text, lon_var text, dims text[],
-                   nrows bigint, ncols bigint, time_var text)
+                   nrows bigint, ncols bigint, time_var text, used boolean, note text)
     AS 'MODULE_PATHNAME', 'swath_geolocation' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.swath_geolocation(@extschema@.wosoid) IS
-    'the latitude/longitude variable pairs found in a granule, one row per swath';
+    'the latitude/longitude variable pairs found in a granule: one row per swath (used), then the pairs that are no swath (platform position, support data, duplicates) with the reason in note';
 
 CREATE FUNCTION @extschema@.swath_pixels(oid @extschema@.wosoid, step integer DEFAULT 1)
     RETURNS TABLE (pair integer, "row" integer, col integer, lat float8, lon float8)

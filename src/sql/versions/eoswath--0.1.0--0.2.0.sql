@@ -51,3 +51,13 @@ CREATE OR REPLACE FUNCTION @extschema@.swath_footprint(oid @extschema@.wosoid) R
     RETURN @extschema@.geography(eoswath.footprint_from_parts(
                @extschema@.ST_GeomFromEWKB(@extschema@.swath_footprint_wkb(oid))));
 
+-- issue 13: swath_geolocation says which pairs are swaths and why others are not
+DROP FUNCTION @extschema@.swath_geolocation(@extschema@.wosoid);
+CREATE FUNCTION @extschema@.swath_geolocation(oid @extschema@.wosoid)
+    RETURNS TABLE (pair integer, "group" text, lat_var text, lon_var text, dims text[],
+                   nrows bigint, ncols bigint, time_var text, used boolean, note text)
+    AS 'MODULE_PATHNAME', 'swath_geolocation' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.swath_geolocation(@extschema@.wosoid) IS
+    'the latitude/longitude variable pairs found in a granule: one row per swath (used), then the pairs that are no swath (platform position, support data, duplicates) with the reason in note';
+REVOKE ALL ON FUNCTION @extschema@.swath_geolocation(@extschema@.wosoid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.swath_geolocation(@extschema@.wosoid) TO eoswath_reader;
