@@ -303,7 +303,7 @@ simplify_mark(const Vec3 *v, int n, double tol_km, bool *keep)
  * OGC-valid (Multi)Polygon split at the antimeridian whose planar and
  * great-circle readings differ by at most this tolerance.
  */
-#define FP_PLANAR_TOL_KM	0.02
+#define FP_PLANAR_TOL_KM	0.25
 #define FP_PLANAR_DEPTH		14
 
 typedef struct PlanarBuf
