@@ -32,23 +32,45 @@ SELECT f, s, wos_put(pg_read_binary_file(:'granules' || '/' || f), json_build_ob
 SELECT g.short, l.* FROM g, swath_geolocation(g.oid) l ORDER BY 1, 2;
 -- acquisition times from each granule's own time variable
 SELECT g.short, t.* FROM g, swath_time_range(g.oid) t ORDER BY 1;
+-- equal within a second to the files' own coverage attributes
+-- (time_coverage_start/end, start/stop_date+time, first/last_meas_time);
+-- GPM: GPS seconds, 18 s ahead of UTC in 2021 (this l2ss subset's header
+-- times are the whole orbit's, so the check is the GPS-UTC offset)
+SELECT g.short, abs(extract(epoch FROM t.start_time - c.s)) < 1 AS start_ok,
+       abs(extract(epoch FROM t.end_time - c.e)) < 1 AS end_ok
+  FROM g JOIN (VALUES
+    ('ascat', '2015-07-02 08:42:00Z'::timestamptz, '2015-07-02 10:23:56Z'::timestamptz),
+    ('jason1', '2002-01-15 06:07:06.818984Z', '2002-01-15 07:03:16.384002Z'),
+    ('s5p', '2019-03-19 11:30:10Z', '2019-03-19 12:28:33Z'),
+    ('viirs', '2019-08-05 20:37:02Z', '2019-08-05 20:38:26Z'),
+    ('gpm', '2021-02-20 11:01:20.170085Z'::timestamptz - interval '18 s', '2021-02-20 11:08:34.869746Z'::timestamptz - interval '18 s'))
+    c(short, s, e) USING (short), swath_time_range(g.oid) t ORDER BY 1;
 -- scale/offset applied, fill skipped, longitudes folded to [-180, 180)
 SELECT g.short, count(*) AS pixels, round(min(lat)::numeric, 3) AS lat_min, round(max(lat)::numeric, 3) AS lat_max,
        min(lon) >= -180 AND max(lon) < 180 AS lon_folded
   FROM g, swath_pixels(g.oid) p GROUP BY 1 ORDER BY 1;
 
--- footprints: every one contains at least 99% of the valid pixel centres
--- (about 3000 sampled per granule), and no footprint vertex is farther than
--- 50 km from a pixel centre (dense pixels: all, or every 3rd of S5P's and
--- every 9th of VIIRS's, a few km apart)
+-- footprints: every one is a valid (Multi)Polygon (OGC, planar lon/lat) and
+-- contains every sampled valid pixel centre (about 3000 per granule); its
+-- area (sphere) equals the sum of its parts' areas in a Lambert equal-area
+-- projection within 0.5% (no part overlaps another, antimeridian and polar
+-- parts read right); no footprint vertex is farther than 50 km from a pixel
+-- centre (dense pixels: all, or every 3rd of S5P's and every 9th of
+-- VIIRS's, a few km apart)
 CREATE TEMP TABLE fp AS SELECT short, oid, swath_footprint(oid) AS shape FROM g;
 CREATE TEMP TABLE steps (short text, cover_step int, near_step int);
 INSERT INTO steps VALUES ('ascat', 23, 1), ('gpm', 15, 1), ('jason1', 16, 1),
                          ('s5p', 233, 3), ('s6a', 1, 1), ('viirs', 338, 9);
-SELECT fp.short, GeometryType(fp.shape) AS type,
-       avg(ST_Covers(fp.shape, ST_MakePoint(p.lon, p.lat)::geography)::int) >= 0.99 AS covers_99pct
+SELECT fp.short, GeometryType(fp.shape) AS type, ST_IsValid(fp.shape::geometry) AS valid,
+       avg(ST_Covers(fp.shape, ST_MakePoint(p.lon, p.lat)::geography)::int) = 1 AS covers_all
   FROM fp JOIN steps USING (short), swath_pixels(fp.oid, steps.cover_step) p
  GROUP BY fp.short, fp.shape ORDER BY 1;
+SELECT short, abs(ST_Area(shape, false) /
+           (SELECT sum(ST_Area(ST_Transform(ST_Segmentize(d.geom::geography, 20000)::geometry,
+                   format('+proj=laea +lat_0=%s +lon_0=%s +R=6371008.8',
+                          ST_Y(ST_PointOnSurface(d.geom)), ST_X(ST_PointOnSurface(d.geom))))))
+              FROM ST_Dump(shape::geometry) d) - 1) < 0.005 AS area_right
+  FROM fp ORDER BY 1;
 CREATE TEMP TABLE px AS
   SELECT g.short, ST_MakePoint(p.lon, p.lat)::geography AS pt
     FROM g JOIN steps USING (short), swath_pixels(g.oid, steps.near_step) p;
@@ -82,7 +104,7 @@ SELECT count(*) AS rows_after, count(DISTINCT oid) AS objects FROM swaths;
 -- (of a copy of the granule: an object is catalogued once)
 INSERT INTO swaths (filename, source, oid, overpass) SELECT 'copy.nc', 'insert', wos_put(wos_get(oid)), NULL FROM g WHERE short = 'gpm';
 SELECT source, ST_Equals(shape::geometry, (SELECT shape::geometry FROM fp WHERE short = 'gpm')) AS same_shape,
-       overpass = '2021-02-20 11:01:20.170085+00' AS overpass_ok
+       overpass = '2021-02-20 11:01:02.170085+00' AS overpass_ok
   FROM swaths WHERE source = 'insert';
 -- a shape given by the client is kept
 INSERT INTO swaths (filename, source, oid, overpass, shape)

@@ -13,8 +13,10 @@
  * true swath edge.  Parts of consecutive segments overlap by about one scan
  * line (the boundary row is shared and each part is padded outward), so a
  * pixel centre on a segment boundary is strictly inside at least one part.
- * PostGIS geography does not validate multipolygons, and ST_Covers /
- * ST_Intersects test each part; ST_Area counts the small overlaps twice.
+ * The parts leave here as planar lon/lat rings (see "planar rings" below:
+ * unwrapped past +-180, densified, polar rings closed along the pole), and
+ * the SQL side (eoswath.footprint_from_parts) unions them into one valid
+ * (Multi)Polygon split at the antimeridian: no part overlaps another.
  *
  * 1. A sample of row pairs spread over the granule gives the typical
  *    along-track spacing (between scan lines), the typical across-track
@@ -286,11 +288,128 @@ simplify_mark(const Vec3 *v, int n, double tol_km, bool *keep)
 	pfree(stack);
 }
 
+/* ---------- planar rings ---------- */
+
+/*
+ * A ring on the sphere becomes a ring of planar lon/lat vertices that
+ * PostGIS can union (swath_footprint() in SQL): longitudes are unwrapped
+ * (each step is the short way, so a ring crossing the antimeridian goes
+ * past +-180 instead of jumping), edges are split until the straight
+ * lon/lat segment and the great-circle arc between its ends are never more
+ * than FP_PLANAR_TOL_KM apart, and a ring around a pole (its longitudes
+ * wind once round) is closed along the pole: down the last longitude to the
+ * pole, along it, and back.  The SQL side wraps longitudes beyond +-180
+ * back (ST_WrapX) and unions the parts, so the stored footprint is an
+ * OGC-valid (Multi)Polygon split at the antimeridian whose planar and
+ * great-circle readings differ by at most this tolerance.
+ */
+#define FP_PLANAR_TOL_KM	0.25
+#define FP_PLANAR_DEPTH		14
+
+typedef struct PlanarBuf
+{
+	double	   *lon;
+	double	   *lat;
+	int			n;
+	int			cap;
+} PlanarBuf;
+
+static void
+planar_push(PlanarBuf *pb, double lon, double lat)
+{
+	if (pb->n == pb->cap)
+	{
+		pb->cap = pb->cap ? pb->cap * 2 : 256;
+		pb->lon = pb->lon ? repalloc(pb->lon, pb->cap * sizeof(double))
+			: palloc(pb->cap * sizeof(double));
+		pb->lat = pb->lat ? repalloc(pb->lat, pb->cap * sizeof(double))
+			: palloc(pb->cap * sizeof(double));
+	}
+	pb->lon[pb->n] = lon;
+	pb->lat[pb->n] = lat;
+	pb->n++;
+}
+
+/* longitude of v unwrapped to within 180 degrees of ref (ref at a pole: v's) */
+static double
+unwrap_lon(Vec3 v, double ref, double *lat)
+{
+	double		lon;
+
+	v2ll(v, lat, &lon);
+	if (fabs(*lat) > 89.9999999)
+		return ref;				/* at a pole every longitude is right */
+	lon += 360.0 * round((ref - lon) / 360.0);
+	return lon;
+}
+
+/*
+ * Push the vertices of the arc from a (at planar alon, alat) to b, b
+ * included, splitting it until the planar segments follow the arc.
+ */
+static void
+planar_arc(PlanarBuf *pb, Vec3 a, double alon, double alat, Vec3 b, int depth)
+{
+	double		blat,
+				blon = unwrap_lon(b, alon, &blat);
+	Vec3		m = vadd(a, b);
+
+	if (depth < FP_PLANAR_DEPTH && vnormalize(&m) &&
+		gc_km(m, ll2v((alat + blat) / 2, (alon + blon) / 2)) > FP_PLANAR_TOL_KM)
+	{
+		double		mlat,
+					mlon = unwrap_lon(m, alon, &mlat);
+
+		planar_arc(pb, a, alon, alat, m, depth + 1);
+		planar_arc(pb, m, mlon, mlat, b, depth + 1);
+		return;
+	}
+	planar_push(pb, blon, blat);
+}
+
+/* the planar ring of the spherical ring v[0..n-1] (not closed) */
+static void
+planar_ring(const Vec3 *v, int n, PlanarBuf *pb)
+{
+	double		lat0,
+				lon0,
+				wind;
+	int			i;
+
+	pb->n = 0;
+	v2ll(v[0], &lat0, &lon0);
+	planar_push(pb, lon0, lat0);
+	for (i = 0; i < n; i++)
+	{
+		int			k = pb->n - 1;
+
+		planar_arc(pb, v[i], pb->lon[k], pb->lat[k], v[(i + 1) % n], 0);
+	}
+	/* the closing vertex is v[0] again, maybe 360 degrees further */
+	wind = pb->lon[pb->n - 1] - lon0;
+	if (fabs(wind) > 180.0)
+	{
+		Vec3		c = v3(0, 0, 0);
+		double		pole;
+
+		for (i = 0; i < n; i++)
+			c = vadd(c, v[i]);
+		pole = c.z >= 0 ? 90.0 : -90.0;
+		planar_push(pb, pb->lon[pb->n - 1], pole);
+		planar_push(pb, lon0, pole);
+		planar_push(pb, lon0, lat0);
+	}
+	else
+		pb->lon[pb->n - 1] = lon0;	/* exactly closed */
+}
+
 static void
 fp_add_ring(Footprint *fp, RingBuf *rb, double tol_km)
 {
 	bool	   *keep;
 	FootprintRing *r;
+	Vec3	   *kept;
+	PlanarBuf	pb = {0};
 	int			i,
 				k = 0,
 				nkeep = 0;
@@ -326,6 +445,11 @@ fp_add_ring(Footprint *fp, RingBuf *rb, double tol_km)
 			keep[i] = true;
 		nkeep = n;
 	}
+	kept = palloc(nkeep * sizeof(Vec3));
+	for (i = 0; i < n; i++)
+		if (keep[i])
+			kept[k++] = rb->v[i];
+	planar_ring(kept, nkeep, &pb);
 
 	if (fp->nrings == fp->cap)
 	{
@@ -335,17 +459,10 @@ fp_add_ring(Footprint *fp, RingBuf *rb, double tol_km)
 			palloc(fp->cap * sizeof(FootprintRing));
 	}
 	r = &fp->rings[fp->nrings++];
-	r->lon = palloc((nkeep + 1) * sizeof(double));
-	r->lat = palloc((nkeep + 1) * sizeof(double));
-	for (i = 0; i < n; i++)
-		if (keep[i])
-		{
-			v2ll(rb->v[i], &r->lat[k], &r->lon[k]);
-			k++;
-		}
-	r->lon[k] = r->lon[0];
-	r->lat[k] = r->lat[0];
-	r->npoints = k + 1;
+	r->lon = pb.lon;
+	r->lat = pb.lat;
+	r->npoints = pb.n;
+	pfree(kept);
 	pfree(keep);
 	rb->n = 0;
 }

@@ -43,7 +43,29 @@ granule_close(Granule *g)
 	nc_swath_close(g->sw);
 }
 
-/* the geolocation pairs, copied out of the reader's state */
+/* one pair copied out of the reader's state */
+static void
+copy_pair(const NcGeoPair *p, GranulePair *r)
+{
+	r->group = pstrdup(p->group_path);
+	r->lat_var = pstrdup(p->lat_name);
+	r->lon_var = pstrdup(p->lon_name);
+	r->ndims = p->ndims;
+	for (int d = 0; d < p->ndims; d++)
+	{
+		r->dim_names[d] = pstrdup(p->dim_names[d]);
+		r->shape[d] = (int64) p->shape[d];
+	}
+	r->nrows = (int64) p->nrows;
+	r->ncols = (int64) p->ncols;
+	r->skip_reason = p->skip_reason ? pstrdup(p->skip_reason) : NULL;
+	r->has_time = p->has_time;
+	r->time_var = p->has_time ? pstrdup(p->time_var) : NULL;
+	r->time_start = p->time_start;
+	r->time_end = p->time_end;
+}
+
+/* the geolocation pairs (swaths, and the pairs set aside), copied out */
 GranuleInfo *
 granule_describe(Granule *g)
 {
@@ -52,26 +74,11 @@ granule_describe(Granule *g)
 	info->npairs = g->sw->npairs;
 	info->pairs = palloc0(sizeof(GranulePair) * Max(1, info->npairs));
 	for (int i = 0; i < info->npairs; i++)
-	{
-		const NcGeoPair *p = &g->sw->pairs[i];
-		GranulePair *r = &info->pairs[i];
-
-		r->group = pstrdup(p->group_path);
-		r->lat_var = pstrdup(p->lat_name);
-		r->lon_var = pstrdup(p->lon_name);
-		r->ndims = p->ndims;
-		for (int d = 0; d < p->ndims; d++)
-		{
-			r->dim_names[d] = pstrdup(p->dim_names[d]);
-			r->shape[d] = (int64) p->shape[d];
-		}
-		r->nrows = (int64) p->nrows;
-		r->ncols = (int64) p->ncols;
-		r->has_time = p->has_time;
-		r->time_var = p->has_time ? pstrdup(p->time_var) : NULL;
-		r->time_start = p->time_start;
-		r->time_end = p->time_end;
-	}
+		copy_pair(&g->sw->pairs[i], &info->pairs[i]);
+	info->nskipped = g->sw->nskipped;
+	info->skipped = palloc0(sizeof(GranulePair) * Max(1, info->nskipped));
+	for (int i = 0; i < info->nskipped; i++)
+		copy_pair(&g->sw->skipped[i], &info->skipped[i]);
 	return info;
 }
 

@@ -51,6 +51,7 @@ typedef struct GranulePair
 	int64		shape[GRANULE_MAX_DIMS];
 	int64		nrows;			/* scan lines (along track) */
 	int64		ncols;			/* pixels per scan line (1 for a track) */
+	char	   *skip_reason;	/* GranuleInfo.skipped: why it is no swath */
 	bool		has_time;
 	char	   *time_var;		/* NULL when has_time is false */
 	double		time_start;		/* epoch seconds (UTC, leap seconds ignored) */
@@ -59,8 +60,10 @@ typedef struct GranulePair
 
 typedef struct GranuleInfo
 {
-	int			npairs;
+	int			npairs;			/* the swaths: what every pair number means */
 	GranulePair *pairs;
+	int			nskipped;		/* latitude/longitude pairs that are no swath */
+	GranulePair *skipped;
 } GranuleInfo;
 
 extern GranuleInfo *granule_describe(Granule *g);
@@ -75,7 +78,13 @@ typedef struct FootprintOptions
 	double		simplify_km;	/* vertex removal tolerance (0.5) */
 } FootprintOptions;
 
-/* One closed ring (first point repeated last), lon/lat degrees */
+/*
+ * One closed ring (first point repeated last), lon/lat degrees: longitudes
+ * unwrapped (within -540..540, never jumping by 360), edges short enough
+ * that straight lon/lat segments follow the great circles, a ring round a
+ * pole closed along it.  Rings of one footprint overlap; the SQL side
+ * unions them (eoswath.footprint_from_parts).
+ */
 typedef struct FootprintRing
 {
 	int			npoints;

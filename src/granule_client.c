@@ -24,6 +24,7 @@
 #include "eoswath.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <unistd.h>
@@ -369,6 +370,35 @@ request_run(StringInfo f, const char *label, reply_cb cb, void *arg)
 
 /* ---- the calls ---- */
 
+/* one pair of a GP_INFO frame, every field checked */
+static void
+get_pair(GpReader *r, GranulePair *p)
+{
+	p->group = gp_get_string(r);
+	p->lat_var = gp_get_string(r);
+	p->lon_var = gp_get_string(r);
+	p->ndims = (int) gp_get_count(r, GRANULE_MAX_DIMS);
+	for (int d = 0; d < p->ndims; d++)
+	{
+		p->dim_names[d] = gp_get_string(r);
+		p->shape[d] = gp_get_count(r, PG_INT64_MAX);
+		if (p->dim_names[d] == NULL)
+			gp_protocol_error("A dimension has no name.");
+	}
+	p->nrows = gp_get_count(r, PG_INT64_MAX);
+	p->ncols = gp_get_count(r, PG_INT64_MAX);
+	p->has_time = gp_get_int64(r) != 0;
+	p->time_var = gp_get_string(r);
+	p->time_start = gp_get_double(r);
+	p->time_end = gp_get_double(r);
+	if (p->group == NULL || p->lat_var == NULL || p->lon_var == NULL ||
+		(p->has_time && p->time_var == NULL))
+		gp_protocol_error("A geolocation pair lacks a name.");
+	if (p->has_time && !(isfinite(p->time_start) && isfinite(p->time_end) &&
+						 p->time_start <= p->time_end))
+		gp_protocol_error("A geolocation pair has a bad time range.");
+}
+
 static void
 describe_cb(void *arg, GpType type, GpReader *r)
 {
@@ -381,29 +411,15 @@ describe_cb(void *arg, GpType type, GpReader *r)
 	info->npairs = (int) gp_get_count(r, 10000);
 	info->pairs = palloc0(sizeof(GranulePair) * Max(info->npairs, 1));
 	for (int i = 0; i < info->npairs; i++)
+		get_pair(r, &info->pairs[i]);
+	info->nskipped = (int) gp_get_count(r, 10000);
+	info->skipped = palloc0(sizeof(GranulePair) * Max(info->nskipped, 1));
+	for (int i = 0; i < info->nskipped; i++)
 	{
-		GranulePair *p = &info->pairs[i];
-
-		p->group = gp_get_string(r);
-		p->lat_var = gp_get_string(r);
-		p->lon_var = gp_get_string(r);
-		p->ndims = (int) gp_get_count(r, GRANULE_MAX_DIMS);
-		for (int d = 0; d < p->ndims; d++)
-		{
-			p->dim_names[d] = gp_get_string(r);
-			p->shape[d] = gp_get_count(r, PG_INT64_MAX);
-			if (p->dim_names[d] == NULL)
-				gp_protocol_error("A dimension has no name.");
-		}
-		p->nrows = gp_get_count(r, PG_INT64_MAX);
-		p->ncols = gp_get_count(r, PG_INT64_MAX);
-		p->has_time = gp_get_int64(r) != 0;
-		p->time_var = gp_get_string(r);
-		p->time_start = gp_get_double(r);
-		p->time_end = gp_get_double(r);
-		if (p->group == NULL || p->lat_var == NULL || p->lon_var == NULL ||
-			(p->has_time && p->time_var == NULL))
-			gp_protocol_error("A geolocation pair lacks a name.");
+		get_pair(r, &info->skipped[i]);
+		info->skipped[i].skip_reason = gp_get_string(r);
+		if (info->skipped[i].skip_reason == NULL)
+			gp_protocol_error("A pair set aside lacks a reason.");
 	}
 	gp_reader_done(r);
 	*out = info;

@@ -36,6 +36,7 @@ int			eoswath_granule_cpu_limit = 600;
 int			eoswath_granule_output_limit = 16 * 1024;
 int			eoswath_granule_max_inflated = 16 * 1024;
 bool		eoswath_granule_allow_unconfined = false;
+char	   *eoswath_stac_asset_href = NULL;
 
 /* Define the settings; called once from _PG_init. */
 void
@@ -46,6 +47,16 @@ eoswath_define_gucs(void)
 							   NULL,
 							   &eoswath_default_policy,
 							   "default",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	/* read by SQL only (swath_stac_item()), through current_setting() */
+	DefineCustomStringVariable("eoswath.stac_asset_href",
+							   "Template of the href of a STAC asset: {oid} and {filename} are replaced.",
+							   "A web site maps it to a download URL, e.g. https://data.example.org/objects/{oid}/{filename}.",
+							   &eoswath_stac_asset_href,
+							   "/objects/{oid}/{filename}",
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);

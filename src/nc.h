@@ -188,6 +188,9 @@ typedef struct NcGeoPair
 	bool		lon_float;
 	size_t		chunk_rows;		/* rows per chunk of lat, 0 if not chunked */
 
+	/* why the pair is not a swath (NcSwath.skipped), NULL for a swath */
+	char	   *skip_reason;
+
 	/* time range, epoch seconds (UTC, leap seconds ignored) */
 	bool		has_time;
 	char	   *time_var;		/* path of the variable(s) used */
@@ -204,6 +207,8 @@ typedef struct NcSwath
 	NcHandle   *handle;
 	int			npairs;
 	NcGeoPair  *pairs;
+	int			nskipped;		/* pairs found that are not swaths */
+	NcGeoPair  *skipped;
 } NcSwath;
 
 /* A block of consecutive scan lines; invalid pixels are NaN */

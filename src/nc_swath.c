@@ -14,6 +14,14 @@
  * Dimensions of length 1 are squeezed (TROPOMI (time=1, scanline, pixel));
  * what remains must be 1-D (along-track track) or 2-D (scan, pixel).
  *
+ * Not every pair is a swath (pair_not_swath()): a pair whose names,
+ * standard_name or long_name say it is the platform's or the sub-satellite
+ * point's position (TROPOMI's SUPPORT_DATA/GEOLOCATIONS/satellite_latitude),
+ * a 1-D pair in a support-data group beside a 2-D ground pair, and a pair
+ * whose values equal those of a pair already kept (HDF-EOS5 swaths sharing
+ * geolocation) are set aside in NcSwath.skipped with the reason, which
+ * swath_geolocation() shows.
+ *
  * Values equal to _FillValue or missing_value, outside valid_min/valid_max
  * or valid_range (compared in packed units, as CF says) or NaN are invalid;
  * then scale_factor and add_offset are applied.  Invalid pixels are
@@ -305,6 +313,136 @@ squeezed_ndims(NcSwath *sw, const Cand *c)
 	return n;
 }
 
+/* does a name or attribute text mention the platform's own position? */
+static bool
+says_platform(const char *s)
+{
+	static const char *const words[] = {
+		"satellite", "spacecraft", "platform", "subsat", "sub_sat",
+		"sub-sat", NULL
+	};
+
+	if (s == NULL)
+		return false;
+	for (const char *const *w = words; *w; w++)
+		if (nc_name_contains(s, *w))
+			return true;
+	return false;
+}
+
+/* a variable's name, standard_name or long_name says platform position */
+static bool
+var_says_platform(NcSwath *sw, int grpid, int varid, const char *name)
+{
+	bool		r = says_platform(name);
+
+	for (int k = 0; !r && k < 2; k++)
+	{
+		char	   *t = nc_att_text(&sw->what, grpid, varid,
+									k == 0 ? "standard_name" : "long_name", NULL);
+
+		r = says_platform(t);
+		if (t)
+			pfree(t);
+	}
+	return r;
+}
+
+/* are the values of two pairs of the same shape equal (NaN equal to NaN)? */
+static bool
+pairs_equal(NcSwath *sw, int a, int b)
+{
+	NcGeoPair  *pa = &sw->pairs[a];
+	size_t		block = Max((size_t) 1, (size_t) (1 << 16) / Max(pa->ncols, (size_t) 1));
+	size_t		n = nc_size_mul(&sw->what, block, pa->ncols);
+	double	   *v[4];
+	bool		same = true;
+
+	for (int k = 0; k < 4; k++)
+		v[k] = nc_alloc_array(&sw->what, n, sizeof(double));
+	for (size_t r = 0; same && r < pa->nrows; r += block)
+	{
+		size_t		nr = Min(block, pa->nrows - r);
+
+		CHECK_FOR_INTERRUPTS();
+		nc_swath_read_rows(sw, a, r, nr, v[0], v[1]);
+		nc_swath_read_rows(sw, b, r, nr, v[2], v[3]);
+		for (size_t i = 0; same && i < nr * pa->ncols; i++)
+			for (int k = 0; k < 2; k++)
+				if (!(v[k][i] == v[k + 2][i] ||
+					  (isnan(v[k][i]) && isnan(v[k + 2][i]))))
+					same = false;
+	}
+	for (int k = 0; k < 4; k++)
+		pfree(v[k]);
+	return same;
+}
+
+/*
+ * Why pair i is not a swath of ground pixels, or NULL; pairs before i have
+ * been classified already (kept[j]).
+ */
+static char *
+pair_not_swath(NcSwath *sw, int i, const bool *kept, bool have_2d)
+{
+	NcGeoPair  *p = &sw->pairs[i];
+
+	if (var_says_platform(sw, p->grpid, p->lat_varid, p->lat_name) ||
+		var_says_platform(sw, p->grpid, p->lon_varid, p->lon_name))
+		return psprintf("platform position: the name, standard_name or long_name of %s/%s says it is the satellite's (sub-satellite point's) position, not ground pixels",
+						strcmp(p->group_path, "/") == 0 ? "" : p->group_path, p->lat_name);
+	if (p->col_dim < 0 && have_2d &&
+		(nc_name_contains(p->group_path, "support") ||
+		 nc_name_contains(p->group_path, "geolocations")))
+		return psprintf("support data: a 1-D pair in the support-data group %s beside a 2-D pair of ground pixels",
+						p->group_path);
+	for (int j = 0; j < i; j++)
+	{
+		NcGeoPair  *q = &sw->pairs[j];
+
+		if (kept[j] && q->nrows == p->nrows && q->ncols == p->ncols &&
+			pairs_equal(sw, j, i))
+			return psprintf("duplicate: the same values as %s%s%s, which is used",
+							strcmp(q->group_path, "/") == 0 ? "" : q->group_path,
+							"/", q->lat_name);
+	}
+	return NULL;
+}
+
+/* move the pairs that are not swaths to sw->skipped, with the reason */
+static void
+classify_pairs(NcSwath *sw)
+{
+	bool	   *kept = palloc0(Max(1, sw->npairs) * sizeof(bool));
+	bool		have_2d = false;
+	NcGeoPair  *keep = palloc0(Max(1, sw->npairs) * sizeof(NcGeoPair));
+	int			nkeep = 0;
+
+	for (int i = 0; i < sw->npairs; i++)
+		if (sw->pairs[i].col_dim >= 0 &&
+			!var_says_platform(sw, sw->pairs[i].grpid, sw->pairs[i].lat_varid,
+							   sw->pairs[i].lat_name))
+			have_2d = true;
+	sw->skipped = palloc0(Max(1, sw->npairs) * sizeof(NcGeoPair));
+	for (int i = 0; i < sw->npairs; i++)
+	{
+		char	   *why = pair_not_swath(sw, i, kept, have_2d);
+
+		kept[i] = (why == NULL);
+		if (why)
+		{
+			sw->skipped[sw->nskipped] = sw->pairs[i];
+			sw->skipped[sw->nskipped++].skip_reason = why;
+		}
+		else
+			keep[nkeep++] = sw->pairs[i];
+	}
+	pfree(sw->pairs);
+	pfree(kept);
+	sw->pairs = keep;
+	sw->npairs = nkeep;
+}
+
 NcSwath *
 nc_swath_open(const char *path, const char *label)
 {
@@ -388,7 +526,16 @@ nc_swath_open(const char *path, const char *label)
 		best->used = true;
 		make_pair(sw, lat, best, &sw->pairs[sw->npairs++]);
 	}
+	classify_pairs(sw);
 
+	if (sw->npairs == 0 && sw->nskipped > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no swath geolocation found in %s", label),
+				 errdetail("The only latitude/longitude pair%s found %s not a swath: %s.",
+						   sw->nskipped > 1 ? "s" : "",
+						   sw->nskipped > 1 ? "are" : "is",
+						   sw->skipped[0].skip_reason)));
 	if (sw->npairs == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

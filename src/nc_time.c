@@ -3,9 +3,14 @@
  * nc_time.c
  *	  The acquisition time range of a swath, from its granule's own time
  *	  variables: a CF "<unit> since <date>" variable in the swath's group or
- *	  an ancestor, TROPOMI's reference time plus delta_time, GPM's ScanTime
- *	  group or navigation/timeMidScan (GPS seconds).  Times are seconds
- *	  since 1970-01-01 UTC, leap seconds ignored.
+ *	  an ancestor (any epoch, a time zone offset allowed), preferring one
+ *	  with the swath's own dimensions (Jason-1's time_20hz for its 20 Hz
+ *	  pair); TROPOMI's reference time plus delta_time; GHRSST's reference
+ *	  time plus the per-pixel sst_dtime; HDF-EOS5 (Aura) Time in TAI-93
+ *	  seconds (Units = "s"); GPM's ScanTime group or navigation/timeMidScan
+ *	  (GPS seconds).  Results are seconds since 1970-01-01 UTC as POSIX
+ *	  counts them (no leap seconds): TAI-93 and GPS counts, which include
+ *	  the leap seconds, are converted with the table below.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,14 +25,74 @@
 /* at most this many values per hyperslab read */
 #define NC_TIME_BLOCK_VALUES	(1 << 18)
 
-/* plausible acquisition times: 1900-01-01 to 2200-01-01 (seconds since 1970) */
-#define NC_TIME_MIN		(-2208988800.0)
-#define NC_TIME_END		(7258118400.0)
-
 static bool
 str_ieq(const char *a, const char *b)
 {
 	return pg_strcasecmp(a, b) == 0;
+}
+
+/*
+ * TAI - UTC in seconds from each date on (IERS Bulletin C).  No leap second
+ * has been announced after 2016-12-31 23:59:60; add a row when IERS
+ * announces one.  Before 1972 the offset was not a whole number of seconds;
+ * 10 s is used.
+ */
+static const struct
+{
+	int			y,
+				m;
+	int			tai_utc;
+}			leap_table[] = {
+	{1972, 1, 10}, {1972, 7, 11}, {1973, 1, 12}, {1974, 1, 13}, {1975, 1, 14},
+	{1976, 1, 15}, {1977, 1, 16}, {1978, 1, 17}, {1979, 1, 18}, {1980, 1, 19},
+	{1981, 7, 20}, {1982, 7, 21}, {1983, 7, 22}, {1985, 7, 23}, {1988, 1, 24},
+	{1990, 1, 25}, {1991, 1, 26}, {1992, 7, 27}, {1993, 7, 28}, {1994, 7, 29},
+	{1996, 1, 30}, {1997, 7, 31}, {1999, 1, 32}, {2006, 1, 33}, {2009, 1, 34},
+	{2012, 7, 35}, {2015, 7, 36}, {2017, 1, 37}
+};
+
+static int64 days_from_civil(int64 y, int m, int d);
+
+/* TAI - UTC at a POSIX time */
+static int
+tai_minus_utc(double unix_secs)
+{
+	int			r = 10;
+
+	for (size_t i = 0; i < lengthof(leap_table); i++)
+		if (unix_secs >= days_from_civil(leap_table[i].y, leap_table[i].m, 1) * 86400.0)
+			r = leap_table[i].tai_utc;
+	return r;
+}
+
+/*
+ * POSIX time of a count of SI seconds elapsed since a UTC instant (TAI-93,
+ * GPS): the leap seconds inserted in between are taken off.  A time inside
+ * a leap second (23:59:60) comes out as the next 00:00:00.
+ */
+static double
+elapsed_to_unix(double epoch_unix, double elapsed)
+{
+	int			l0 = tai_minus_utc(epoch_unix);
+	double		u = epoch_unix + elapsed;
+
+	u = epoch_unix + elapsed - (tai_minus_utc(u) - l0);
+	return epoch_unix + elapsed - (tai_minus_utc(u) - l0);
+}
+
+/* how a time variable's values become POSIX seconds */
+typedef struct TimeConv
+{
+	double		scale;			/* seconds per unit */
+	double		epoch;			/* POSIX seconds of the epoch */
+	bool		elapsed;		/* SI seconds counting leap seconds */
+} TimeConv;
+
+static double
+time_conv(const TimeConv *c, double v)
+{
+	return c->elapsed ? elapsed_to_unix(c->epoch, v * c->scale)
+		: v * c->scale + c->epoch;
 }
 
 static int64
@@ -74,14 +139,31 @@ parse_time_units(const char *units, double *scale, double *epoch_offset)
 	if (sscanf(p, " %d-%d-%d", &y, &mo, &d) != 3)
 		return false;
 	p = strchr(p, '-');
-	/* optional time of day */
+	/* optional time of day, then an optional zone: Z, UTC, +hh[:mm], -hhmm */
 	{
 		const char *t = p;
+		int			nt = 0;
 
 		while (*t && *t != ' ' && *t != 'T')
 			t++;
-		if (*t)
-			(void) sscanf(t + 1, "%d:%d:%lf", &h, &mi, &s);
+		if (*t && sscanf(t + 1, "%d:%d%n:%lf%n", &h, &mi, &nt, &s, &nt) >= 2)
+		{
+			const char *z = t + 1 + nt;
+			int			zh = 0,
+						zm = 0;
+
+			while (*z == ' ')
+				z++;
+			if ((*z == '+' || *z == '-') &&
+				(sscanf(z + 1, "%2d:%2d", &zh, &zm) >= 1 ||
+				 sscanf(z + 1, "%2d%2d", &zh, &zm) >= 1))
+			{
+				/* local time = UTC + offset */
+				double		zs = zh * 3600.0 + zm * 60.0;
+
+				s -= (*z == '+') ? zs : -zs;
+			}
+		}
 	}
 	if (mo < 1 || mo > 12 || d < 1 || d > 31)
 		return false;
@@ -118,26 +200,9 @@ unit_scale(const char *units)
 		str_ieq(units, "ms"))
 		return 0.001;
 	if (str_ieq(units, "seconds") || str_ieq(units, "second") ||
-		str_ieq(units, "s"))
+		str_ieq(units, "s") || str_ieq(units, "sec"))
 		return 1.0;
 	return 0.0;
-}
-
-/*
- * Set the time range of a pair if it is plausible: finite, in order, and
- * between 1900 and 2200 (a granule's own numbers may say anything; the
- * backend makes timestamps of these).  False, and nothing set, if not.
- */
-static bool
-set_time(NcGeoPair *p, double start, double end, char *var)
-{
-	if (!(start >= NC_TIME_MIN && end < NC_TIME_END && start <= end))
-		return false;
-	p->has_time = true;
-	p->time_start = start;
-	p->time_end = end;
-	p->time_var = var;
-	return true;
 }
 
 /* min/max of a variable's valid (unpacked) values, read in bounded blocks */
@@ -228,8 +293,6 @@ scan_time_group(NcSwath *sw, int grpid, NcGeoPair *p)
 	int			nd;
 	int			i;
 	int			pass;
-	double		start = 0,
-				end = 0;
 
 	for (i = 0; i < 7; i++)
 		if (!nc_find_var(w, grpid, names[i], &vids[i]))
@@ -268,25 +331,145 @@ scan_time_group(NcSwath *sw, int grpid, NcGeoPair *p)
 			t = days_from_civil((int64) v[0], (int) v[1], (int) v[2]) * 86400.0 +
 				v[3] * 3600.0 + v[4] * 60.0 + v[5] + v[6] / 1000.0;
 			if (pass == 0)
-				start = t;
+				p->time_start = t;
 			else
-				end = t;
+				p->time_end = t;
 			ok = true;
 		}
 		if (!ok)
 			return false;
 	}
-	return set_time(p, start, end, nc_var_path(w, grpid, "Year"));
+	p->has_time = true;
+	p->time_var = nc_var_path(w, grpid, "Year");
+	return true;
+}
+
+/* the units of a variable: "units", or HDF-EOS5's "Units" */
+static char *
+var_units(NcSwath *sw, int g, int v)
+{
+	char	   *u = nc_att_text(&sw->what, g, v, "units", NULL);
+
+	return u ? u : nc_att_text(&sw->what, g, v, "Units", NULL);
 }
 
 /*
- * Find the time range of a pair: a "since" time variable in the lat group
- * or an ancestor (name containing "time"; "time" itself preferred), TROPOMI
- * time + delta_time, GPM ScanTime group or navigation/timeMidScan (GPS
- * seconds since 1980-01-06, leap seconds ignored).
+ * How a variable named like a time becomes POSIX seconds, false if it is
+ * no time: CF "<unit> since <date>", or in an HDF-EOS5 file (a /HDFEOS
+ * group) a "Time" in seconds without an epoch, which is TAI-93.
+ */
+static bool
+time_var_conv(NcSwath *sw, int g, int v, const char *name, TimeConv *c)
+{
+	char	   *units = var_units(sw, g, v);
+	bool		ok = false;
+
+	memset(c, 0, sizeof(*c));
+	if (parse_time_units(units, &c->scale, &c->epoch))
+		ok = true;
+	else if (units && (str_ieq(units, "s") || str_ieq(units, "seconds")) &&
+			 str_ieq(name, "Time"))
+	{
+		char	   *path = nc_group_path(&sw->what, g);
+
+		if (pg_strncasecmp(path, "/HDFEOS", 7) == 0)
+		{
+			c->scale = 1.0;
+			c->epoch = days_from_civil(1993, 1, 1) * 86400.0;
+			c->elapsed = true;
+			ok = true;
+		}
+		pfree(path);
+	}
+	if (units)
+		pfree(units);
+	return ok;
+}
+
+/* has variable v of group g the dimensions of the pair's latitude? */
+static bool
+same_dims_as_pair(NcSwath *sw, const NcGeoPair *p, int g, int v)
+{
+	int			nd,
+				nlat;
+	int			d1[NC_MAX_VAR_DIMS],
+				d2[NC_MAX_VAR_DIMS];
+
+	NC_CHECK(&sw->what, nc_inq_varndims(g, v, &nd));
+	NC_CHECK(&sw->what, nc_inq_varndims(p->grpid, p->lat_varid, &nlat));
+	if (nd != nlat || nd > NC_MAX_VAR_DIMS)
+		return false;
+	NC_CHECK(&sw->what, nc_inq_vardimid(g, v, d1));
+	NC_CHECK(&sw->what, nc_inq_vardimid(p->grpid, p->lat_varid, d2));
+	return memcmp(d1, d2, nd * sizeof(int)) == 0;
+}
+
+/*
+ * A reference time plus per-row or per-pixel offsets in the same group:
+ * TROPOMI's delta_time (units milliseconds), GHRSST's sst_dtime (seconds,
+ * packed, with fill).
+ */
+static void
+add_time_offsets(NcSwath *sw, NcGeoPair *p, int g)
+{
+	static const char *const names[] = {"delta_time", "sst_dtime"};
+
+	for (int k = 0; k < 2; k++)
+	{
+		int			dv;
+		char	   *du;
+		double		dsc,
+					depoch,
+					dmin,
+					dmax;
+
+		if (!nc_find_var(&sw->what, g, names[k], &dv))
+			continue;
+		du = var_units(sw, g, dv);
+		dsc = unit_scale(du);
+		if (dsc > 0 && var_minmax(sw, g, dv, &dmin, &dmax))
+		{
+			p->time_start += dmin * dsc;
+			p->time_end += dmax * dsc;
+			p->time_var = psprintf("%s + %s", p->time_var, names[k]);
+			return;
+		}
+		/* newer TROPOMI: "milliseconds since <date>", times of their own */
+		if (parse_time_units(du, &dsc, &depoch) &&
+			var_minmax(sw, g, dv, &dmin, &dmax))
+		{
+			p->time_start = dmin * dsc + depoch;
+			p->time_end = dmax * dsc + depoch;
+			p->time_var = nc_var_path(&sw->what, g, names[k]);
+			return;
+		}
+	}
+}
+
+/*
+ * Find the time range of a pair: a time variable in the lat group or an
+ * ancestor (name containing "time"; one with the pair's own dimensions
+ * first, then "time" itself), plus delta_time or sst_dtime offsets; GPM's
+ * ScanTime group or navigation/timeMidScan (GPS seconds since 1980-01-06).
+ */
+static void find_time_range(NcSwath *sw, NcGeoPair *p);
+
+/*
+ * The time range of a pair (see find_time_range), kept only if it is two
+ * finite numbers in order: a granule's own numbers may say anything.  A
+ * range beyond PostgreSQL's timestamps is the backend's error (22008).
  */
 void
 nc_time_find(NcSwath *sw, NcGeoPair *p)
+{
+	find_time_range(sw, p);
+	if (p->has_time && !(isfinite(p->time_start) && isfinite(p->time_end) &&
+						 p->time_start <= p->time_end))
+		p->has_time = false;
+}
+
+static void
+find_time_range(NcSwath *sw, NcGeoPair *p)
 {
 	const NcWhat *w = &sw->what;
 	int			g = p->grpid;
@@ -299,6 +482,7 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 		int			v;
 		int			best = -1;
 		int			best_rank = 0;
+		TimeConv	best_conv = {0};
 		int			sub;
 		int			parent;
 
@@ -306,59 +490,38 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 		for (v = 0; v < nvars; v++)
 		{
 			char		name[NC_MAX_NAME + 1];
-			char	   *units;
-			double		sc,
-						off;
+			TimeConv	c;
 			int			rank;
 
 			NC_CHECK(w, nc_inq_varname(g, v, name));
-			if (!nc_name_contains(name, "time"))
+			if (!nc_name_contains(name, "time") ||
+				!time_var_conv(sw, g, v, name, &c))
 				continue;
-			units = nc_att_text(w, g, v, "units", NULL);
-			if (!parse_time_units(units, &sc, &off))
-				continue;
-			rank = str_ieq(name, "time") ? 3 : 1;
+			rank = (str_ieq(name, "time") ? 2 : 1) +
+				(same_dims_as_pair(sw, p, g, v) ? 4 : 0);
 			if (rank > best_rank)
 			{
 				best = v;
 				best_rank = rank;
+				best_conv = c;
 			}
 		}
 		if (best >= 0)
 		{
 			char		name[NC_MAX_NAME + 1];
-			char	   *units = nc_att_text(w, g, best, "units", NULL);
-			double		sc,
-						off,
-						tmin,
+			double		tmin,
 						tmax;
-			int			dv;
 
 			NC_CHECK(w, nc_inq_varname(g, best, name));
-			(void) parse_time_units(units, &sc, &off);
 			if (var_minmax(sw, g, best, &tmin, &tmax))
 			{
-				double		start = tmin * sc + off,
-							end = tmax * sc + off;
-				char	   *var = nc_var_path(w, g, name);
-
-				/* TROPOMI: reference time plus per-scanline delta_time */
-				if (tmin == tmax && nc_find_var(w, g, "delta_time", &dv))
-				{
-					char	   *du = nc_att_text(w, g, dv, "units", NULL);
-					double		dsc = unit_scale(du);
-					double		dmin,
-								dmax;
-
-					if (dsc > 0 && var_minmax(sw, g, dv, &dmin, &dmax))
-					{
-						start += dmin * dsc;
-						end += dmax * dsc;
-						var = psprintf("%s + delta_time", var);
-					}
-				}
-				if (set_time(p, start, end, var))
-					return;
+				p->has_time = true;
+				p->time_start = time_conv(&best_conv, tmin);
+				p->time_end = time_conv(&best_conv, tmax);
+				p->time_var = nc_var_path(w, g, name);
+				if (tmin == tmax)
+					add_time_offsets(sw, p, g);
+				return;
 			}
 		}
 		/* GPM */
@@ -374,12 +537,14 @@ nc_time_find(NcSwath *sw, NcGeoPair *p)
 			if (nc_find_var(w, sub, "timeMidScan", &tv) &&
 				var_minmax(sw, sub, tv, &tmin, &tmax))
 			{
-				/* GPS epoch 1980-01-06 */
+				/* GPS seconds: elapsed since 1980-01-06, leap seconds counted */
 				double		gps = days_from_civil(1980, 1, 6) * 86400.0;
 
-				if (set_time(p, tmin + gps, tmax + gps,
-							 nc_var_path(w, sub, "timeMidScan")))
-					return;
+				p->has_time = true;
+				p->time_start = elapsed_to_unix(gps, tmin);
+				p->time_end = elapsed_to_unix(gps, tmax);
+				p->time_var = nc_var_path(w, sub, "timeMidScan");
+				return;
 			}
 		}
 		if (!nc_group_parent(w, g, &parent))

@@ -84,7 +84,9 @@ typedef struct Subset
 	double		lat_min,
 				lat_max,
 				lon_min,
-				lon_max;
+				lon_max,
+				lon360_min,		/* the same with longitudes in [0, 360) */
+				lon360_max;
 } Subset;
 
 /* run a netCDF call, report its failure as "could not subset ..." */

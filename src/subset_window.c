@@ -233,11 +233,14 @@ subset_find_hits(Subset *s)
 					{
 						s->lat_min = s->lat_max = la;
 						s->lon_min = s->lon_max = lo;
+						s->lon360_min = s->lon360_max = lo < 0 ? lo + 360 : lo;
 					}
 					s->lat_min = Min(s->lat_min, la);
 					s->lat_max = Max(s->lat_max, la);
 					s->lon_min = Min(s->lon_min, lo);
 					s->lon_max = Max(s->lon_max, lo);
+					s->lon360_min = Min(s->lon360_min, lo < 0 ? lo + 360 : lo);
+					s->lon360_max = Max(s->lon360_max, lo < 0 ? lo + 360 : lo);
 					h->nhits++;
 				}
 			}

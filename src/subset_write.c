@@ -478,6 +478,12 @@ rewrite_globals(Subset *s, const char *request)
 	vals[1] = s->lat_max;
 	vals[2] = s->lon_min;
 	vals[3] = s->lon_max;
+	/* across the antimeridian the narrower range wraps: west > east (ACDD) */
+	if (s->lon360_max - s->lon360_min < s->lon_max - s->lon_min)
+	{
+		vals[2] = s->lon360_min >= 180 ? s->lon360_min - 360 : s->lon360_min;
+		vals[3] = s->lon360_max >= 180 ? s->lon360_max - 360 : s->lon360_max;
+	}
 	for (int i = 0; i < 4; i++)
 	{
 		nc_type		t;

@@ -102,10 +102,37 @@ swath_time_range(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
+/* one row of swath_geolocation() */
+static void
+geolocation_row(ReturnSetInfo *rsinfo, int pair, const GranulePair *p)
+{
+	Datum		v[10];
+	bool		nulls[10] = {0};
+	Datum	   *dims = palloc(sizeof(Datum) * Max(1, p->ndims));
+
+	for (int d = 0; d < p->ndims; d++)
+		dims[d] = CStringGetTextDatum(psprintf("%s=%lld", p->dim_names[d],
+											   (long long) p->shape[d]));
+	v[0] = Int32GetDatum(pair);
+	nulls[0] = pair < 0;
+	v[1] = CStringGetTextDatum(p->group);
+	v[2] = CStringGetTextDatum(p->lat_var);
+	v[3] = CStringGetTextDatum(p->lon_var);
+	v[4] = PointerGetDatum(construct_array(dims, p->ndims, TEXTOID, -1, false, TYPALIGN_INT));
+	v[5] = Int64GetDatum(p->nrows);
+	v[6] = Int64GetDatum(p->ncols);
+	v[7] = CStringGetTextDatum(p->has_time ? p->time_var : "");
+	nulls[7] = !p->has_time;
+	v[8] = BoolGetDatum(pair >= 0);
+	v[9] = CStringGetTextDatum(p->skip_reason ? p->skip_reason : "");
+	nulls[9] = p->skip_reason == NULL;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+}
+
 /*
  * swath_geolocation(oid): the latitude/longitude pairs found in a granule,
  * one row per swath (several for GPM's FS/HS groups or Jason-1's 1 Hz and
- * 20 Hz tracks).
+ * 20 Hz tracks), then the pairs set aside (used false) with the reason.
  */
 PG_FUNCTION_INFO_V1(swath_geolocation);
 Datum
@@ -120,26 +147,9 @@ swath_geolocation(PG_FUNCTION_ARGS)
 	info = granule_remote_describe(gf->path, gf->label);
 	granule_file_close(gf);
 	for (int i = 0; i < info->npairs; i++)
-	{
-		GranulePair *p = &info->pairs[i];
-		Datum		v[8];
-		bool		nulls[8] = {0};
-		Datum	   *dims = palloc(sizeof(Datum) * Max(1, p->ndims));
-
-		for (int d = 0; d < p->ndims; d++)
-			dims[d] = CStringGetTextDatum(psprintf("%s=%lld", p->dim_names[d],
-												   (long long) p->shape[d]));
-		v[0] = Int32GetDatum(i);
-		v[1] = CStringGetTextDatum(p->group);
-		v[2] = CStringGetTextDatum(p->lat_var);
-		v[3] = CStringGetTextDatum(p->lon_var);
-		v[4] = PointerGetDatum(construct_array(dims, p->ndims, TEXTOID, -1, false, TYPALIGN_INT));
-		v[5] = Int64GetDatum(p->nrows);
-		v[6] = Int64GetDatum(p->ncols);
-		v[7] = CStringGetTextDatum(p->has_time ? p->time_var : "");
-		nulls[7] = !p->has_time;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
-	}
+		geolocation_row(rsinfo, i, &info->pairs[i]);
+	for (int i = 0; i < info->nskipped; i++)
+		geolocation_row(rsinfo, -1, &info->skipped[i]);
 	return (Datum) 0;
 }
 

@@ -111,6 +111,27 @@ send_error(const RtError *e)
 }
 
 static void
+put_pair(const GranulePair *p)
+{
+	gp_put_string(&frame, p->group);
+	gp_put_string(&frame, p->lat_var);
+	gp_put_string(&frame, p->lon_var);
+	gp_put_int64(&frame, p->ndims);
+	for (int d = 0; d < p->ndims; d++)
+	{
+		gp_put_string(&frame, p->dim_names[d]);
+		gp_put_int64(&frame, p->shape[d]);
+	}
+	gp_put_int64(&frame, p->nrows);
+	gp_put_int64(&frame, p->ncols);
+	gp_put_int64(&frame, p->has_time);
+	gp_put_string(&frame, p->has_time ? p->time_var : NULL);
+	gp_put_double(&frame, p->time_start);
+	gp_put_double(&frame, p->time_end);
+}
+
+/* GP_INFO: the swaths, then the pairs set aside with the reason */
+static void
 serve_describe(Granule *g)
 {
 	GranuleInfo *info = granule_describe(g);
@@ -118,24 +139,12 @@ serve_describe(Granule *g)
 	gp_begin(&frame, GP_INFO);
 	gp_put_int64(&frame, info->npairs);
 	for (int i = 0; i < info->npairs; i++)
+		put_pair(&info->pairs[i]);
+	gp_put_int64(&frame, info->nskipped);
+	for (int i = 0; i < info->nskipped; i++)
 	{
-		GranulePair *p = &info->pairs[i];
-
-		gp_put_string(&frame, p->group);
-		gp_put_string(&frame, p->lat_var);
-		gp_put_string(&frame, p->lon_var);
-		gp_put_int64(&frame, p->ndims);
-		for (int d = 0; d < p->ndims; d++)
-		{
-			gp_put_string(&frame, p->dim_names[d]);
-			gp_put_int64(&frame, p->shape[d]);
-		}
-		gp_put_int64(&frame, p->nrows);
-		gp_put_int64(&frame, p->ncols);
-		gp_put_int64(&frame, p->has_time);
-		gp_put_string(&frame, p->has_time ? p->time_var : NULL);
-		gp_put_double(&frame, p->time_start);
-		gp_put_double(&frame, p->time_end);
+		put_pair(&info->skipped[i]);
+		gp_put_string(&frame, info->skipped[i].skip_reason);
 	}
 	send_frame();
 }

@@ -12,7 +12,8 @@ reading (netCDF4-python):
     hit (union over swaths sharing a dimension), all others intact;
   - every variable, group and attribute is there with its type, chunking
     (clipped to the window) and compression; history appended;
-    geospatial_lat/lon_min/max equal the bounds of the pixels inside;
+    geospatial_lat/lon_min/max equal the bounds of the pixels inside
+    (longitudes west > east across the antimeridian, as ACDD allows);
   - values: inside the region identical to the source, outside it the
     variable's _FillValue (variables with one), i.e. every non-fill value of
     a subsetted variable lies in the region and every source pixel in the
@@ -375,8 +376,16 @@ def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
         if (var == "" or var in out_names) and (var, a) not in out_strs:
             fail(case, "string attribute %s:%s is no longer a string" % (var, a))
     la, lo = np.concatenate(lat_hit), np.concatenate(lon_hit)
+    # longitudes: west..east of the narrower range, so that across the
+    # antimeridian west > east (ACDD), e.g. 170 .. -165
+    lo = np.mod(lo + 180.0, 360.0) - 180.0
+    west, east = lo.min(), lo.max()
+    lo360 = np.mod(lo, 360.0)
+    if lo360.max() - lo360.min() < east - west:
+        west = lo360.min() - 360 if lo360.min() >= 180 else lo360.min()
+        east = lo360.max() - 360 if lo360.max() >= 180 else lo360.max()
     for a, v in (("geospatial_lat_min", la.min()), ("geospatial_lat_max", la.max()),
-                 ("geospatial_lon_min", lo.min()), ("geospatial_lon_max", lo.max())):
+                 ("geospatial_lon_min", west), ("geospatial_lon_max", east)):
         if a not in out.ncattrs() or not math.isclose(float(out.getncattr(a)), float(v), rel_tol=1e-6, abs_tol=1e-4):
             fail(case, "%s = %s, expected %s" % (a, out.getncattr(a) if a in out.ncattrs() else None, v))
 
