@@ -93,6 +93,8 @@ extern CopyStatus object_check_copy(ObjectRecord *rec, StoreSite *site);
 extern CopyStatus object_copy_presence(ObjectRecord *rec, StoreSite *site);
 extern List *object_check_rest(ObjectRecord *rec, List *rest, List *bad);
 extern bool object_repair(ObjectRecord *rec, StoreSite *from, List *to);
+extern void object_copy_between(ObjectRecord *rec, StoreSite *from, List *to,
+								bool created, const char *what);
 
 /* wos_verify(): one report per copy */
 typedef void (*verify_report) (void *arg, WosOid oid, const char *site,

@@ -127,9 +127,17 @@ object_check_copy(ObjectRecord *rec, StoreSite *s)
 	return result;
 }
 
-/* Copy from one site to the others, verifying what is copied. */
-static void
-repair_copy(ObjectRecord *rec, StoreSite *from, List *to)
+/*
+ * Write copies of rec on the sites of 'to' from its copy on 'from',
+ * verifying the bytes against the object's SHA-256 as they go; durable when
+ * this returns.  created: register each new copy with xact.c first, so that
+ * an abort removes it (moving copies); otherwise (a repair, which writes back
+ * committed bytes) the partial copies are aborted on error here.  what: the
+ * operation, for messages.
+ */
+void
+object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
+					const char *what)
 {
 	int64		size = -1;
 	void	   *h = from->methods->open_read(from, rec->oid, &size);
@@ -142,12 +150,17 @@ repair_copy(ObjectRecord *rec, StoreSite *from, List *to)
 	int			i = 0;
 
 	if (h == NULL || size != rec->size)
-		elog(ERROR, "source copy vanished during repair");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("copy of object %s on site \"%s\" vanished during the %s",
+						wosoid_to_cstring(rec->oid), from->name, what)));
 	handles = palloc0(sizeof(void *) * list_length(to));
 	foreach(lc, to)
 	{
 		StoreSite  *s = lfirst(lc);
 
+		if (created)
+			xact_copy_created(s, rec->oid);
 		handles[i++] = s->methods->begin_write(s, rec->oid, size);
 	}
 	buf = palloc(eoswath_io_block_size);
@@ -160,7 +173,10 @@ repair_copy(ObjectRecord *rec, StoreSite *from, List *to)
 			CHECK_FOR_INTERRUPTS();
 			n = from->methods->read(h, buf, Min((int64) eoswath_io_block_size, size - pos), pos);
 			if (n == 0)
-				elog(ERROR, "source copy ended early during repair");
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("copy of object %s on site \"%s\" ended early during the %s",
+								wosoid_to_cstring(rec->oid), from->name, what)));
 			sha256_update(md, buf, n);
 			i = 0;
 			foreach(lc, to)
@@ -175,25 +191,32 @@ repair_copy(ObjectRecord *rec, StoreSite *from, List *to)
 		if (memcmp(digest, rec->sha256, WOS_SHA256_LEN) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("source copy on site \"%s\" changed during repair", from->name)));
+					 errmsg("checksum mismatch in copy of object %s on site \"%s\" read for the %s",
+							wosoid_to_cstring(rec->oid), from->name, what),
+					 errhint("Run wos_verify() on the object.")));
 		i = 0;
 		foreach(lc, to)
 		{
 			StoreSite  *s = lfirst(lc);
 
+			CHECK_FOR_INTERRUPTS();
 			s->methods->finish_write(handles[i++]);
 		}
 	}
 	PG_CATCH();
 	{
-		i = 0;
-		foreach(lc, to)
+		/* registered copies go at abort (xact.c); the others now */
+		if (!created)
 		{
-			StoreSite  *s = lfirst(lc);
+			i = 0;
+			foreach(lc, to)
+			{
+				StoreSite  *s = lfirst(lc);
 
-			if (handles[i])
-				s->methods->abort_write(handles[i]);
-			i++;
+				if (handles[i])
+					s->methods->abort_write(handles[i]);
+				i++;
+			}
 		}
 		PG_RE_THROW();
 	}
@@ -274,7 +297,7 @@ object_repair(ObjectRecord *rec, StoreSite *from, List *bad)
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		repair_copy(rec, from, to);
+		object_copy_between(rec, from, to, false, "repair");
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;

@@ -34,64 +34,6 @@ site_in(List *sites, StoreSite *s)
 	return false;
 }
 
-/* Write new copies on the sites of 'to' from the copy on 'from', verified. */
-static void
-copy_to(ObjectRecord *rec, StoreSite *from, List *to)
-{
-	int64		size = -1;
-	void	   *h = from->methods->open_read(from, rec->oid, &size);
-	void	  **handles = palloc0(sizeof(void *) * list_length(to));
-	char	   *buf = palloc(eoswath_io_block_size);
-	Sha256Ctx  *md = sha256_begin();
-	uint8		digest[WOS_SHA256_LEN];
-	int64		pos = 0;
-	ListCell   *lc;
-	int			i = 0;
-
-	if (h == NULL || size != rec->size)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("copy of object %s on site \"%s\" vanished while it was being moved",
-						wosoid_to_cstring(rec->oid), from->name)));
-	foreach(lc, to)
-	{
-		StoreSite  *s = lfirst(lc);
-
-		xact_copy_created(s, rec->oid);
-		handles[i++] = s->methods->begin_write(s, rec->oid, size);
-	}
-	while (pos < size)
-	{
-		size_t		n;
-
-		CHECK_FOR_INTERRUPTS();
-		n = from->methods->read(h, buf, Min((int64) eoswath_io_block_size, size - pos), pos);
-		if (n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("copy of object %s on site \"%s\" ended early", wosoid_to_cstring(rec->oid), from->name)));
-		sha256_update(md, buf, n);
-		i = 0;
-		foreach(lc, to)
-			((StoreSite *) lfirst(lc))->methods->write(handles[i++], buf, n);
-		pos += n;
-	}
-	from->methods->close_read(h);
-	sha256_final(md, digest);
-	if (memcmp(digest, rec->sha256, WOS_SHA256_LEN) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("checksum mismatch in copy of object %s on site \"%s\"",
-						wosoid_to_cstring(rec->oid), from->name),
-				 errhint("Run wos_verify() on the object, then move it again.")));
-	i = 0;
-	foreach(lc, to)
-	{
-		CHECK_FOR_INTERRUPTS();
-		((StoreSite *) lfirst(lc))->methods->finish_write(handles[i++]);
-	}
-}
-
 int64
 object_place(WosOid oid)
 {
@@ -138,7 +80,7 @@ object_place(WosOid oid)
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("no intact copy of object %s is available to move", wosoid_to_cstring(oid)),
 					 errhint("Run wos_verify() on the object.")));
-		copy_to(rec, from, add);
+		object_copy_between(rec, from, add, true, "move");
 		copied = rec->size * list_length(add);
 	}
 	foreach(lc, drop)
