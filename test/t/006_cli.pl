@@ -339,10 +339,11 @@ for my $box ('-20,-40,20,0', '150,-20,210,20', '100,60,140,90', '-10,-90,10,-60'
 {
 	my $ids = join(',', map { $_->{id} } @{ decode_json((cli('search', '--bbox', $box, '-d', $connstr,
 		'--format', 'json'))[1]) });
-	# swath_search of the same box (its exact test is checked against
-	# PostGIS in pg_regress 11_search_exact; PostGIS's own answer for the
-	# full-orbit S5P footprint and a box across the antimeridian was seen
-	# to vary between runs)
+	# swath_search of the same box: what the command promises.  (Its exact
+	# test is checked against PostGIS in pg_regress 11_search_exact.  For
+	# the box 150,-20,210,20 across the antimeridian, PostGIS's
+	# ST_Intersects and swath_search disagreed on one swath in one run and
+	# agreed in the next, with the new footprints: to investigate.)
 	my $want = $node->safe_psql('postgres', "SELECT string_agg(id::text, ',' ORDER BY overpass, id)"
 		  . " FROM swath_search(ST_Segmentize(ST_MakeEnvelope($box, 4326), 0.5)::geography)");
 	is($ids, $want, "search --bbox $box: the swaths the lon/lat box meets");
