@@ -247,6 +247,9 @@ child_main(const char *payload, size_t len, GpType type, int fd)
 	bool		confined;
 
 	reply_fd = fd;
+	/* dies with the helper, whose group the backend kills on a cancel */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+		_exit(1);
 	initStringInfo(&frame);
 	if (RT_TRY(jump))
 	{

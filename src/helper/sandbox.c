@@ -15,7 +15,8 @@
  * The filter is a deny list of what parsing never needs and an attacker
  * wants: sockets (no way out but the pipes it was handed), exec, ptrace and
  * reading other processes' memory, new processes, signals to other
- * processes, mounts, keyrings, BPF, and changing its own limits upwards.
+ * processes, leaving its process group (the backend's cancel kills the
+ * group), mounts, keyrings, BPF, and changing its own limits upwards.
  * Denied calls fail with EPERM, so a library that tries one gets an error
  * it can report instead of a dead process.
  */
@@ -157,7 +158,7 @@ enter_seccomp(void)
 		"execve", "execveat", "fork", "vfork", "clone3", "ptrace",
 		"process_vm_readv", "process_vm_writev", "pidfd_open",
 		"pidfd_getfd", "pidfd_send_signal", "tgkill", "tkill",
-		"kcmp",
+		"kcmp", "setsid", "setpgid",
 		/* nothing of the system */
 		"mount", "umount2", "pivot_root", "chroot", "unshare", "setns",
 		"add_key", "request_key", "keyctl", "bpf", "perf_event_open",
