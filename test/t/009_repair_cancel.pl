@@ -71,7 +71,9 @@ sub cancel_during_repair
 	unlike($err, qr/could not repair/, "$how: no repair WARNING");
 	unlike($out, qr/repair/, "$how: no report rows");
 	cmp_ok($secs, '<', 5, "$how: returns in ${\ sprintf('%.2f', $secs)} s");
-	ok(!-e $missing, "$how: no partial copy under the object's name");
+	# (on a loaded machine the timeout may come just after the repair's
+	# rename: then the copy is whole, which is just as right)
+	ok(!-e $missing || sha256_file($missing) eq $sum, "$how: no partial copy under the object's name");
 	is(scalar(grep { /\.tmp\d+$/ } copy_files($node)), 0, "$how: the repair's temporary copy is removed");
 }
 
@@ -81,7 +83,7 @@ cancel_during_repair($files[1], 'timeout');
 # the session and the object are fine: an uncancelled verify repairs
 is($node->safe_psql('postgres',
 	"SELECT string_agg(status || ':' || action, ',' ORDER BY site) FROM wos_verify('$id') WHERE status <> 'ok'"),
-	'missing:repaired', 'a later verify repairs the copy');
+	-e $files[1] ? '' : 'missing:repaired', 'a later verify repairs the copy if it is still missing');
 is(sha256_file($_), $sum, "copy $_ intact") for @files;
 
 $node->stop;
