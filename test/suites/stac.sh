@@ -16,7 +16,10 @@ pg_start stac
 psql_user -q -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
 
 files=$(ls "$GRANULES"/*.nc* "$GRANULES"/*.HDF5 "$WORK"/synth/synth_{coords,eos5,ghrsst,gps,northpole,support,track360}.nc | tr '\n' ' ' | sed 's/ $//')
-psql_user -qAt -v files="$files" -v out="$WORK/items.jsonl" >"$WORK/stac.txt" <<'SQL'
+# psql writes the Items as the test user (the server's user when run as root)
+mkdir -p "$WORK/stac"
+chown "$TEST_USER" "$WORK/stac" 2>/dev/null || true
+psql_user -qAt -v files="$files" -v out="$WORK/stac/items.jsonl" >"$WORK/stac.txt" <<'SQL'
 SET client_min_messages = warning;
 SELECT count(*) AS registered FROM (
   SELECT swath_register(wos_put(pg_read_binary_file(f)), regexp_replace(f, '.*/', ''), 'stac', '1',
@@ -41,5 +44,5 @@ fail=0
 grep -q '^eos5 bbox west > east: true$' "$WORK/stac.txt" || fail=1
 grep -q '^unknown id: NULL$' "$WORK/stac.txt" || fail=1
 grep -q '^items with a subset asset: [1-9]' "$WORK/stac.txt" || fail=1
-/usr/bin/python3 "$HERE/../stac/validate.py" "$WORK/items.jsonl" || fail=1
+/usr/bin/python3 "$HERE/../stac/validate.py" "$WORK/stac/items.jsonl" || fail=1
 exit $fail
