@@ -86,7 +86,23 @@ granule_describe(Granule *g)
 Footprint *
 granule_footprint(Granule *g, int pair, const FootprintOptions *opts)
 {
-	return footprint_compute(g->sw, pair, opts);
+	Footprint  *fp = footprint_compute(g->sw, pair, opts);
+
+	/*
+	 * Rings are unwrapped across the antimeridian, so longitudes may leave
+	 * [-180, 180], but never by more than a turn: a ring that wraps around
+	 * the Earth again (found by fuzzing) is not a footprint.
+	 */
+	for (int r = 0; r < fp->nrings; r++)
+		for (int i = 0; i < fp->rings[r].npoints; i++)
+			if (!(fp->rings[r].lon[i] >= -540 && fp->rings[r].lon[i] <= 540 &&
+				  fp->rings[r].lat[i] >= -90 && fp->rings[r].lat[i] <= 90))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("could not compute the footprint of %s", g->sw->what.label),
+						 errdetail("A footprint ring reaches longitude %g, latitude %g: it wraps around the Earth more than once.",
+								   fp->rings[r].lon[i], fp->rings[r].lat[i])));
+	return fp;
 }
 
 /* start reading one pair's pixels in blocks of rows */
