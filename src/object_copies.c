@@ -135,6 +135,15 @@ object_check_copy(ObjectRecord *rec, StoreSite *s)
  * committed bytes) the partial copies are aborted on error here.  what: the
  * operation, for messages.
  */
+static void
+copy_out_of_space(ObjectRecord *rec, StoreSite *to, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DISK_FULL),
+			 errmsg("site \"%s\" ran out of space during the %s of object %s",
+					to->name, what, wosoid_to_cstring(rec->oid))));
+}
+
 void
 object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
 					const char *what)
@@ -183,7 +192,8 @@ object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
 			{
 				StoreSite  *s = lfirst(lc);
 
-				s->methods->write(handles[i++], buf, n);
+				if (!s->methods->write(handles[i++], buf, n))
+					copy_out_of_space(rec, s, what);
 			}
 			pos += n;
 		}
@@ -200,7 +210,8 @@ object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
 			StoreSite  *s = lfirst(lc);
 
 			CHECK_FOR_INTERRUPTS();
-			s->methods->finish_write(handles[i++]);
+			if (!s->methods->finish_write(handles[i++]))
+				copy_out_of_space(rec, s, what);
 		}
 	}
 	PG_CATCH();

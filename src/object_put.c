@@ -10,7 +10,10 @@
  *	4. a copy opened on each, registered with xact.c first so that an abort
  *	   removes whatever part was written;
  *	5. the bytes, optionally through gzip, to every copy, hashed once;
- *	6. every copy made durable (fsync, or the server's 200);
+ *	6. every copy made durable (fsync, or the server's 200); a site that
+ *	   ran out of space on the way (a full disk, an S3 quota) loses its
+ *	   copy, and the next site in rendezvous order gets one made from a
+ *	   finished copy instead;
  *	7. the catalog row: inserted, or the reserved row marked stored.
  *
  * Copies are durable before the row exists: a committed row never points at
@@ -36,7 +39,8 @@ struct ObjectPut
 	bool		reserved;		/* rec is a reserved row */
 	Policy	   *policy;
 	List	   *sites;			/* StoreSite *, one per copy */
-	void	  **handles;
+	void	  **handles;		/* NULL: that site ran out of space */
+	List	   *full;			/* the sites that ran out of space */
 	Sha256Ctx  *md;
 	int64		size;			/* bytes stored (after compression) */
 	int64		in_bytes;		/* bytes given (before compression) */
@@ -142,15 +146,17 @@ site_full(StoreSite *s, int64 size, char **why)
 }
 
 /*
- * Pick the sites for the copies of oid: the policy's eligible enabled sites
- * in rendezvous order, skipping sites that are not available now (marker
- * missing, service down) or too full for size bytes; the next one in
- * rendezvous order takes the copy.  A chosen site that another instance
- * owns is an error, not skipped: this database must not decide where
- * another's objects go.
+ * Pick want sites for copies of oid: the policy's eligible enabled sites in
+ * rendezvous order, leaving out those in exclude and skipping sites that
+ * are not available now (marker missing, service down) or too full for size
+ * bytes; the next one in rendezvous order takes the copy.  A chosen site
+ * that another instance owns is an error, not skipped: this database must
+ * not decide where another's objects go.  ran_full: sites (among exclude)
+ * that ran out of space during this put, named if too few sites are left.
  */
-List *
-object_choose_sites(WosOid oid, Policy *policy, int64 size)
+static List *
+choose_sites(WosOid oid, Policy *policy, int64 size, int want, List *exclude,
+			 List *ran_full)
 {
 	List	   *candidates = NIL;
 	List	   *chosen = NIL;
@@ -159,24 +165,29 @@ object_choose_sites(WosOid oid, Policy *policy, int64 size)
 	int			ncandidates;
 	bool		only_full = true;
 
+	initStringInfo(&down);
 	foreach(lc, catalog_get_sites(true))
 	{
 		StoreSite  *s = lfirst(lc);
 
-		if (policy_allows(policy, s))
+		if (!policy_allows(policy, s))
+			continue;
+		if (list_member_ptr(ran_full, s))
+			appendStringInfo(&down, "%s\"%s\" (ran out of space during the put)",
+							 down.len ? ", " : "", s->name);
+		else if (!list_member_ptr(exclude, s))
 			candidates = lappend(candidates, s);
 	}
 	ncandidates = list_length(candidates);
 	sort_oid = oid;
 	list_sort(candidates, score_cmp);
 
-	initStringInfo(&down);
 	foreach(lc, candidates)
 	{
 		StoreSite  *s = lfirst(lc);
 		char	   *why = NULL;
 
-		if (list_length(chosen) == policy->copies)
+		if (list_length(chosen) == want)
 			break;
 		if (!s->methods->available(s, &why))
 			only_full = false;
@@ -191,19 +202,80 @@ object_choose_sites(WosOid oid, Policy *policy, int64 size)
 		appendStringInfo(&down, "%s\"%s\" (%s)", down.len ? ", " : "", s->name, why);
 	}
 
-	if (list_length(chosen) < policy->copies)
+	if (list_length(chosen) < want)
+	{
+		int			have = list_length(chosen) + policy->copies - want;
+
 		ereport(ERROR,
 				(errcode(down.len > 0 && only_full ? ERRCODE_DISK_FULL :
 						 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("replication policy \"%s\" needs %d copies on distinct sites, but only %d %s available",
-						policy->name, policy->copies, list_length(chosen),
-						list_length(chosen) == 1 ? "site is" : "sites are"),
+						policy->name, policy->copies, have,
+						have == 1 ? "site is" : "sites are"),
 				 down.len > 0 ?
 				 errdetail("Not available: %s.", down.data) :
 				 errdetail("The policy may use %d enabled %s.", ncandidates,
 						   ncandidates == 1 ? "site" : "sites"),
 				 errhint("Add sites with wos_site_add(), or put with a policy that asks for fewer copies.")));
+	}
 	return chosen;
+}
+
+/* the sites a policy places a copy of oid (size bytes, -1: unknown) on now */
+List *
+object_choose_sites(WosOid oid, Policy *policy, int64 size)
+{
+	return choose_sites(oid, policy, size, policy->copies, NIL, NIL);
+}
+
+/*
+ * Copy i's site ran out of space: drop that copy now; object_put_finish()
+ * makes it on another site from a finished copy.  With no copy left the
+ * put cannot go on.
+ */
+static void
+put_site_full(ObjectPut *put, int i)
+{
+	StoreSite  *s = list_nth(put->sites, i);
+
+	s->methods->abort_write(put->handles[i]);
+	put->handles[i] = NULL;
+	put->full = lappend(put->full, s);
+	ereport(LOG,
+			(errmsg("eoswath site \"%s\" ran out of space during the put of object %s",
+					s->name, wosoid_to_cstring(put->rec->oid))));
+	for (int j = 0; j < list_length(put->sites); j++)
+		if (put->handles[j] != NULL)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DISK_FULL),
+			 errmsg("could not store object %s: every site chosen for it ran out of space",
+					wosoid_to_cstring(put->rec->oid)),
+			 errhint("Free space on the sites, add sites with wos_site_add(), or raise eoswath.site_min_free so that nearly full sites are skipped.")));
+}
+
+/*
+ * The copies lost to full sites, made again on the next sites in rendezvous
+ * order from a finished copy (read back and checked against the object's
+ * hash).  Returns the sites that hold a copy now.
+ */
+static List *
+put_replace_full(ObjectPut *put)
+{
+	List	   *kept = NIL;
+	List	   *more;
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, put->sites)
+		if (put->handles[i++] != NULL)
+			kept = lappend(kept, lfirst(lc));
+	if (put->full == NIL)
+		return kept;
+	more = choose_sites(put->rec->oid, put->policy, put->size,
+						list_length(put->full), put->sites, put->full);
+	object_copy_between(put->rec, linitial(kept), more, true, "put");
+	return list_concat(kept, more);
 }
 
 /* append stored bytes to every copy */
@@ -220,7 +292,9 @@ put_copies(ObjectPut *put, const char *data, size_t len)
 	{
 		StoreSite  *s = lfirst(lc);
 
-		s->methods->write(put->handles[i++], data, len);
+		if (put->handles[i] != NULL && !s->methods->write(put->handles[i], data, len))
+			put_site_full(put, i);
+		i++;
 	}
 	put->size += len;
 }
@@ -319,6 +393,7 @@ WosOid
 object_put_finish(ObjectPut *put)
 {
 	ObjectRecord *rec = put->rec;
+	List	   *sites;
 	ListCell   *lc;
 	int			i = 0;
 
@@ -330,14 +405,17 @@ object_put_finish(ObjectPut *put)
 		StoreSite  *s = lfirst(lc);
 
 		CHECK_FOR_INTERRUPTS();
-		s->methods->finish_write(put->handles[i++]);
+		if (put->handles[i] != NULL && !s->methods->finish_write(put->handles[i]))
+			put_site_full(put, i);
+		i++;
 	}
 	sha256_final(put->md, rec->sha256);
 	rec->size = put->size;
-	rec->nsites = list_length(put->sites);
+	sites = put_replace_full(put);
+	rec->nsites = list_length(sites);
 	rec->sites = palloc(sizeof(int32) * rec->nsites);
 	i = 0;
-	foreach(lc, put->sites)
+	foreach(lc, sites)
 		rec->sites[i++] = ((StoreSite *) lfirst(lc))->id;
 
 	if (put->reserved)

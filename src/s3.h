@@ -133,6 +133,7 @@ extern bool s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint,
 					 struct curl_slist **headers_out);
 extern bool s3_perform(StoreSite *site, S3Call *c);
 extern void s3_report(int elevel, StoreSite *site, S3Call *c, const char *what);
+extern bool s3_out_of_space(S3Call *c);
 
 /* ---- s3_xml.c: replies ---- */
 

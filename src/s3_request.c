@@ -637,6 +637,21 @@ problem_sqlstate(S3ProblemKind kind)
 	return ERRCODE_IO_ERROR;
 }
 
+/*
+ * Did the server refuse the request for want of space: a quota (Ceph RGW,
+ * AWS, MinIO's bucket quota) or a full cluster (507 Insufficient Storage)?
+ * The caller can then place the copy on another site.
+ */
+bool
+s3_out_of_space(S3Call *c)
+{
+	return c->status == 507 ||
+		strcmp(c->code, "QuotaExceeded") == 0 ||
+		strcmp(c->code, "InsufficientStorage") == 0 ||
+		strcmp(c->code, "XMinioStorageFull") == 0 ||
+		strcmp(c->code, "XMinioAdminBucketQuotaExceeded") == 0;
+}
+
 /* Report a failed request at elevel, with the SQLSTATE its cause calls for. */
 void
 s3_report(int elevel, StoreSite *site, S3Call *c, const char *what)
@@ -673,9 +688,15 @@ s3_report(int elevel, StoreSite *site, S3Call *c, const char *what)
 						  cfg->endpoints[c->endpoint], c->status,
 						  c->code[0] ? ", S3 error code " : "", c->code,
 						  c->attempts, c->attempts == 1 ? "attempt" : "attempts");
-		if (c->status == 401 || c->status == 403 ||
-			strcmp(c->code, "InvalidAccessKeyId") == 0 ||
-			strcmp(c->code, "SignatureDoesNotMatch") == 0)
+		if (s3_out_of_space(c))
+		{
+			/* before 403: Ceph RGW answers a quota with 403 QuotaExceeded */
+			sqlstate = ERRCODE_DISK_FULL;
+			hint = "The site's bucket quota or its cluster is full.";
+		}
+		else if (c->status == 401 || c->status == 403 ||
+				 strcmp(c->code, "InvalidAccessKeyId") == 0 ||
+				 strcmp(c->code, "SignatureDoesNotMatch") == 0)
 		{
 			sqlstate = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
 			hint = "Check the site's access key and secret key (wos_site_credentials()) and the bucket's permissions.";

@@ -8,6 +8,10 @@
  * Rules every backend follows:
  *	- A write is invisible under the object's name until finish_write()
  *	  returns, and durable when it returns (fsync, or the server's 200).
+ *	- write() and finish_write() return false when the site ran out of
+ *	  space (ENOSPC or EDQUOT, an S3 quota or 507): the caller aborts that
+ *	  copy and may place it on another site.  Every other failure is an
+ *	  ERROR.
  *	- abort_write() and remove() run inside transaction callbacks: they
  *	  never raise an ERROR, they log a WARNING and return false.
  *	- Handles hold resources outside palloc (descriptors, curl handles):
@@ -73,8 +77,8 @@ struct StoreMethods
 
 	/* writing one copy */
 	void	   *(*begin_write) (StoreSite *site, WosOid oid, int64 size_hint);
-	void		(*write) (void *handle, const char *data, size_t len);
-	void		(*finish_write) (void *handle);
+	bool		(*write) (void *handle, const char *data, size_t len);
+	bool		(*finish_write) (void *handle);
 	void		(*abort_write) (void *handle);
 
 	/* reading one copy; open_read returns NULL if the copy is missing */

@@ -490,7 +490,14 @@ fs_begin_write(StoreSite *site, WosOid oid, int64 size_hint)
 	return w;
 }
 
-static void
+/* out of space: the disk is full, or a quota is reached */
+static bool
+fs_out_of_space(int err)
+{
+	return err == ENOSPC || err == EDQUOT;
+}
+
+static bool
 fs_write(void *handle, const char *data, size_t len)
 {
 	FsWriter   *w = handle;
@@ -505,6 +512,13 @@ fs_write(void *handle, const char *data, size_t len)
 		{
 			if (n == 0)
 				errno = ENOSPC;
+			if (fs_out_of_space(errno))
+			{
+				ereport(LOG,
+						(errcode_for_file_access(),
+						 errmsg("could not write to file \"%s\": %m", w->tmppath)));
+				return false;
+			}
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not write to file \"%s\": %m", w->tmppath)));
@@ -512,21 +526,33 @@ fs_write(void *handle, const char *data, size_t len)
 		data += n;
 		len -= n;
 	}
+	return true;
 }
 
-static void
+static bool
 fs_finish_write(void *handle)
 {
 	FsWriter   *w = handle;
 
 	if (pg_fsync(w->fd) != 0)
+	{
+		/* delayed allocation, NFS: the disk may fill only now */
+		if (fs_out_of_space(errno))
+		{
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not fsync file \"%s\": %m", w->tmppath)));
+			return false;
+		}
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not fsync file \"%s\": %m", w->tmppath)));
+	}
 	CloseTransientFile(w->fd);
 	w->fd = -1;
 	/* fsyncs the file again and then the directory */
 	(void) durable_rename(w->tmppath, w->path, ERROR);
+	return true;
 }
 
 static void

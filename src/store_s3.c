@@ -645,8 +645,8 @@ s3_initiate(S3Writer *w)
 	upload_register(w->site, w->oid, w->upload_id);
 }
 
-/* Send the buffered bytes as the next part. */
-static void
+/* Send the buffered bytes as the next part; false: the site is out of space. */
+static bool
 s3_flush_part(S3Writer *w)
 {
 	S3Call		c = {0};
@@ -665,6 +665,13 @@ s3_flush_part(S3Writer *w)
 	c.upload_len = w->buflen;
 	if (!s3_perform(w->site, &c) || c.etag[0] == '\0')
 	{
+		if (s3_out_of_space(&c))
+		{
+			s3_report(LOG, w->site, &c,
+					  psprintf("could not upload part %d of object %s to site \"%s\"",
+							   w->nparts + 1, wosoid_to_cstring(w->oid), w->site->name));
+			return false;
+		}
 		if (c.status >= 200 && c.status < 300)
 			s3_problem(&c, S3_PROBLEM_ANSWER, "the answer has no ETag");
 		s3_report(ERROR, w->site, &c,
@@ -675,9 +682,10 @@ s3_flush_part(S3Writer *w)
 	appendStringInfo(&w->parts, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
 					 w->nparts, c.etag);
 	w->buflen = 0;
+	return true;
 }
 
-static void
+static bool
 s3_write(void *handle, const char *data, size_t len)
 {
 	S3Writer   *w = handle;
@@ -686,8 +694,8 @@ s3_write(void *handle, const char *data, size_t len)
 	{
 		size_t		n;
 
-		if (w->buflen == w->part_size)
-			s3_flush_part(w);
+		if (w->buflen == w->part_size && !s3_flush_part(w))
+			return false;
 		if (w->buflen == w->bufcap)
 		{
 			w->bufcap = Min(w->bufcap * 2, w->part_size);
@@ -700,9 +708,10 @@ s3_write(void *handle, const char *data, size_t len)
 		data += n;
 		len -= n;
 	}
+	return true;
 }
 
-static void
+static bool
 s3_finish_write(void *handle)
 {
 	S3Writer   *w = handle;
@@ -716,16 +725,19 @@ s3_finish_write(void *handle)
 		c.upload = w->buf;
 		c.upload_len = w->buflen;
 		if (!s3_perform(w->site, &c))
-			s3_report(ERROR, w->site, &c,
+		{
+			s3_report(s3_out_of_space(&c) ? LOG : ERROR, w->site, &c,
 					  psprintf("could not write object %s to site \"%s\"",
 							   wosoid_to_cstring(w->oid), w->site->name));
+			return false;
+		}
 	}
 	else
 	{
 		char	   *body;
 
-		if (w->buflen > 0)
-			s3_flush_part(w);
+		if (w->buflen > 0 && !s3_flush_part(w))
+			return false;
 		body = psprintf("<CompleteMultipartUpload>%s</CompleteMultipartUpload>", w->parts.data);
 		c.method = "POST";
 		c.key = w->key;
@@ -734,9 +746,12 @@ s3_finish_write(void *handle)
 		c.upload_len = strlen(body);
 		c.want_body = true;
 		if (!s3_perform(w->site, &c))
-			s3_report(ERROR, w->site, &c,
+		{
+			s3_report(s3_out_of_space(&c) ? LOG : ERROR, w->site, &c,
 					  psprintf("could not complete the upload of object %s to site \"%s\"",
 							   wosoid_to_cstring(w->oid), w->site->name));
+			return false;
+		}
 		upload_forget(w->site, w->oid, w->upload_id);
 		w->upload_id = NULL;
 
@@ -757,6 +772,7 @@ s3_finish_write(void *handle)
 	}
 	pfree(w->buf);
 	w->buf = NULL;
+	return true;
 }
 
 static void

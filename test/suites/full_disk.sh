@@ -71,6 +71,57 @@ done
 [ "$(q "SELECT count(*) FROM wos_verify()")" = 0 ] || fail "wos_verify found bad copies after the replicated puts"
 echo "full_disk: 12 replicated puts with one full site among three, none failed"
 
+# a site that fills up in the middle of a put of unknown size (a stream):
+# its copy is made on the next site in placement order from a finished
+# copy, and the put succeeds; only when every copy's site is full does it fail
+MNT2=$WORK/tiny2
+mkdir -p "$MNT2" "$WORK/big2"; chown "$TEST_USER" "$WORK/big2" 2>/dev/null || true
+mount -t tmpfs -o size=4m,mode=0700,uid="$(id -u "$TEST_USER")" tmpfs "$MNT2"
+cleanup_hooks=("umount '$MNT2'" "${cleanup_hooks[@]}")
+q "SELECT wos_site_add('tiny2', '$MNT2/site')" >/dev/null
+q "SELECT wos_site_add('big2', '$WORK/big2')" >/dev/null
+q "SELECT wos_policy_add('spill', 2, ARRAY['tiny2', 'big', 'big2'])" >/dev/null
+q "SELECT wos_policy_add('tinyonly', 1, ARRAY['tiny2'])" >/dev/null
+stream_put() {  # stream_put POLICY MIB SEED: a put of unknown size, 1 MiB per write
+    {
+        echo "BEGIN;"
+        echo "SELECT wos_put_stream('$1') AS s \\gset"
+        for k in $(seq 1 "$2"); do
+            echo "SELECT FROM wos_stream_write(:s, decode(repeat(lpad(to_hex(($3 * 7 + $k) % 256), 2, '0'), 1048576), 'hex'));"
+        done
+        echo "SELECT wos_stream_close(:s);"
+        echo "COMMIT;"
+    } | psql_user -At -q -v VERBOSITY=verbose 2>&1
+}
+spilled=()
+for i in $(seq 1 8); do
+    out=$(stream_put spill 3 "$i") || fail "stream put $i with one site filling up failed: $out"
+    spilled+=("$(echo "$out" | tail -n 1)")
+done
+grep -q 'ran out of space during the put of object' "$WORK/fd/log" ||
+    fail "no put met the full site: the fallback was not exercised"
+for id in "${spilled[@]}"; do
+    [ "$(q "SELECT cardinality(sites) FROM eoswath.objects WHERE oid = '$id'")" = 2 ] ||
+        fail "object $id does not have 2 copies"
+    [ "$(q "SELECT length(wos_get('$id'))")" = 3145728 ] || fail "object $id unreadable"
+done
+on_tiny2=$(q "SELECT count(*) FROM eoswath.objects o JOIN eoswath.sites s ON s.site_id = ANY (o.sites) WHERE s.name = 'tiny2'")
+[ "$(find "$MNT2/site" -type f ! -name .eoswath-site | wc -l)" = "$on_tiny2" ] ||
+    fail "tiny2 holds files no object lists (partial copies left behind)"
+find "$MNT2/site" "$WORK/big" "$WORK/big2" -name '*.tmp*' | grep -q . && fail "temporary files left behind"
+[ "$(q "SELECT count(*) FROM wos_verify()")" = 0 ] || fail "wos_verify found bad copies after the spills"
+[ "$(q "SELECT count(*) FROM wos_sweep()")" = 0 ] || fail "wos_sweep found leftovers after the spills"
+echo "full_disk: 8 streamed puts of 3 MiB with a 4 MiB site among three filling up, none failed ($on_tiny2 copies on it)"
+
+nobj=$(q "SELECT count(*) FROM eoswath.objects")
+out=$(stream_put tinyonly 5 99) && fail "a 5 MiB stream into a 4 MiB only site succeeded"
+echo "$out" | grep -q '53100' || fail "expected SQLSTATE 53100 when every copy's site is full, got: $out"
+echo "$out" | grep -q 'every site chosen for it ran out of space' || fail "unclear message: $out"
+[ "$(q "SELECT count(*) FROM eoswath.objects")" = "$nobj" ] || fail "the failed put left a catalog row"
+[ "$(find "$MNT2/site" -type f ! -name .eoswath-site | wc -l)" = "$on_tiny2" ] ||
+    fail "the failed put left a partial copy"
+echo "full_disk: a stream whose only site fills up fails with 53100 and leaves nothing"
+
 # freeing space makes the site usable again
 q "SELECT wos_delete('${ids[0]}')" >/dev/null
 q "SELECT wos_put('\\x01'::bytea, '{}', 'withtiny')" >/dev/null || fail "put after freeing space failed"

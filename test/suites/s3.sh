@@ -256,6 +256,36 @@ is "$(q "SELECT encode(sha256(wos_get('$m')), 'hex')")" "$sum" "local copy missi
 is "$(q "SELECT count(*) FROM wos_verify()")" "0" "verify finds every copy intact"
 is "$(q "SELECT count(*) FROM wos_sweep()")" "0" "sweep finds nothing to remove"
 
+echo "== s3: a bucket quota reached in the middle of puts"
+# Ceph RGW answers 403 QuotaExceeded once a bucket's quota is reached: that
+# copy goes to the next site of the policy, made from a finished copy
+$S3 mb s3://small >/dev/null
+radosgw-admin -c "$CEPH_DIR/ceph.conf" quota set --quota-scope=bucket --bucket=small --max-size=4194304 \
+    >/dev/null 2>&1
+radosgw-admin -c "$CEPH_DIR/ceph.conf" quota enable --quota-scope=bucket --bucket=small >/dev/null 2>&1
+q "SELECT wos_site_add('quota', '$S3_ENDPOINT', 's3', '{\"bucket\": \"small\", \"prefix\": \"q\", \"credentials\": \"file\"}')" >/dev/null
+q "SELECT wos_policy_add('overflow', 2, ARRAY['quota', 'ceph1', 'local'])" >/dev/null
+q "SELECT wos_policy_add('quotaonly', 1, ARRAY['quota'])" >/dev/null
+spilled=() failed=0
+for i in 1 2 3 4 5 6; do
+    if out=$(q "SELECT wos_put(blob(2, 100 + $i), '{}', 'overflow')" 2>&1); then spilled+=("$out"); else failed=$((failed + 1)); echo "# $out"; fi
+done
+is "$failed" "0" "6 puts of 2 MiB with a 4 MiB bucket quota on one site of three: none failed"
+like "$(cat "$PGLOG")" "ran out of space during the put of object" "a put met the quota and placed that copy elsewhere"
+bad2=0
+for id in "${spilled[@]}"; do
+    [ "$(q "SELECT copies_present FROM wos_stat('$id')")" = 2 ] || bad2=$((bad2 + 1))
+done
+is "$bad2" "0" "every object has its 2 copies"
+inquota=$(q "SELECT count(*) FROM eoswath.objects o JOIN eoswath.sites s ON s.site_id = ANY (o.sites) WHERE s.name = 'quota'")
+is "$($S3 ls -r s3://small/q/ | grep -vc '\.eoswath-site$' || true)" "$inquota" \
+    "the bucket over quota holds exactly the copies the catalog lists"
+is "$($S3 multipart s3://small 2>/dev/null | grep -c 's3://small/q/' || true)" "0" "no multipart upload is left behind"
+err=$(qe "SELECT wos_put(blob(3, 200), '{}', 'quotaonly')")
+like "$err" "53100" "a put whose only site is over quota: disk full (53100)"
+like "$err" "every site chosen for it ran out of space" "and says so"
+is "$(q "SELECT count(*) FROM wos_verify()")" "0" "verify finds every copy intact"
+
 echo "== s3: secrets"
 is "$(grep -c -- "$S3_SECRET_KEY" "$PGLOG" || true)" "0" "the secret key never appears in the server log"
 unlike "$(q "SHOW ALL" | grep -i eoswath)" "$S3_SECRET_KEY" "nor in SHOW ALL"
