@@ -286,6 +286,77 @@ like "$err" "53100" "a put whose only site is over quota: disk full (53100)"
 like "$err" "every site chosen for it ran out of space" "and says so"
 is "$(q "SELECT count(*) FROM wos_verify()")" "0" "verify finds every copy intact"
 
+echo "== s3: a streaming standby reads the S3 sites; after promotion it writes"
+# S3 sites are reachable from both servers: the standby serves reads (and
+# subsets) from them, writes nothing, and the promoted standby carries on
+ASCAT=ascat_20150702_084200_metopa_45145_eps_o_250_2300_ovw.l2.nc
+cat >> "$PGDATA/postgresql.conf" <<CONF
+wal_level = replica
+max_wal_senders = 4
+CONF
+as_user "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w restart >/dev/null
+q "SELECT wos_policy_add('s3two', 2, ARRAY['ceph1', 'ceph2'])" >/dev/null
+q "CREATE TABLE kept (id wosoid, sum text)" >/dev/null
+SBY=$WORK/standby
+mkdir -p "$SBY/sock"; chown -R "$TEST_USER" "$SBY"
+as_user "$PGBIN/pg_basebackup" -D "$SBY/data" -R -X stream -c fast -h "$PGHOST" -p "$PGPORT" -U "$TEST_USER"
+SBY_PORT=$((PGPORT + 1))
+cat >> "$SBY/data/postgresql.conf" <<CONF
+port = $SBY_PORT
+unix_socket_directories = '$SBY/sock'
+CONF
+as_user "$PGBIN/pg_ctl" -D "$SBY/data" -l "$SBY/log" -w -t 60 start >/dev/null
+cleanup_hooks+=("as_user '$PGBIN/pg_ctl' -D '$SBY/data' -m immediate -w stop >/dev/null 2>&1")
+qs()  { as_user "$PGBIN/psql" -X -h "$SBY/sock" -p "$SBY_PORT" -At -q -v ON_ERROR_STOP=1 -c "$1"; }
+qse() { as_user "$PGBIN/psql" -X -h "$SBY/sock" -p "$SBY_PORT" -At -q -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "$1" 2>&1 >/dev/null || true; }
+
+# written after the base backup: small, multipart (20 MiB) and a granule
+q "INSERT INTO kept SELECT id, encode(sha256(wos_get(id)), 'hex') FROM (
+     SELECT wos_put(blob(m, 300 + m), '{}', 's3two') AS id FROM unnest(ARRAY[1, 3, 20]) m) s" >/dev/null
+g=$(q "SELECT oid FROM swath_register(wos_put(pg_read_binary_file('$EOSWATH_GRANULES/$ASCAT'), '{}', 's3two'), '$ASCAT', 'ASCAT')")
+lsn=$(q "SELECT pg_current_wal_lsn()")
+for _ in $(seq 1 600); do
+    [ "$(qs "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+    sleep 0.1
+done
+is "$(qs "SELECT count(*) FROM kept WHERE encode(sha256(wos_get(id)), 'hex') = sum")" "3" \
+    "the standby reads every object on the S3 sites"
+big3=$(qs "SELECT id FROM kept ORDER BY id DESC LIMIT 1")
+is "$(qs "SELECT encode(sha256(wos_get('$big3', 16777200, 100)), 'hex') = encode(sha256(substring(wos_get('$big3') FROM 16777201 FOR 100)), 'hex')")" "t" \
+    "ranged gets across a part boundary"
+is "$(qs "SELECT sum(length(c)) = 20 * 1048576 FROM wos_stream_get('$big3', 1048576) c")" "t" "streamed gets"
+is "$(qs "SELECT count(*) FROM swath_search((SELECT shape FROM swaths WHERE oid = '$g')) WHERE oid = '$g'")" "1" \
+    "swath_search on the standby"
+is "$(qs "SELECT swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326)) = swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326))")" "t" \
+    "swath_subset on the standby reads the granule from S3"
+is "$(qs "SELECT length(swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326)))")" \
+    "$(q "SELECT length(swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326)))")" \
+    "and cuts the same bytes as the primary"
+like "$(qse "SELECT wos_put('x', '{}', 's3two')")" "25006" "no puts on the standby (read-only transaction)"
+one=$(qs "SELECT id FROM kept ORDER BY id LIMIT 1")
+$S3 del "s3://eoswath/c1/$one" >/dev/null
+is "$(qs "SELECT status FROM wos_verify('$one') WHERE site = 'ceph1'")" "missing" "verify on the standby reports a lost S3 copy"
+is "$($S3 ls "s3://eoswath/c1/$one" | wc -l)" "0" "and does not repair it (read-only)"
+is "$(qs "SELECT encode(sha256(wos_get('$one')), 'hex') = (SELECT sum FROM kept WHERE id = '$one')")" "t" \
+    "reads use the remaining copy"
+
+# failover: the old primary stops at once; nothing committed on it is lost
+as_user "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null
+as_user "$PGBIN/pg_ctl" -D "$SBY/data" -w promote >/dev/null
+is "$(qs "SELECT string_agg(DISTINCT owner, ',') FROM wos_sites WHERE name IN ('ceph1', 'ceph2')")" "this database" \
+    "the promoted standby owns the S3 sites (same system identifier)"
+is "$(qs "SELECT count(*) FROM kept WHERE encode(sha256(wos_get(id)), 'hex') = sum")" "3" \
+    "nothing committed on the old primary is lost"
+is "$($S3 ls "s3://eoswath/c1/$one" | wc -l)" "1" "the promoted standby repaired the lost S3 copy while reading"
+new=$(qs "SELECT wos_put(blob(2, 400), '{}', 's3two')")
+is "$(qs "SELECT copies_present FROM wos_stat('$new')")" "2" "puts to the S3 sites work after promotion"
+qs "SELECT wos_delete('$new')" >/dev/null
+is "$(qs "SELECT wos_exists('$new')")" "f" "deletes work"
+is "$($S3 ls "s3://eoswath/c1/$new" | wc -l)" "0" "and remove the S3 copy"
+is "$(qs "SELECT count(*) FROM wos_sweep() WHERE site IN ('ceph1', 'ceph2')")" "0" "the sweep finds nothing left on the S3 sites"
+as_user "$PGBIN/pg_ctl" -D "$SBY/data" -m fast -w stop >/dev/null
+as_user "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w start >/dev/null 2>&1 || true
+
 echo "== s3: secrets"
 is "$(grep -c -- "$S3_SECRET_KEY" "$PGLOG" || true)" "0" "the secret key never appears in the server log"
 unlike "$(q "SHOW ALL" | grep -i eoswath)" "$S3_SECRET_KEY" "nor in SHOW ALL"
