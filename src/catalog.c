@@ -217,6 +217,40 @@ catalog_archive_ids(void)
 	return ids;
 }
 
+/*
+ * Where the default site of the instance this catalog was dumped from (or
+ * upgraded from) kept its copies, if that is not where this database's
+ * default site is: the directory (absolute), and who owned it.  False if
+ * there is none (no restore, or the same place).
+ */
+bool
+catalog_former_default_site(char **dir, char **owner)
+{
+	CatalogSpi	cs;
+	MemoryContext caller = CurrentMemoryContext;
+	bool		found = false;
+
+	cat_begin(&cs);
+	if (SPI_execute("SELECT CASE WHEN a.default_site LIKE '/%' THEN a.default_site"
+					"            ELSE a.data_directory || '/' || a.default_site END,"
+					"       format('database \"%s\" (system identifier %s)', a.database, a.system_identifier)"
+					"  FROM eoswath.archive a, eoswath.sites s"
+					" WHERE s.site_id = 1 AND a.default_site IS NOT NULL"
+					"   AND (a.default_site, a.data_directory) IS DISTINCT FROM"
+					"       (s.location, current_setting('data_directory'))"
+					" ORDER BY a.created DESC, a.archive_id LIMIT 1",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the archive identity");
+	if (SPI_processed == 1)
+	{
+		*dir = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		*owner = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+		found = true;
+	}
+	cat_end(&cs);
+	return found;
+}
+
 /* Move the id sequence past oid if it is not already (an adopted site's ids). */
 void
 catalog_oid_at_least(WosOid oid)

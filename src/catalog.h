@@ -60,6 +60,7 @@ extern int	catalog_next_batch(WosOid after, int limit, WosOid *out);
 
 /* the archive's identities, oldest (the archive's own) first */
 extern List *catalog_archive_ids(void);
+extern bool catalog_former_default_site(char **dir, char **owner);
 /* make the id sequence hand out only ids above oid */
 extern void catalog_oid_at_least(WosOid oid);
 

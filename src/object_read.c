@@ -112,20 +112,55 @@ reader_next_copy(ObjectReader *r)
 	return false;
 }
 
+/*
+ * A copy missing from the default site of a restored (or upgraded)
+ * database may still be in the default site directory of the instance the
+ * catalog came from: name both directories.  NULL if that is not the case.
+ */
+static char *
+former_default_hint(ObjectRecord *rec)
+{
+	char	   *dir;
+	char	   *owner;
+	ListCell   *lc;
+
+	for (int i = 0; i < rec->nsites; i++)
+	{
+		if (rec->sites[i] != 1)
+			continue;
+		if (!catalog_former_default_site(&dir, &owner))
+			return NULL;
+		foreach(lc, catalog_get_sites(false))
+		{
+			StoreSite  *s = lfirst(lc);
+
+			if (s->id == 1)
+				return psprintf("This catalog came from %s, whose default site was \"%s\". "
+								"Copy what that directory holds, except its marker file .eoswath-site, into \"%s\", then run wos_verify().",
+								owner, dir,
+								s->location[0] == '/' ? s->location : psprintf("%s/%s", DataDir, s->location));
+		}
+	}
+	return NULL;
+}
+
 static void
 no_good_copy(ObjectRecord *rec)
 {
+	char	   *hint;
+
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no copy of object %s is reachable from this standby", wosoid_to_cstring(rec->oid)),
 				 errdetail("Its %d recorded copies are missing here.", rec->nsites),
 				 errhint("A standby reads copies on sites both servers reach (a shared directory, S3); sites inside the primary's data directory, such as the default site, hold here only what the base backup copied.")));
+	hint = former_default_hint(rec);
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("no intact copy of object %s is available", wosoid_to_cstring(rec->oid)),
 			 errdetail("All %d recorded copies are missing, unreadable or corrupt.", rec->nsites),
-			 errhint("Check the sites' disks, then run wos_verify() on the object.")));
+			 errhint("%s", hint ? hint : "Check the sites' disks, then run wos_verify() on the object.")));
 }
 
 /* Open an object for reading.  verify: hash sequential reads. */

@@ -96,10 +96,19 @@ COMMENT ON TABLE eoswath.objects IS
 -- UUID beside the one CREATE EXTENSION made; the oldest is the archive's.
 CREATE TABLE eoswath.archive (
     archive_id  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    created     timestamptz NOT NULL DEFAULT clock_timestamp()
+    created     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- the install that made the row, and where its default site was: a
+    -- restored or upgraded catalog names that directory when copies are
+    -- missing from its own default site
+    system_identifier bigint,
+    database    name,
+    data_directory text,
+    default_site text
 );
 COMMENT ON TABLE eoswath.archive IS
     'identities of this archive: the oldest row is the archive''s UUID; others came with restores';
+COMMENT ON COLUMN eoswath.archive.default_site IS
+    'location of the default site of the install that made the row (relative to data_directory unless absolute)';
 INSERT INTO eoswath.archive DEFAULT VALUES;
 SELECT pg_catalog.pg_extension_config_dump('eoswath.archive', '');
 

@@ -78,6 +78,11 @@ COMMENT ON FUNCTION @extschema@.wos_site_credentials(text, text, text) IS
 -- the default site, so that the store works with no set-up
 SELECT @extschema@.wos_site_add('local',
     eoswath.default_site_location((SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'eoswath')));
+UPDATE eoswath.archive
+   SET system_identifier = (SELECT system_identifier FROM pg_catalog.pg_control_system()),
+       database = pg_catalog.current_database(),
+       data_directory = pg_catalog.current_setting('data_directory'),
+       default_site = (SELECT location FROM eoswath.sites WHERE site_id = 1);
 
 CREATE FUNCTION @extschema@.wos_site_enable(name text, enabled boolean) RETURNS void
     LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER

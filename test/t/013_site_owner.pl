@@ -7,6 +7,10 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Copy ();
+use File::Find ();
+use File::Path ();
+use File::Spec;
 use EoswathTest;
 
 my $node = eoswath_node('owner', sites => 2);
@@ -17,6 +21,19 @@ $node->safe_psql('postgres', q{
 		SELECT wos_put(decode(repeat(md5(g::text), 20000), 'hex'), '{}', 'both') AS id
 		  FROM generate_series(1, 5) g;
 });
+# objects whose only copy is on the default site (inside the data directory)
+$node->safe_psql('postgres', q{
+	SELECT wos_policy_add('localonly', 1, ARRAY['local']);
+	CREATE TABLE onlocal AS
+		SELECT wos_put(decode(repeat(md5(g::text), 1000), 'hex'), '{}', 'localonly') AS id
+		  FROM generate_series(1, 3) g;
+});
+my $localsums = sub {
+	my ($db) = @_;
+	return $node->safe_psql($db,
+		"SELECT string_agg(id::text || ':' || encode(sha256(wos_get(id)), 'hex'), ',' ORDER BY id) FROM onlocal");
+};
+my $localbefore = $localsums->('postgres');
 my $sums = sub {
 	my ($db) = @_;
 	return $node->safe_psql($db,
@@ -39,7 +56,22 @@ $node->command_ok([ 'pg_restore', '-1', '-e', '-d', $node->connstr('copy'), $dum
 	'pg_restore -1 -e into a second database');
 is($sums->('copy'), $before, 'the copy reads every object');
 
-my ($rc, $out, $err) = $node->psql('copy', "SELECT wos_put('written by the copy', '{}', 'both')",
+# the copy has its own default site: the objects that were only on the
+# original's are not there, and the error says exactly what to copy where
+my $lid = $node->safe_psql('copy', 'SELECT id FROM onlocal ORDER BY id LIMIT 1');
+my ($rc, $out, $err) = $node->psql('copy', "SELECT wos_get('$lid')");
+my $olddir = $node->data_dir . '/' . $node->safe_psql('postgres', 'SELECT location FROM eoswath.sites WHERE site_id = 1');
+my $newdir = $node->data_dir . '/' . $node->safe_psql('copy', 'SELECT location FROM eoswath.sites WHERE site_id = 1');
+isnt($olddir, $newdir, 'the copy\'s default site is a directory of its own');
+like($err, qr/HINT:  This catalog came from database "postgres" \(system identifier \d+\), whose default site was "\Q$olddir\E"\. Copy what that directory holds, except its marker file \.eoswath-site, into "\Q$newdir\E"/,
+	'a copy missing from the restored default site: the hint names the original\'s directory and the new one');
+# following the hint makes them readable, and the copy owns them
+copy_site_contents($olddir, $newdir);
+is($localsums->('copy'), $localbefore, 'after copying the directory the copy reads those objects');
+is($node->safe_psql('copy', "SELECT count(*) FROM wos_verify() WHERE site = 'local'"), '0', 'and they verify');
+is($localsums->('postgres'), $localbefore, 'the original still reads its own');
+
+($rc, $out, $err) = $node->psql('copy', "SELECT wos_put('written by the copy', '{}', 'both')",
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/55000: cannot write copies to site "s\d": it is not this database's/,
 	'the copy cannot write into the original\'s sites (55000)');
@@ -133,3 +165,21 @@ like(slurp_file($node->basedir . '/site5/.eoswath-site'), qr/^archive /m, 'the f
 
 $node->stop;
 done_testing();
+
+# what a DBA does with cp -a: every file below $from except the marker, to
+# the same relative place below $to
+sub copy_site_contents
+{
+	my ($from, $to) = @_;
+	File::Find::find(
+		{
+			no_chdir => 1,
+			wanted => sub {
+				my $rel = File::Spec->abs2rel($File::Find::name, $from);
+				return if $rel eq '.' || $rel eq '.eoswath-site';
+				if (-d $File::Find::name) { File::Path::make_path("$to/$rel"); }
+				else { File::Copy::copy($File::Find::name, "$to/$rel") or die "copy $rel: $!"; }
+			}
+		},
+		$from);
+}

@@ -791,3 +791,17 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.swath_stac_item(bigint),
     @extschema@.swath_stac_search(geography, timestamptz, timestamptz, text, integer)
 TO eoswath_reader;
+
+-- ---- restores name the former default site (0.2.0) ----
+ALTER TABLE eoswath.archive
+    ADD COLUMN system_identifier bigint,
+    ADD COLUMN database name,
+    ADD COLUMN data_directory text,
+    ADD COLUMN default_site text;
+COMMENT ON COLUMN eoswath.archive.default_site IS
+    'location of the default site of the install that made the row (relative to data_directory unless absolute)';
+UPDATE eoswath.archive
+   SET system_identifier = (SELECT system_identifier FROM pg_catalog.pg_control_system()),
+       database = pg_catalog.current_database(),
+       data_directory = pg_catalog.current_setting('data_directory'),
+       default_site = (SELECT location FROM eoswath.sites WHERE site_id = 1);
