@@ -55,6 +55,7 @@ struct BlockReader
 	int64		dig_first;
 	int64		dig_count;
 	Sha256Ctx  *md;
+	MemoryContext cxt;			/* the reader's: handles live here */
 };
 
 /* The bytes in block k of rec (the last block is shorter). */
@@ -114,8 +115,7 @@ block_digest(ObjectRecord *rec, int64 k, uint8 **window, int64 *first, int64 *co
 	{
 		int64		nblocks = ObjectNumBlocks(rec);
 
-		if (*window == NULL)
-			*window = palloc(DIGEST_WINDOW * WOS_SHA256_LEN);
+		Assert(*window != NULL);
 		*first = k;
 		*count = Min((int64) DIGEST_WINDOW, nblocks - k);
 		catalog_block_sha256(rec, *first, *count, *window);
@@ -141,8 +141,10 @@ io_open(BlockIo *io)
 {
 	StoreSite  *s = io->copy->site;
 	int64		size = -1;
+	MemoryContext old = MemoryContextSwitchTo(io->br->cxt);
 	void	   *h = s->methods->open_read(s, io->br->rec->oid, &size);
 
+	MemoryContextSwitchTo(old);
 	if (h == NULL)
 	{
 		io->why = "missing";
@@ -238,7 +240,11 @@ blocks_open(ObjectRecord *rec, List *sources)
 	foreach(lc, sources)
 		br->copies[br->ncopies++].site = lfirst(lc);
 	br->cur = -1;
+	br->cxt = CurrentMemoryContext;
 	br->md = sha256_begin();
+	/* reads may run in a shorter-lived context (a stream's per-call one) */
+	if (rec->block_sha256 == NULL)
+		br->digests = palloc(Min(br->nblocks, DIGEST_WINDOW) * WOS_SHA256_LEN);
 	return br;
 }
 
@@ -377,7 +383,7 @@ object_check_copy_blocks(ObjectRecord *rec, StoreSite *s)
 	char	   *buf;
 	Sha256Ctx  *md;
 	uint8		got[WOS_SHA256_LEN];
-	uint8	   *window = NULL;
+	uint8	   *window;
 	int64		first = 0,
 				count = 0;
 	int64		pos = 0;
@@ -397,6 +403,7 @@ object_check_copy_blocks(ObjectRecord *rec, StoreSite *s)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath check", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	buf = palloc(eoswath_io_block_size);
+	window = palloc(DIGEST_WINDOW * WOS_SHA256_LEN);
 	md = sha256_begin();
 	while (pos < size && result == COPY_OK)
 	{

@@ -154,12 +154,16 @@ site_listed(List *sites, StoreSite *s)
 /*
  * The bytes of an object with block checksums, for object_copy_between:
  * every block verified, from 'from' or, where its block is bad, from
- * another copy that is not being written.
+ * another copy: first those not being written, then those being rewritten
+ * (a copy bad in one block still holds the others; the new bytes replace
+ * it only once whole, at finish_write).  So copies each bad in a different
+ * block are all repaired.
  */
 static void
 copy_blocks(ObjectRecord *rec, StoreSite *from, List *to, void **handles)
 {
 	List	   *sources = list_make1(from);
+	List	   *rewritten = NIL;
 	BlockReader *br;
 	char	   *buf = palloc(rec->block_size);
 	ListCell   *lc;
@@ -168,9 +172,14 @@ copy_blocks(ObjectRecord *rec, StoreSite *from, List *to, void **handles)
 	{
 		StoreSite  *s = lfirst(lc);
 
-		if (s->id != from->id && !site_listed(to, s))
+		if (s->id == from->id)
+			continue;
+		if (site_listed(to, s))
+			rewritten = lappend(rewritten, s);
+		else
 			sources = lappend(sources, s);
 	}
+	sources = list_concat(sources, rewritten);
 	br = blocks_open(rec, sources);
 	for (int64 k = 0; k < ObjectNumBlocks(rec); k++)
 	{
@@ -430,7 +439,34 @@ verify_object(ObjectRecord *rec, bool repair, bool report_ok,
 			bad = lappend(bad, s);
 		i++;
 	}
-	if (bad != NIL && good != NULL && repair)
+	/*
+	 * With block checksums, copies each bad in other blocks together still
+	 * hold the object: repair them all from the first that can be read.
+	 */
+	if (good == NULL && rec->block_size > 0)
+	{
+		StoreSite  *readable = NULL;
+
+		i = 0;
+		foreach(lc, sites)
+		{
+			if (status[i++] == COPY_BAD_CHECKSUM)
+			{
+				readable = lfirst(lc);
+				break;
+			}
+		}
+		if (readable != NULL && repair)
+		{
+			repaired = object_repair(rec, readable, bad);
+			if (repaired)
+				good = readable;
+			/* else some block is intact nowhere: unrecoverable */
+		}
+		else
+			good = readable;	/* without repair: "needs repair" */
+	}
+	else if (bad != NIL && good != NULL && repair)
 		repaired = object_repair(rec, good, bad);
 
 	i = 0;

@@ -33,6 +33,7 @@ struct ObjectReader
 	ObjectRecord *rec;
 	/* an object with block checksums */
 	BlockReader *br;
+	MemoryContext cxt;			/* the reader's (reads may run in a shorter one) */
 	char	   *block;			/* one block, for reads of part of it */
 	int64		blockno;		/* the block in 'block', -1: none */
 	/* an object without: one copy, hashed whole if verify */
@@ -141,6 +142,7 @@ object_open(ObjectRecord *rec, bool verify)
 	if (rec->block_size > 0)
 	{
 		r->br = blocks_open(rec, object_sites(rec));
+		r->cxt = CurrentMemoryContext;
 		r->blockno = -1;
 		return r;
 	}
@@ -174,7 +176,7 @@ pread_blocks(ObjectReader *r, char *buf, size_t len, int64 offset)
 			if (r->blockno != k)
 			{
 				if (r->block == NULL)
-					r->block = palloc(rec->block_size);
+					r->block = MemoryContextAlloc(r->cxt, rec->block_size);
 				r->blockno = -1;
 				(void) blocks_read(r->br, k, r->block);
 				r->blockno = k;
