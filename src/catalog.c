@@ -234,6 +234,21 @@ catalog_oid_at_least(WosOid oid)
 	cat_end(&cs);
 }
 
+/*
+ * Does the catalog have block checksums (eoswath.objects.block_size)?  Not
+ * while a database still runs the 0.1.0 schema with this library, until
+ * ALTER EXTENSION eoswath UPDATE: its objects are then stored and read
+ * with the whole-object checksum only.
+ */
+static bool
+catalog_has_blocks(void)
+{
+	Oid			nsp = get_namespace_oid("eoswath", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("objects", nsp) : InvalidOid;
+
+	return OidIsValid(rel) && get_attnum(rel, "block_size") != InvalidAttrNumber;
+}
+
 /* Decode a row of the objects query below. */
 static ObjectRecord *
 record_from_tuple(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
@@ -293,11 +308,10 @@ catalog_lookup(WosOid oid, bool for_update)
 	values[0] = WosOidGetDatum(oid);
 	cat_begin(&cs);
 	argtypes[0] = cs.info.wosoid_type;
-	if (SPI_execute_with_args(for_update ?
-							  "SELECT oid, state, policy, size, sha256, encoding, meta, sites, created, block_size"
-							  "  FROM eoswath.objects WHERE oid = $1 FOR UPDATE" :
-							  "SELECT oid, state, policy, size, sha256, encoding, meta, sites, created, block_size"
-							  "  FROM eoswath.objects WHERE oid = $1",
+	if (SPI_execute_with_args(psprintf("SELECT oid, state, policy, size, sha256, encoding, meta, sites, created, %s"
+									   "  FROM eoswath.objects WHERE oid = $1%s",
+									   catalog_has_blocks() ? "block_size" : "NULL::integer",
+									   for_update ? " FOR UPDATE" : ""),
 							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the object catalog");
 	if (SPI_processed == 1)
@@ -391,12 +405,17 @@ catalog_insert(ObjectRecord *rec)
 
 	cat_begin(&cs);
 	argtypes[0] = cs.info.wosoid_type;
-	if (SPI_execute_with_args("INSERT INTO eoswath.objects"
+	if (SPI_execute_with_args(catalog_has_blocks() ?
+							  "INSERT INTO eoswath.objects"
 							  " (oid, state, policy, size, sha256, encoding, meta, sites, stored_at,"
 							  "  block_size, block_sha256)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, '{}'), $8,"
-							  "  CASE WHEN $2 = 'stored' THEN clock_timestamp() END, $9, $10)",
-							  10, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
+							  "  CASE WHEN $2 = 'stored' THEN clock_timestamp() END, $9, $10)" :
+							  "INSERT INTO eoswath.objects"
+							  " (oid, state, policy, size, sha256, encoding, meta, sites, stored_at)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, '{}'), $8,"
+							  "  CASE WHEN $2 = 'stored' THEN clock_timestamp() END)",
+							  catalog_has_blocks() ? 10 : 8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into the object catalog");
 	cat_end(&cs);
 }
@@ -425,11 +444,16 @@ catalog_mark_stored(ObjectRecord *rec)
 
 	cat_begin(&cs);
 	argtypes[0] = cs.info.wosoid_type;
-	if (SPI_execute_with_args("UPDATE eoswath.objects SET state = 'stored', size = $2,"
+	if (SPI_execute_with_args(catalog_has_blocks() ?
+							  "UPDATE eoswath.objects SET state = 'stored', size = $2,"
 							  " sha256 = $3, encoding = $4, meta = coalesce($5, '{}'), sites = $6,"
 							  " stored_at = clock_timestamp(), block_size = $7, block_sha256 = $8"
+							  " WHERE oid = $1 AND state = 'reserved'" :
+							  "UPDATE eoswath.objects SET state = 'stored', size = $2,"
+							  " sha256 = $3, encoding = $4, meta = coalesce($5, '{}'), sites = $6,"
+							  " stored_at = clock_timestamp()"
 							  " WHERE oid = $1 AND state = 'reserved'",
-							  8, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE ||
+							  catalog_has_blocks() ? 8 : 6, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE ||
 		SPI_processed != 1)
 		elog(ERROR, "could not update the object catalog");
 	cat_end(&cs);
@@ -489,6 +513,8 @@ catalog_set_block_sha256(ObjectRecord *rec, int32 block_size, const uint8 *diges
 	bytea	   *b = palloc(VARHDRSZ + len);
 	bool		done;
 
+	if (!catalog_has_blocks())
+		return false;
 	SET_VARSIZE(b, VARHDRSZ + len);
 	memcpy(VARDATA(b), digests, len);
 	values[0] = WosOidGetDatum(rec->oid);

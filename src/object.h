@@ -123,8 +123,8 @@ typedef struct BlockReader BlockReader;
 extern BlockReader *blocks_open(ObjectRecord *rec, List *sources);
 extern size_t blocks_read(BlockReader *br, int64 k, char *buf);
 extern StoreSite *blocks_site(BlockReader *br);
-/* close; returns the copies to repair (found bad, or never read and missing) */
-extern List *blocks_close(BlockReader *br);
+/* close; the copies to repair (found bad; check_unread: or unread and missing) */
+extern List *blocks_close(BlockReader *br, bool check_unread);
 extern int64 object_block_length(ObjectRecord *rec, int64 k);
 /* no copy could serve the object (block -1) or its block k: the error */
 extern void object_no_intact_copy(ObjectRecord *rec, int64 block) pg_attribute_noreturn();

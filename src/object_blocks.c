@@ -348,12 +348,12 @@ blocks_site(BlockReader *br)
 }
 
 /*
- * Close the reader.  Returns the copies found missing or corrupt, plus
- * those never opened that are missing or of the wrong size (a cheap check:
- * no data is read), for the caller to repair.
+ * Close the reader.  Returns the copies found missing or corrupt, plus, if
+ * check_unread (a whole read), those never opened that are missing or of
+ * the wrong size (a cheap check: no data is read), for the caller to repair.
  */
 List *
-blocks_close(BlockReader *br)
+blocks_close(BlockReader *br, bool check_unread)
 {
 	List	   *bad = NIL;
 	List	   *unread = NIL;
@@ -363,7 +363,7 @@ blocks_close(BlockReader *br)
 	{
 		if (br->copies[i].bad)
 			bad = lappend(bad, br->copies[i].site);
-		else if (!br->copies[i].opened)
+		else if (!br->copies[i].opened && check_unread)
 			unread = lappend(unread, br->copies[i].site);
 	}
 	return object_check_rest(br->rec, unread, bad);

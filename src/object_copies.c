@@ -194,7 +194,7 @@ copy_blocks(ObjectRecord *rec, StoreSite *from, List *to, void **handles)
 		}
 	}
 	/* bad copies among the sources are left to wos_verify() (logged) */
-	(void) blocks_close(br);
+	(void) blocks_close(br, false);
 	pfree(buf);
 }
 

@@ -250,7 +250,8 @@ reader_close(ObjectReader *r, bool repair)
 	if (r->br != NULL)
 	{
 		StoreSite  *good = blocks_site(r->br);
-		List	   *bad = blocks_close(r->br);
+		/* a whole read (verify) checks the copies it did not open too */
+		List	   *bad = blocks_close(r->br, r->verify);
 
 		r->br = NULL;
 		if (bad == NIL)
