@@ -251,7 +251,7 @@ reader_close(ObjectReader *r, bool repair)
 	{
 		StoreSite  *good = blocks_site(r->br);
 		/* a whole read (verify) checks the copies it did not open too */
-		List	   *bad = blocks_close(r->br, r->verify);
+		List	   *bad = blocks_close(r->br, r->verify && repair);
 
 		r->br = NULL;
 		if (bad == NIL)
