@@ -79,7 +79,7 @@ error_stops_read(int sqlerrcode)
 		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 }
 
-/* The copy sites found no intact copy of an object. */
+/* No copy could serve the object (block -1) or its block k: the error. */
 void
 object_no_intact_copy(ObjectRecord *rec, int64 block)
 {
