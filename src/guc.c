@@ -16,6 +16,7 @@
 
 char	   *eoswath_default_policy = NULL;
 int			eoswath_io_block_size = 1024 * 1024;
+int			eoswath_block_size = 4 * 1024 * 1024;
 int			eoswath_gzip_level = 6;
 int			eoswath_site_min_free = 0;
 char	   *eoswath_default_site_path = NULL;
@@ -37,6 +38,18 @@ int			eoswath_granule_output_limit = 16 * 1024;
 int			eoswath_granule_max_inflated = 16 * 1024;
 bool		eoswath_granule_allow_unconfined = false;
 char	   *eoswath_stac_asset_href = NULL;
+
+/* eoswath.block_size: 0 (no block checksums) or at least 64 kB */
+static bool
+check_block_size(int *newval, void **extra, GucSource source)
+{
+	if (*newval != 0 && *newval < 64 * 1024)
+	{
+		GUC_check_errdetail("eoswath.block_size must be 0 or at least 64kB.");
+		return false;
+	}
+	return true;
+}
 
 /* Define the settings; called once from _PG_init. */
 void
@@ -71,6 +84,18 @@ eoswath_define_gucs(void)
 							PGC_USERSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.block_size",
+							"Size of the blocks that new objects get a SHA-256 for.",
+							"Fixed per object when it is put; every read verifies whole blocks. "
+							"0 stores the whole-object checksum only (the 0.1.0 rule).",
+							&eoswath_block_size,
+							4 * 1024 * 1024,
+							0,
+							64 * 1024 * 1024,
+							PGC_USERSET,
+							GUC_UNIT_BYTE,
+							check_block_size, NULL, NULL);
 
 	DefineCustomIntVariable("eoswath.gzip_level",
 							"zlib compression level of objects stored with compress => true.",

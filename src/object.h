@@ -7,6 +7,7 @@
  *	object_put.c	the put sequence: new id, lock, sites, copies, hash, row
  *	object_read.c	readers over the copies, verified whole and streamed reads
  *	object_copies.c	checking copies, repair, verify and sweep
+ *	object_blocks.c	block checksums: verified block reads across copies
  *	object_file.c	objects from and to files on the database server
  *	object_hash.c	SHA-256 contexts
  *
@@ -23,6 +24,7 @@
 /* settings (guc.c) */
 extern char *eoswath_default_policy;
 extern int	eoswath_io_block_size;	/* bytes */
+extern int	eoswath_block_size;		/* bytes per block checksum, 0: none */
 extern int	eoswath_gzip_level;		/* zlib level of compress => true */
 extern int	eoswath_site_min_free;	/* MB a site keeps free of new copies */
 extern char *eoswath_default_site_path;	/* where default sites go; empty: the data directory */
@@ -107,6 +109,35 @@ extern void object_verify_all(bool repair, verify_report report, void *arg);
 typedef void (*sweep_report) (void *arg, StoreSite *site, const char *name,
 							  WosOid oid, const char *what);
 extern void object_sweep(bool dry_run, sweep_report report, void *arg);
+
+/* ---- object_blocks.c ---- */
+
+/*
+ * Reading an object's blocks, each verified against its SHA-256 before it
+ * is returned, from the copies on 'sources' (tried in order; at a corrupt
+ * or unreadable block the next intact copy takes over).  Only for objects
+ * with block checksums (rec->block_size > 0).
+ */
+typedef struct BlockReader BlockReader;
+
+extern BlockReader *blocks_open(ObjectRecord *rec, List *sources);
+extern size_t blocks_read(BlockReader *br, int64 k, char *buf);
+extern StoreSite *blocks_site(BlockReader *br);
+/* close; the copies to repair (found bad; check_unread: or unread and missing) */
+extern List *blocks_close(BlockReader *br, bool check_unread);
+extern int64 object_block_length(ObjectRecord *rec, int64 k);
+/* no copy could serve the object (block -1) or its block k: the error */
+extern void object_no_intact_copy(ObjectRecord *rec, int64 block) pg_attribute_noreturn();
+
+/* check one copy block by block (rec->block_size > 0) */
+extern CopyStatus object_check_copy_blocks(ObjectRecord *rec, StoreSite *s);
+
+/*
+ * Check one copy; for an object without block checksums that copy, if
+ * intact by the whole-object checksum, gives them (computed in the same
+ * read at eoswath.block_size and stored in the catalog and in rec).
+ */
+extern CopyStatus object_blocks_fill(ObjectRecord *rec, StoreSite *s);
 
 /* ---- object_place.c ---- */
 
