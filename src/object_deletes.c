@@ -65,10 +65,27 @@ delete_one(int64 id, WosOid oid, int32 site_id)
 		object_unlock(oid);
 		return false;
 	}
-	if (!site->methods->available(site, &why) || !site_writable(site, &why))
-		;
-	else if (!site->methods->remove(site, oid))
-		why = "the copy could not be removed (see the server log)";
+	/* as the delete itself checked: never on another's site; a site down is tried */
+	switch (site_ownership(site))
+	{
+		case SITE_FOREIGN:
+		case SITE_OTHER_ARCHIVE:
+			why = "the site belongs to another instance now";
+			break;
+		case SITE_UNREADABLE:
+			/* an unmounted disk: unlinking would "succeed" on the mount point */
+			if (strcmp(site->kind, "dir") == 0)
+			{
+				why = site->owner_text ? site->owner_text : "the site's marker cannot be read";
+				break;
+			}
+			/* elsewhere the request itself fails while the site is down */
+			/* FALLTHROUGH */
+		default:
+			if (!site->methods->remove(site, oid))
+				why = "the copy could not be removed (see the server log)";
+			break;
+	}
 	if (why != NULL)
 	{
 		ereport(LOG,

@@ -141,8 +141,7 @@ worker_start(Datum arg, int kind, int *index)
 									 ALLOCSET_DEFAULT_SIZES);
 	if (!extension_ready())
 	{
-		if (kind == WORKER_MAINTENANCE)
-			worker_database_absent(dboid);
+		worker_database_absent(dboid);
 		proc_exit(0);
 	}
 	if (kind == WORKER_MAINTENANCE)
@@ -209,7 +208,6 @@ static void
 work_sweep(void *arg)
 {
 	int64		removed = 0;
-	int64		n;
 	Oid			types[1] = {INT8OID};
 	Datum		values[1];
 
@@ -217,7 +215,6 @@ work_sweep(void *arg)
 	values[0] = Int64GetDatum(removed);
 	state_exec("UPDATE eoswath.scrub_state SET last_sweep = now(), sweep_removed = sweep_removed + $1",
 			   1, types, values);
-	(void) n;
 }
 
 /* When is the next sweep due (ms from now, 0: now)?  -1: never. */
@@ -413,18 +410,30 @@ eoswath_maintenance_main(Datum arg)
 				if (now >= scrub_next)
 				{
 					ScrubWork	w;
+					TimestampTz until = now + 1000000;
 
 					memset(&w, 0, sizeof(w));
 					w.in_pass = due.in_pass;
 					w.position = (WosOid) due.position;
-					if (!run_work("scrubbing", work_scrub, &w))
-						failed = true;
+					/* unlimited: objects for up to a second, then the other tasks */
+					do
+					{
+						w.bytes = 0;
+						if (!run_work("scrubbing", work_scrub, &w))
+						{
+							failed = true;
+							break;
+						}
+						w.in_pass = true;
+						CHECK_FOR_INTERRUPTS();
+					} while (!w.finished && eoswath_scrub_rate == 0 &&
+							 GetCurrentTimestamp() < until);
 					/* the rate limit: this step's bytes at eoswath.scrub_rate MB/s */
 					scrub_next = now;
 					if (eoswath_scrub_rate > 0)
 						scrub_next += (TimestampTz) ((double) w.bytes * 1000000.0 /
 													 ((double) eoswath_scrub_rate * 1024 * 1024));
-					if (!w.finished)
+					if (!w.finished && !failed)
 						timeout = 0;
 				}
 				if (scrub_next > now)
@@ -542,7 +551,10 @@ eoswath_subset_main(Datum arg)
 		if (index > eoswath_subset_workers)
 			proc_exit(0);		/* switched off, or fewer wanted */
 		if (!extension_ready())
+		{
+			worker_database_absent(MyDatabaseId);
 			proc_exit(0);
+		}
 		do
 		{
 			memset(&w, 0, sizeof(w));

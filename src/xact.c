@@ -51,6 +51,7 @@ typedef struct PendingOp
 } PendingOp;
 
 static List *pending_ops = NIL; /* in TopTransactionContext */
+static bool deletes_queued = false; /* rows in eoswath.delete_queue */
 
 /* Take the object's lock for the rest of the transaction. */
 bool
@@ -107,7 +108,10 @@ xact_copy_deleted(StoreSite *site, WosOid oid)
 {
 	if ((eoswath_workers_preloaded || strcmp(site->kind, "dir") != 0) &&
 		catalog_queue_delete(oid, site->id))
+	{
+		deletes_queued = true;
 		worker_wake_at_commit(WORKER_MAINTENANCE);
+	}
 	else
 		pending_add(PENDING_DELETE, site, oid);
 }
@@ -139,7 +143,7 @@ eoswath_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			AtPreCommit_PutStreams();
-			if (pending_ops != NIL)
+			if (pending_ops != NIL || deletes_queued)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot PREPARE a transaction that has written or deleted eoswath objects")));
@@ -147,6 +151,7 @@ eoswath_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 			pending_settle(PENDING_DELETE);
+			deletes_queued = false;
 			AtCommit_WakeWorkers();
 			AtEOXact_PutStreams();
 			catalog_forget_sites();
@@ -154,12 +159,14 @@ eoswath_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			pending_settle(PENDING_CREATED);
+			deletes_queued = false;
 			AtAbort_WakeWorkers();
 			AtEOXact_PutStreams();
 			catalog_forget_sites();
 			break;
 		case XACT_EVENT_PREPARE:
 			pending_ops = NIL;
+			deletes_queued = false;
 			AtAbort_WakeWorkers();
 			AtEOXact_PutStreams();
 			catalog_forget_sites();
