@@ -435,6 +435,16 @@ statement_database(Node *stmt)
 			if (strcmp(((CreateExtensionStmt *) stmt)->extname, "eoswath") == 0)
 				worker_extension_created();
 			break;
+		case T_DropStmt:
+			/* the workers notice at once that the extension is gone */
+			if (((DropStmt *) stmt)->removeType == OBJECT_EXTENSION)
+				foreach(lc, ((DropStmt *) stmt)->objects)
+					if (IsA(lfirst(lc), String) && strcmp(strVal(lfirst(lc)), "eoswath") == 0)
+					{
+						worker_wake_at_commit(WORKER_MAINTENANCE);
+						worker_wake_at_commit(WORKER_SUBSET);
+					}
+			break;
 		case T_AlterExtensionStmt:
 			if (strcmp(((AlterExtensionStmt *) stmt)->extname, "eoswath") == 0)
 				worker_extension_created();

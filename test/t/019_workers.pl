@@ -14,6 +14,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use EoswathTest;
+use File::Find ();
 
 my $node = PostgreSQL::Test::Cluster->new('workers');
 $node->init;
@@ -45,6 +46,15 @@ sub set_conf
 			"SELECT current_setting('eoswath.$k') = '$set{$k}' OR setting = '$set{$k}' FROM pg_settings WHERE name = 'eoswath.$k'")
 		  or die "eoswath.$k did not become $set{$k}";
 	}
+}
+
+# every file under a directory
+sub copy_files_raw
+{
+	my ($dir) = @_;
+	my @files;
+	File::Find::find(sub { push @files, $File::Find::name if -f $_ && $_ !~ /^\.eoswath-site$/ }, $dir);
+	return @files;
 }
 
 sub workers_in
@@ -171,8 +181,18 @@ is($node->safe_psql('postgres', qq{
 	't', 'an object that had a copy on the lost site has two copies again, elsewhere');
 like(slurp_file($node->logfile), qr/eoswath scrub: object $lost had 1 intact copies of 2/,
 	'the re-replication is logged');
+ok($node->poll_query_until('postgres', q{
+	SELECT count(*) > 0 FROM eoswath.delete_queue q JOIN eoswath.sites s USING (site_id)
+	 WHERE s.name = 's2' AND q.last_error IS NOT NULL}),
+	'the copies moved off the unmounted site stay queued for deletion, with the error');
+my @left = grep { m{/site2\.dead/} } copy_files_raw("$s2.dead");
+cmp_ok(scalar(@left), '>', 0, 'nothing was unlinked on the unmounted site');
 rename("$s2.dead", $s2) or die "rename back: $!";
 set_conf(scrub_interval => '0');
+$node->safe_psql('postgres', 'SELECT wos_delete_pending()');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM eoswath.delete_queue'), '0',
+	'once the site is back, the queued deletes go');
+is(scalar(object_files($node, $lost)), 2, 'and the object keeps exactly its two new copies');
 
 # ---- subset queue
 SKIP:
@@ -221,6 +241,15 @@ $node->safe_psql('later', 'CREATE EXTENSION eoswath CASCADE');
 ok($node->poll_query_until('postgres',
 	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'eoswath worker' AND datname = 'later'}),
 	'a database that gets the extension later gets a worker');
+# the extension dropped and created again
+$node->safe_psql('later', 'DROP EXTENSION eoswath');
+ok($node->poll_query_until('postgres',
+	q{SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type LIKE 'eoswath%worker' AND datname = 'later'}),
+	'DROP EXTENSION: the database\'s workers stop');
+$node->safe_psql('later', 'CREATE EXTENSION eoswath');
+ok($node->poll_query_until('postgres',
+	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'eoswath worker' AND datname = 'later'}),
+	'CREATE EXTENSION again: the worker is back');
 $node->safe_psql('postgres', 'CREATE DATABASE plain');
 ok($node->poll_query_until('postgres',
 	q{SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'plain'}),
