@@ -738,7 +738,8 @@ eoswath_workers_init(void)
 {
 	BackgroundWorker bgw;
 
-	if (!process_shared_preload_libraries_in_progress)
+	/* pg_upgrade's servers (binary upgrade mode) run no workers */
+	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
 		return;
 	eoswath_workers_preloaded = true;
 
