@@ -106,6 +106,47 @@ rereplicate(ObjectRecord *rec, int intact, int wanted)
 }
 
 /*
+ * object_verify() with repair, in a subtransaction: false if the object was
+ * deleted by a transaction that committed after it was looked up (any other
+ * error is raised again).
+ */
+static bool
+verify_unless_deleted(WosOid oid, ScrubCollect *c)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool found = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		object_verify(oid, true, true, scrub_report, c);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		c->res->ncopies = 0;
+		found = false;
+	}
+	PG_END_TRY();
+	return found;
+}
+
+/*
  * Scrub the first stored object after 'after'.  Returns false if there is
  * none (the pass is complete); otherwise fills res (in the current memory
  * context).
@@ -130,7 +171,8 @@ object_scrub_next(WosOid after, ScrubResult *res)
 	c.res = res;
 	c.alloc = 4;
 	res->copies = palloc(sizeof(ScrubCopy) * c.alloc);
-	object_verify(oid, true, true, scrub_report, &c);
+	if (!verify_unless_deleted(oid, &c))
+		return true;			/* deleted meanwhile */
 
 	for (int i = 0; i < res->ncopies; i++)
 	{

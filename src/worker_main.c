@@ -66,7 +66,7 @@ run_work(const char *what, work_fn fn, void *arg)
 		MemoryContextSwitchTo(work_cxt);
 		EmitErrorReport();
 		FlushErrorState();
-		AbortCurrentTransaction();
+		AbortOutOfAnyTransaction();
 		ok = false;
 	}
 	PG_END_TRY();
