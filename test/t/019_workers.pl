@@ -116,8 +116,10 @@ is(scalar(object_files($node, $ids[1])), 0, 'its copies are gone');
 is($node->safe_psql('postgres', "SELECT convert_from(wos_get('$ids[2]'), 'UTF8')"), 'object 3',
 	'the remaining object reads back');
 # an aborted put leaves nothing, as before
+my $files_before = scalar(copy_files($node));
 $node->safe_psql('postgres', "BEGIN; SELECT wos_put('\\x0102'::bytea, '{}', 'replicate'); ROLLBACK");
 is($node->safe_psql('postgres', 'SELECT count(*) FROM eoswath.delete_queue'), '0', 'an aborted put queues nothing');
+is(scalar(copy_files($node)), $files_before, 'and its copies were removed at the abort');
 
 # ---- scrub
 my @obj = split /\n/, $node->safe_psql('postgres',
