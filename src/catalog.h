@@ -72,6 +72,12 @@ extern void catalog_block_sha256(ObjectRecord *rec, int64 first, int64 count,
 extern bool catalog_set_block_sha256(ObjectRecord *rec, int32 block_size,
 									 const uint8 *digests);
 
+/* the delete queue: copies removed after commit (object_deletes.c) */
+extern bool catalog_queue_delete(WosOid oid, int32 site_id);
+extern int	catalog_due_deletes(int64 after, int limit, bool all, int64 *ids,
+								WosOid *oids, int32 *sites);
+extern void catalog_delete_settled(int64 id, const char *error);
+
 /* the archive's identities, oldest (the archive's own) first */
 extern List *catalog_archive_ids(void);
 extern bool catalog_former_default_site(char **dir, char **owner);
