@@ -13,6 +13,7 @@
 #include "granule_file.h"
 #include "object.h"
 #include "s3.h"
+#include "sites.h"
 #include "worker.h"
 
 char	   *eoswath_default_policy = NULL;
@@ -41,6 +42,7 @@ bool		eoswath_granule_allow_unconfined = false;
 char	   *eoswath_stac_asset_href = NULL;
 bool		eoswath_deferred_deletes = true;
 int			eoswath_sweep_interval = 24 * 3600;
+int			eoswath_heartbeat_interval = 60;
 int			eoswath_scrub_interval = 7 * 24 * 3600;
 int			eoswath_scrub_rate = 20;
 int			eoswath_subset_workers = 1;
@@ -333,6 +335,15 @@ eoswath_define_gucs(void)
 							"0: the worker never sweeps.",
 							&eoswath_sweep_interval,
 							24 * 3600, 0, INT_MAX / 1000,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.heartbeat_interval",
+							"Time between the maintenance worker's heartbeats on the sites this database owns.",
+							"Another instance refuses to adopt a site whose owner wrote one lately "
+							"(within three intervals and a minute).  0: no heartbeat.",
+							&eoswath_heartbeat_interval,
+							60, 0, 24 * 3600,
 							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 

@@ -19,6 +19,8 @@
  */
 #include "eoswath.h"
 
+#include <time.h>
+
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_database.h"
@@ -241,6 +243,82 @@ max_oid_cb(StoreSite *site, WosOid oid, const char *name, bool is_temp, void *ar
 }
 
 /*
+ * The owner's heartbeat: while its maintenance worker runs, the owning
+ * database rewrites ".eoswath-alive" beside the marker of each site it owns
+ * every eoswath.heartbeat_interval.  An instance on another host cannot ask
+ * the owner whether it still runs; a recent heartbeat tells it.
+ */
+#define SITE_HEARTBEAT ".eoswath-alive"
+
+void
+site_heartbeat_all(void)
+{
+	ListCell   *lc;
+	char	   *text;
+
+	if (eoswath_heartbeat_interval <= 0 || RecoveryInProgress())
+		return;
+	text = psprintf("eoswath heartbeat\nsystem_identifier " UINT64_FORMAT "\ndatabase %u\ntime " INT64_FORMAT "\ninterval %d\n",
+					GetSystemIdentifier(), MyDatabaseId,
+					(int64) time(NULL), eoswath_heartbeat_interval);
+	foreach(lc, catalog_get_sites(false))
+	{
+		StoreSite  *s = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (s->methods->write_note == NULL || !s->methods->available(s, NULL) ||
+			site_ownership(s) != SITE_OWNED)
+			continue;
+		s->methods->write_note(s, SITE_HEARTBEAT, text);
+	}
+}
+
+/*
+ * Refuse to adopt a site whose owner (as its marker names it) wrote a
+ * heartbeat lately: it is running, somewhere.  Stale after three intervals
+ * and a minute of clock skew.
+ */
+static void
+refuse_live_owner(StoreSite *site, const Marker *m)
+{
+	char	   *why = NULL;
+	char	   *text = site->methods->read_note ?
+		site->methods->read_note(site, SITE_HEARTBEAT, &why) : NULL;
+	char	   *line;
+	char	   *save = NULL;
+	uint64		sysid = 0;
+	Oid			database = InvalidOid;
+	int64		at = 0;
+	int			interval = 0;
+	int64		age;
+
+	if (text == NULL)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	{
+		if (strncmp(line, "system_identifier ", 18) == 0)
+			sysid = strtou64(line + 18, NULL, 10);
+		else if (strncmp(line, "database ", 9) == 0)
+			database = (Oid) strtoul(line + 9, NULL, 10);
+		else if (strncmp(line, "time ", 5) == 0)
+			at = strtoi64(line + 5, NULL, 10);
+		else if (strncmp(line, "interval ", 9) == 0)
+			interval = atoi(line + 9);
+	}
+	if (sysid != m->sysid || database != m->database || interval <= 0)
+		return;
+	age = (int64) time(NULL) - at;
+	if (age < 3 * (int64) interval + 60)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("cannot adopt site \"%s\": its owner is still running", site->name),
+				 errdetail("The owner (system identifier " UINT64_FORMAT ", database %u) wrote its heartbeat " INT64_FORMAT " seconds ago; it writes one every %d seconds.",
+						   m->sysid, m->database, age, interval),
+				 errhint("Stop the owning server first; adoption is possible %d seconds after its last heartbeat.",
+						 3 * interval + 60)));
+}
+
+/*
  * wos_site_adopt(name): make this database the site's owner.  Refused for
  * another archive's site, and while the recorded owner is a database of
  * this very cluster that still exists (a restored copy beside its
@@ -294,8 +372,9 @@ site_adopt_site(StoreSite *site, bool any_archive)
 	{
 		text = site->methods->read_marker(site, &why);
 		parse_marker(text, &m);
-		if (m.sysid == GetSystemIdentifier() && OidIsValid(m.database) &&
-			get_database_name(m.database) != NULL)
+		if (m.sysid != GetSystemIdentifier())
+			refuse_live_owner(site, &m);
+		else if (OidIsValid(m.database) && get_database_name(m.database) != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("cannot adopt site \"%s\": its owner, database \"%s\" of this cluster, still exists",

@@ -43,6 +43,10 @@ extern bool site_writable(StoreSite *site, char **why);
 
 /* wos_site_adopt() and the wos_sites columns */
 extern void site_adopt(const char *name);
+extern void site_heartbeat_all(void);
+
+/* s between the owner's heartbeats on its sites (guc.c); 0: none */
+extern int	eoswath_heartbeat_interval;
 extern void site_adopt_site(StoreSite *site, bool any_archive);
 extern void site_check_adoptable(StoreSite *site);
 extern void site_relocate(const char *name, const char *location);

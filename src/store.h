@@ -72,6 +72,9 @@ struct StoreMethods
 	char	   *(*read_marker) (StoreSite *site, char **why);
 	/* replace the marker, durably */
 	void		(*write_marker) (StoreSite *site, const char *text);
+	/* a small file beside the marker (the owner's heartbeat, sites.c) */
+	char	   *(*read_note) (StoreSite *site, const char *name, char **why);
+	void		(*write_note) (StoreSite *site, const char *name, const char *text);
 	/* free bytes where the backend can tell; false: unknown */
 	bool		(*free_space) (StoreSite *site, int64 *bytes);
 

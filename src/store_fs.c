@@ -328,10 +328,11 @@ fs_check_place(const char *location)
 }
 
 /* Replace the marker durably: a new file, fsynced, renamed over the old. */
+/* Replace the small file name in the site's directory, durably. */
 static void
-fs_write_marker(StoreSite *site, const char *text)
+fs_write_note(StoreSite *site, const char *name, const char *text)
 {
-	char	   *marker = psprintf("%s/%s", fs_root(site), SITE_MARKER);
+	char	   *marker = psprintf("%s/%s", fs_root(site), name);
 	char	   *tmp = psprintf("%s.tmp%d", marker, MyProcPid);
 	int			fd = OpenTransientFile(tmp, O_CREAT | O_WRONLY | O_TRUNC | PG_BINARY);
 
@@ -355,29 +356,45 @@ fs_write_marker(StoreSite *site, const char *text)
 	(void) durable_rename(tmp, marker, ERROR);
 }
 
-/* The marker's text (at most 4 kB), or NULL and why. */
-static char *
-fs_read_marker(StoreSite *site, char **why)
+static void
+fs_write_marker(StoreSite *site, const char *text)
 {
-	char	   *marker = psprintf("%s/%s", fs_root(site), SITE_MARKER);
+	fs_write_note(site, SITE_MARKER, text);
+}
+
+/* The text of the small file name (at most 4 kB), or NULL and why. */
+static char *
+fs_read_note(StoreSite *site, const char *name, char **why)
+{
+	char	   *marker = psprintf("%s/%s", fs_root(site), name);
 	char	   *buf = palloc(4097);
 	int			fd = OpenTransientFile(marker, O_RDONLY | PG_BINARY);
 	ssize_t		n;
 
 	if (fd < 0)
 	{
-		*why = psprintf("marker file \"%s\" is missing: %s", marker, strerror(errno));
+		*why = psprintf("%s \"%s\" is missing: %s",
+						   strcmp(name, SITE_MARKER) == 0 ? "marker file" : "file",
+						   marker, strerror(errno));
 		return NULL;
 	}
 	n = read(fd, buf, 4096);
 	CloseTransientFile(fd);
 	if (n < 0)
 	{
-		*why = psprintf("could not read marker file \"%s\": %s", marker, strerror(errno));
+		*why = psprintf("could not read %s \"%s\": %s",
+						   strcmp(name, SITE_MARKER) == 0 ? "marker file" : "file",
+						   marker, strerror(errno));
 		return NULL;
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+static char *
+fs_read_marker(StoreSite *site, char **why)
+{
+	return fs_read_note(site, SITE_MARKER, why);
 }
 
 static bool
@@ -738,6 +755,8 @@ const StoreMethods store_fs_methods = {
 	.available = fs_available,
 	.read_marker = fs_read_marker,
 	.write_marker = fs_write_marker,
+	.read_note = fs_read_note,
+	.write_note = fs_write_note,
 	.free_space = fs_free_space,
 	.begin_write = fs_begin_write,
 	.write = fs_write,

@@ -473,6 +473,7 @@ s3_attach(StoreSite *site)
 }
 
 static void s3_write_marker(StoreSite *site, const char *text);
+static char *s3_read_note(StoreSite *site, const char *name, char **why);
 
 static void
 s3_validate(StoreSite *site, bool create)
@@ -530,26 +531,39 @@ s3_validate(StoreSite *site, bool create)
 
 /* Replace the marker object (a PUT is atomic on S3). */
 static void
-s3_write_marker(StoreSite *site, const char *text)
+s3_write_note(StoreSite *site, const char *name, const char *text)
 {
 	S3Site	   *cfg = s3_cfg(site);
 	S3Call		c = {0};
 
 	c.method = "PUT";
-	c.key = psprintf("%s/%s", cfg->prefix, S3_MARKER);
+	c.key = psprintf("%s/%s", cfg->prefix, name);
 	c.upload = text;
 	c.upload_len = strlen(text);
 	if (!s3_perform(site, &c))
 		s3_report(ERROR, site, &c,
-				  psprintf("could not write the marker of S3 site \"%s\"", site->name));
+				  psprintf("could not write \"%s\" of S3 site \"%s\"", c.key, site->name));
 }
 
-/* The marker's text, or NULL and why (missing, or the site unreachable). */
+static void
+s3_write_marker(StoreSite *site, const char *text)
+{
+	s3_write_note(site, S3_MARKER, text);
+}
+
 static char *
 s3_read_marker(StoreSite *site, char **why)
 {
+	return s3_read_note(site, S3_MARKER, why);
+}
+
+/* The text of a small object beside the marker, or NULL and why. */
+static char *
+s3_read_note(StoreSite *site, const char *name, char **why)
+{
 	S3Site	   *cfg = s3_cfg(site);
 	S3Call		c = {0};
+	const char *kind = strcmp(name, S3_MARKER) == 0 ? "marker" : "file";
 
 	if (cfg->broken)
 	{
@@ -557,14 +571,14 @@ s3_read_marker(StoreSite *site, char **why)
 		return NULL;
 	}
 	c.method = "GET";
-	c.key = psprintf("%s/%s", cfg->prefix, S3_MARKER);
+	c.key = psprintf("%s/%s", cfg->prefix, name);
 	c.want_body = true;
 	c.max_rounds = 1 + Min(eoswath_s3_retries, 1);
 	if (s3_perform(site, &c) && c.xml != NULL)
 		return c.xml;
-	*why = c.status == 404 ? psprintf("marker \"%s\" is missing", c.key) :
+	*why = c.status == 404 ? psprintf("%s \"%s\" is missing", kind, c.key) :
 		c.status == 0 ? pstrdup("no answer from the S3 service") :
-		psprintf("reading marker \"%s\" answered HTTP %ld", c.key, c.status);
+		psprintf("reading %s \"%s\" answered HTTP %ld", kind, c.key, c.status);
 	return NULL;
 }
 
@@ -833,6 +847,8 @@ const StoreMethods store_s3_methods = {
 	.available = s3_available,
 	.read_marker = s3_read_marker,
 	.write_marker = s3_write_marker,
+	.read_note = s3_read_note,
+	.write_note = s3_write_note,
 	.begin_write = s3_begin_write,
 	.write = s3_write,
 	.finish_write = s3_finish_write,

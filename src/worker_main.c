@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "object.h"
+#include "sites.h"
 #include "worker.h"
 
 #define IDLE_WAIT_MS		(60 * 1000L)	/* look again at least this often */
@@ -173,6 +174,12 @@ typedef struct DeleteWork
 	int64		done;
 	int64		removed;
 } DeleteWork;
+
+static void
+work_heartbeat(void *arg)
+{
+	site_heartbeat_all();
+}
 
 static void
 work_deletes(void *arg)
@@ -356,6 +363,7 @@ eoswath_maintenance_main(Datum arg)
 {
 	int			index;
 	TimestampTz scrub_next = 0;	/* the rate limit's next step */
+	TimestampTz heartbeat_next = 0;
 
 	worker_start(arg, WORKER_MAINTENANCE, &index);
 	ereport(LOG, (errmsg("eoswath worker started")));
@@ -386,6 +394,19 @@ eoswath_maintenance_main(Datum arg)
 					failed = true;
 				CHECK_FOR_INTERRUPTS();
 			} while (!failed && w.done == 64);
+		}
+
+		if (eoswath_heartbeat_interval > 0)
+		{
+			TimestampTz now = GetCurrentTimestamp();
+
+			if (now >= heartbeat_next)
+			{
+				if (!run_work("writing heartbeats", work_heartbeat, NULL))
+					failed = true;
+				heartbeat_next = now + (TimestampTz) eoswath_heartbeat_interval * 1000000;
+			}
+			timeout = Min(timeout, (long) ((heartbeat_next - now) / 1000) + 1);
 		}
 
 		memset(&due, 0, sizeof(due));
