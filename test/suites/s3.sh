@@ -356,7 +356,8 @@ new=$(qs "SELECT wos_put(blob(2, 400), '{}', 's3two')")
 is "$(qs "SELECT copies_present FROM wos_stat('$new')")" "2" "puts to the S3 sites work after promotion"
 qs "SELECT wos_delete('$new')" >/dev/null
 is "$(qs "SELECT wos_exists('$new')")" "f" "deletes work"
-is "$($S3 ls "s3://eoswath/c1/$new" | wc -l)" "0" "and remove the S3 copy"
+is "$(qs "SELECT wos_delete_pending()")" "2" "the queued S3 copies are removed (no workers here)"
+is "$($S3 ls "s3://eoswath/c1/$new" | wc -l)" "0" "and the S3 copy is gone"
 is "$(qs "SELECT count(*) FROM wos_sweep() WHERE site IN ('ceph1', 'ceph2')")" "0" "the sweep finds nothing left on the S3 sites"
 as_user "$PGBIN/pg_ctl" -D "$SBY/data" -m fast -w stop >/dev/null
 as_user "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w start >/dev/null 2>&1 || true
