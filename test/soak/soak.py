@@ -51,9 +51,12 @@ class ConnLost(Exception):
 
 
 def is_conn_lost(e):
-    if isinstance(e, (psycopg2.OperationalError, psycopg2.InterfaceError)):
-        return e.pgcode is None or e.pgcode in CONN_LOST_STATES
-    return getattr(e, 'pgcode', None) in CONN_LOST_STATES
+    """Every error the server sends has a SQLSTATE; one without is the
+    client's (the connection broke: psycopg2 raises OperationalError or,
+    mid-result, DatabaseError)."""
+    if not isinstance(e, psycopg2.Error):
+        return False
+    return e.pgcode is None or e.pgcode in CONN_LOST_STATES
 
 
 class Stats:
@@ -770,7 +773,7 @@ class Soak:
             self.q(conn, 'ALTER SYSTEM SET eoswath.site_min_free = %s', (self.a.min_free_mb,), fetch=None)
             self.q(conn, 'SELECT pg_reload_conf()')
             self.stats.fault('small site: eoswath.site_min_free = %d MB' % self.a.min_free_mb)
-        else:
+        elif self.a.small_mode != 'none':
             self.stats.fault('small site: %s' % self.a.small_mode)
 
     def release_small_site(self, conn):
@@ -908,7 +911,11 @@ class Soak:
                         h.update(blk)
                 if h.hexdigest() != r['sha']:
                     self.violation('object %s: the copy %s differs from the committed bytes' % (oid, path))
-            data = self.q(conn, 'SELECT wos_get(%s)', (oid,), fetch='one')[0]
+            try:
+                data = self.q(conn, 'SELECT wos_get(%s)', (oid,), fetch='one')[0]
+            except psycopg2.Error as e:
+                self.violation('object %s: wos_get fails: %s %s' % (oid, e.pgcode, str(e).strip()))
+                continue
             if hashlib.sha256(data).hexdigest() != r['sha']:
                 self.violation('object %s: wos_get returns other bytes than were committed' % oid)
             checked += 1
@@ -1006,6 +1013,8 @@ class Soak:
         self.release_small_site(conn)
         self.resolve(conn)
         repaired, swept = self.repair_pass(conn)
+        if a.sabotage:
+            expected = self.sabotage(conn)
         checked, checked_bytes, ncat = self.check(conn)
         conn.close()
         nlog = self.scan_log()
@@ -1025,12 +1034,74 @@ class Soak:
             for r in self.unverified_bad_reads[:10]:
                 print('soak:   ' + r)
         self.keep_evidence()
+        if a.sabotage:
+            return self.judge_sabotage(expected)
         if self.violations:
             print('soak: FAIL: %d violations (seed %d); evidence in %s' % (len(self.violations), self.seed, a.evidence))
             for v in self.violations[:30]:
                 print('soak:   ' + v.replace('\n', '\nsoak:     '))
             return 1
         print('soak: ok')
+        return 0
+
+    def sabotage(self, conn):
+        """--sabotage: the checks must catch what a defect would leave.
+        After the repair pass, damage the archive behind eoswath's back and
+        return the violations the checks must now report."""
+        rng = random.Random(self.seed)
+        L = self.ledger
+        sites = self.sites(conn)
+        files = {}
+        for sid, name, path in self.copy_files(sites):
+            files.setdefault(name, []).append(path)
+        multi = sorted(o for o, r in L.obj.items() if r['state'] == 'committed' and len(files.get(o, [])) > 1)
+        if len(multi) < 3:
+            raise RuntimeError('--sabotage needs 3 committed objects with two copies or more')
+        a, b, c = rng.sample(multi, 3)
+        expect = {}
+        # a copy that differs from the committed bytes
+        path = files[a][0]
+        with open(path, 'r+b') as f:
+            byte = f.read(1)
+            f.seek(0)
+            f.write(bytes([byte[0] ^ 1]))
+        expect['bad copy'] = 'object %s: the copy %s differs' % (a, path)
+        # every copy of an object gone: a catalog copy without a file
+        for path in files[b]:
+            os.unlink(path)
+        expect['lost object'] = 'catalog copy of %s on site' % b
+        # an orphan file
+        orphan = os.path.join(os.path.dirname(files[c][0]), '00000000ZZZZZ')
+        with open(orphan, 'wb') as f:
+            f.write(b'orphan')
+        expect['orphan'] = 'orphan file %s' % orphan
+        # a temporary file left behind
+        tmp = files[c][0] + '.tmp1'
+        with open(tmp, 'wb') as f:
+            f.write(b'tmp')
+        expect['temporary'] = 'temporary file left after the sweep: %s' % tmp
+        # an object no client committed
+        oid = self.q(conn, "SELECT wos_put('\\x00'::bytea)::text", fetch='one')[0]
+        expect['stranger'] = 'catalog has object %s' % oid
+        # a rolled-back id that is visible: the ledger says c was rolled back
+        with L.lock:
+            rec = L.obj.pop(c)
+            L.gone[c] = 'rolled back'
+        expect['visible rollback'] = 'rolled back id %s is visible' % c
+        # an internal error in the server log
+        with open(self.a.log, 'a') as f:
+            f.write('2000-01-01 00:00:00.000 UTC [1] XX000 ERROR:  soak sabotage\n')
+        expect['log'] = 'XX000 ERROR:  soak sabotage'
+        return expect
+
+    def judge_sabotage(self, expect):
+        missed = [k for k, text in expect.items() if not any(text in v for v in self.violations)]
+        for k, text in expect.items():
+            print('soak: sabotage %-16s %s' % (k, 'caught' if k not in missed else 'MISSED: ' + text))
+        if missed:
+            print('soak: FAIL: the checks missed %d of %d planted faults' % (len(missed), len(expect)))
+            return 1
+        print('soak: ok: every planted fault was caught (%d violations reported)' % len(self.violations))
         return 0
 
     def keep_evidence(self):
@@ -1070,6 +1141,8 @@ def main():
     p.add_argument('--scrub-wait', type=int, default=300)
     p.add_argument('--progress', type=int, default=30)
     p.add_argument('--evidence', default=None)
+    p.add_argument('--sabotage', action='store_true',
+                   help='self-test: plant faults after the repair pass; succeed only if the checks report each')
     a = p.parse_args()
     if a.seed is None:
         a.seed = int.from_bytes(os.urandom(4), 'big') % 1000000

@@ -102,3 +102,23 @@ if [ $rc != 0 ]; then
     exit 1
 fi
 rm -rf "$EVIDENCE"
+
+# The checks themselves must be able to fail: a short run in a second
+# database whose archive is then damaged behind eoswath's back (a copy
+# altered, an object's copies gone, an orphan and a temporary file, an object
+# no client committed, a rolled-back id visible, an internal error logged);
+# the driver succeeds only if its checks report every one of them.
+q "CREATE DATABASE selftest" >/dev/null
+PGDATABASE=selftest q "CREATE EXTENSION eoswath CASCADE" >/dev/null 2>&1
+for s in t1 t2 t3; do
+    PGDATABASE=selftest q "SELECT wos_site_add('$s', '$WORK/sites/$s')" >/dev/null
+done
+set +e
+PGDATABASE=selftest PYTHONUNBUFFERED=1 /usr/bin/python3 "$HERE/../soak/soak.py" --sabotage \
+    --seconds 10 --seed "$SEED" --pgdata "$PGDATA" --log "$LOG" --bindir "$PGBIN" \
+    --writers 2 --readers 1 --max-size 4194304 --fault-interval 3 --progress 60 \
+    --policies default,replicate,copy3 --policy-weights 20,40,40 --small-mode none \
+    $( [ "$(id -u)" != 0 ] || echo --as-user "$TEST_USER" ) | grep -E 'sabotage|FAIL|ok:'
+rc=${PIPESTATUS[0]}
+set -e
+[ $rc = 0 ] || fail "the self-test of the checks failed"
