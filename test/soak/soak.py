@@ -719,7 +719,8 @@ class Soak:
 
     def kill_backend(self, conn, rng):
         pids = [r[0] for r in self.q(conn, '''SELECT pid FROM pg_stat_activity
-                   WHERE application_name ~ '^soak-[wr]' AND backend_type = 'client backend' ''')]
+                   WHERE (application_name ~ '^soak-[wr]' AND backend_type = 'client backend')
+                      OR backend_type IN ('eoswath worker', 'eoswath launcher')''')]
         if not pids:
             return
         pid = rng.choice(pids)
@@ -834,45 +835,71 @@ class Soak:
                     r['state'] = 'reserved'
 
     def repair_pass(self, conn):
-        if self.workers and self.a.scrub_wait > 0:
-            log('the scrub worker is present: waiting for it before the repair pass')
-            # the health view says when nothing is under-replicated or corrupt;
-            # the pass below then must find nothing left to do
-            self.wait_scrub(conn)
-        swept = self.q(conn, 'SELECT site, entry, oid::text, action FROM wos_sweep()')
-        log('repair pass: wos_sweep() removed %d files' % len(swept))
+        """With the background workers: wait until the scrub has made a
+        whole pass, the sweep has run and the delete queue is empty, all
+        since the load ended; then wos_verify(repair => false) must find
+        nothing (the scrub repaired and re-replicated everything).  Without
+        them: wos_sweep() and wos_verify() are the repair pass."""
+        if self.workers:
+            self.wait_workers(conn)
+            row = self.q(conn, '''SELECT (SELECT sum(repaired) FROM eoswath.scrub_counters),
+                                         (SELECT sweep_removed FROM eoswath.scrub_state)''', fetch='one')
+            repaired, swept = int(row[0] or 0), int(row[1] or 0)
+            log('repair pass: the scrub worker repaired %d copies, its sweeps removed %d files'
+                % (repaired, swept))
+            for r in self.q(conn, 'SELECT oid::text, site, status, action FROM wos_verify(repair => false)'):
+                self.violation("after the scrub worker's pass wos_verify() finds object %s on site %s: %s" % r[:3])
+            for r in self.q(conn, 'SELECT oid::text, policy, copies_wanted, copies_intact, status, detail '
+                                  'FROM wos_health_objects'):
+                self.violation('wos_health_objects after the scrub: %r' % (r,))
+            for r in self.q(conn, 'SELECT site, entry, oid::text, action FROM wos_sweep(dry_run => true)'):
+                self.violation("after the worker's sweep wos_sweep() would still remove %r" % (r,))
+            return repaired, swept
+        swept = len(self.q(conn, 'SELECT site, entry, oid::text, action FROM wos_sweep()'))
+        log('repair pass: wos_sweep() removed %d files' % swept)
         rows = self.q(conn, 'SELECT oid::text, site, status, action FROM wos_verify()')
         bad = [r for r in rows if r[3] != 'repaired']
-        log('repair pass: wos_verify() repaired %d copies' % (len(rows) - len(bad)))
+        repaired = len(rows) - len(bad)
+        log('repair pass: wos_verify() repaired %d copies' % repaired)
         for r in bad:
             self.violation('wos_verify(): object %s on site %s: %s, %s' % r)
         again = self.q(conn, 'SELECT oid::text, site, status, action FROM wos_verify(repair => false)')
         for r in again:
             self.violation('after the repair pass wos_verify() still finds object %s on site %s: %s' % r[:3])
-        return len(rows) - len(bad), len(swept)
+        return repaired, swept
 
-    def wait_scrub(self, conn):
+    def wait_workers(self, conn):
+        t0 = self.q(conn, 'SELECT now()', fetch='one')[0]
+        log('waiting for the workers: a scrub pass and a sweep that start after %s, an empty delete queue' % t0)
         end = time.time() + self.a.scrub_wait
-        while time.time() < end:
-            try:
-                row = self.q(conn, 'SELECT count(*) FROM wos_health_objects', fetch='one')
-                if row[0] == 0:
-                    return
-            except psycopg2.Error:
+        while True:
+            row = self.q(conn, '''SELECT last_pass_started >= %s AND last_pass_finished >= last_pass_started,
+                                         last_sweep >= %s, (SELECT count(*) FROM eoswath.delete_queue)
+                                  FROM eoswath.scrub_state''', (t0, t0), fetch='one')
+            if row[0] and row[1] and row[2] == 0:
+                return
+            if time.time() > end:
+                self.violation('the workers did not finish within %d s of the end of the load: scrub pass '
+                               'done: %s, sweep done: %s, delete queue: %s; worker_status: %r'
+                               % (self.a.scrub_wait, row[0], row[1], row[2],
+                                  self.q(conn, 'SELECT * FROM eoswath.worker_status()')))
                 return
             time.sleep(2)
-        log('the scrub worker did not finish within %d s' % self.a.scrub_wait)
 
     def check(self, conn):
         L = self.ledger
         sites = self.sites(conn)
         catalog = {}
-        for oid, state, size, sha, policy, sids, token, copies in self.q(conn, '''
+        blocks = 'o.block_size, o.block_sha256' if self.block_checksums else 'NULL, NULL'
+        for oid, state, size, sha, policy, sids, token, copies, bsize, bsha in self.q(conn, '''
                 SELECT o.oid::text, o.state, o.size, encode(o.sha256, 'hex'), o.policy, o.sites,
-                       o.meta->>'soak', p.copies
-                FROM eoswath.objects o JOIN eoswath.policies p ON p.name = o.policy'''):
+                       o.meta->>'soak', p.copies, %s
+                FROM eoswath.objects o JOIN eoswath.policies p ON p.name = o.policy''' % blocks):
             catalog[oid] = dict(state=state, size=size, sha=sha, policy=policy, sites=sids,
-                                token=token, copies=copies)
+                                token=token, copies=copies, block_size=bsize,
+                                block_sha=bytes(bsha) if bsha is not None else None)
+            if self.block_checksums and state == 'stored' and bsize is None:
+                self.violation('object %s has no block checksums' % oid)
         files = {}
         temporaries = []
         for sid, name, path in self.copy_files(sites):
@@ -906,11 +933,17 @@ class Soak:
                     self.violation('object %s: no file on site %s' % (oid, sites.get(sid, (sid,))[0]))
                     continue
                 h = hashlib.sha256()
+                bsize = c['block_size'] or 4 * MiB
+                digests = []
                 with open(path, 'rb') as f:
-                    for blk in iter(lambda: f.read(4 * MiB), b''):
+                    for blk in iter(lambda: f.read(bsize), b''):
                         h.update(blk)
+                        digests.append(hashlib.sha256(blk).digest())
                 if h.hexdigest() != r['sha']:
                     self.violation('object %s: the copy %s differs from the committed bytes' % (oid, path))
+                elif c['block_sha'] is not None and b''.join(digests) != c['block_sha']:
+                    self.violation('object %s: the block checksums in the catalog do not match its intact copy %s'
+                                   % (oid, path))
             try:
                 data = self.q(conn, 'SELECT wos_get(%s)', (oid,), fetch='one')[0]
             except psycopg2.Error as e:

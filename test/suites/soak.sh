@@ -39,6 +39,9 @@ LOG=$WORK/soak/log
 cat >> "$PGDATA/postgresql.conf" <<CONF
 log_line_prefix = '%m [%p] %e '
 log_min_messages = log
+# eoswath's repairs and skipped sites are LOG lines, which would otherwise
+# carry their statement: a put's whole bytea, megabytes per line
+log_min_error_statement = panic
 restart_after_crash = on
 max_connections = 40
 CONF
