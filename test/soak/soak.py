@@ -988,7 +988,7 @@ class Soak:
         """Internal errors in the server log: XX000, PANIC, TRAP, a server
         process that died of something other than our SIGKILLs."""
         bad = []
-        ours = re.compile(r'server process \(PID (\d+)\) was terminated by signal 9')
+        ours = re.compile(r'(?:server process|background worker "[^"]*") \(PID (\d+)\) was terminated by signal 9')
         with open(self.a.log, errors='replace') as f:
             lines = f.readlines()
         for n, line in enumerate(lines):

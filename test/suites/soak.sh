@@ -49,7 +49,14 @@ EXT_SQL=$("$PG_CONFIG" --sharedir)/extension/eoswath--$(sed -n "s/^default_versi
 if grep -q 'wos_health' "$EXT_SQL"; then
     # the background workers (deferred deletes, sweep, scrub), when this
     # version has them
-    echo "shared_preload_libraries = 'eoswath'" >> "$PGDATA/postgresql.conf"
+    cat >> "$PGDATA/postgresql.conf" <<CONF
+shared_preload_libraries = 'eoswath'
+# scrub and sweep all the time, at full speed, so that the end need not wait
+eoswath.scrub_interval = '${SOAK_SCRUB_INTERVAL:-30s}'
+eoswath.scrub_rate = 0
+eoswath.sweep_interval = '30s'
+eoswath.launcher_naptime = '1s'
+CONF
     echo "soak: background workers on (shared_preload_libraries = 'eoswath')"
 fi
 as_user "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOG" -w -t 60 restart >/dev/null
