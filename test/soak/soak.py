@@ -1084,12 +1084,17 @@ class Soak:
         rng = random.Random(self.seed)
         L = self.ledger
         sites = self.sites(conn)
+        for i in range(3):
+            # objects with two copies to damage, whatever the short run left
+            data = rng.randbytes(1000 + i)
+            token = 'sabotage-%d' % i
+            oid = self.q(conn, "SELECT wos_put(%s, %s, 'replicate')::text",
+                         (psycopg2.Binary(data), json.dumps({'soak': token})), fetch='one')[0]
+            L.committed(oid, token, hashlib.sha256(data).hexdigest(), len(data), 'replicate', 'put')
         files = {}
         for sid, name, path in self.copy_files(sites):
             files.setdefault(name, []).append(path)
         multi = sorted(o for o, r in L.obj.items() if r['state'] == 'committed' and len(files.get(o, [])) > 1)
-        if len(multi) < 3:
-            raise RuntimeError('--sabotage needs 3 committed objects with two copies or more')
         a, b, c = rng.sample(multi, 3)
         expect = {}
         # a copy that differs from the committed bytes
