@@ -1083,6 +1083,12 @@ class Soak:
         return the violations the checks must now report."""
         rng = random.Random(self.seed)
         L = self.ledger
+        if self.workers:
+            # the damage must stay until the checks see it: no scrub, no sweep
+            self.q(conn, 'ALTER SYSTEM SET eoswath.scrub_interval = 0', fetch=None)
+            self.q(conn, 'ALTER SYSTEM SET eoswath.sweep_interval = 0', fetch=None)
+            self.q(conn, 'SELECT pg_reload_conf()')
+            time.sleep(3)
         sites = self.sites(conn)
         for i in range(3):
             # objects with two copies to damage, whatever the short run left
