@@ -223,3 +223,12 @@ fuzz: fuzz-build
 clean: clean-fuzz
 clean-fuzz:
 	rm -rf test/fuzz/obj test/fuzz/obj-cov $(FUZZ_BIN) $(FUZZ_REGION_BIN) $(FUZZ_COV_BIN)
+
+# ---- the soak test (README: "The soak test", under "Tests") ----
+# "make soak [SOAK_SECONDS=3600] [SOAK_SEED=N]": writers, readers and faults
+# for that long, then the consistency checks; test/suites/soak.sh is the
+# bounded run in CI (120 s of load).
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak:
+	SOAK_SECONDS=$(SOAK_SECONDS) $(if $(SOAK_SEED),SOAK_SEED=$(SOAK_SEED)) test/suites/soak.sh
