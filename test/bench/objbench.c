@@ -18,6 +18,10 @@
  *   get-file-wos ID PATH   wos_get_file(ID, PATH) (fsynced)
  *   get-file-lo OID PATH   lo_export(OID, PATH), then fsync(PATH) here,
  *                          so that both leave a durable file
+ * Large objects from a client file, the strongest way libpq offers (psql's
+ * \lo_import / \lo_export move 8 KiB per round trip):
+ *   lo-client-put FILE     lo_creat, lo_write in 1 MiB blocks, one transaction
+ *   lo-client-get OID PATH lo_read in 1 MiB blocks to PATH, fsync
  * Plain files (no database):
  *   cp-fsync SRC DST  read SRC, write DST in 1 MiB blocks, fsync DST
  *   read-file PATH    read PATH into memory
@@ -33,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <libpq-fe.h>
+#include <libpq/libpq-fs.h>
 
 #define BLOCK (1024 * 1024)
 
@@ -59,6 +64,81 @@ die(const char *what)
 {
 	perror(what);
 	exit(1);
+}
+
+static void
+exec_ok(PGconn *conn, const char *sql)
+{
+	PGresult   *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(conn));
+		exit(3);
+	}
+	PQclear(res);
+}
+
+/* a large object from a client file; returns its oid */
+static Oid
+lo_client_put(PGconn *conn, const char *path, char *buf)
+{
+	int			in = open(path, O_RDONLY);
+	Oid			lo;
+	int			fd;
+	ssize_t		n;
+
+	if (in < 0)
+		die(path);
+	exec_ok(conn, "BEGIN");
+	lo = lo_creat(conn, INV_READ | INV_WRITE);
+	fd = lo_open(conn, lo, INV_WRITE);
+	if (lo == InvalidOid || fd < 0)
+	{
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+		exit(3);
+	}
+	while ((n = read(in, buf, BLOCK)) > 0)
+		if (lo_write(conn, fd, buf, n) != n)
+		{
+			fprintf(stderr, "%s", PQerrorMessage(conn));
+			exit(3);
+		}
+	lo_close(conn, fd);
+	exec_ok(conn, "COMMIT");
+	close(in);
+	return lo;
+}
+
+/* a large object to a durable client file */
+static void
+lo_client_get(PGconn *conn, Oid lo, const char *path, char *buf)
+{
+	int			out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int			fd;
+	int			n;
+
+	if (out < 0)
+		die(path);
+	exec_ok(conn, "BEGIN");
+	fd = lo_open(conn, lo, INV_READ);
+	if (fd < 0)
+	{
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+		exit(3);
+	}
+	while ((n = lo_read(conn, fd, buf, BLOCK)) > 0)
+		if (write(out, buf, n) != n)
+			die("write");
+	if (n < 0)
+	{
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+		exit(3);
+	}
+	lo_close(conn, fd);
+	exec_ok(conn, "COMMIT");
+	if (fsync(out) != 0 || close(out) != 0)
+		die(path);
 }
 
 /* read/write loop with fsync, the work of "cp SRC DST && sync DST" */
@@ -149,6 +229,21 @@ main(int argc, char **argv)
 		if (strcmp(mode, "cp-fsync") == 0)
 		{
 			cp_fsync(argv[3], arg2, buf);
+			t[i] = now() - t0;
+			unlink(arg2);
+			continue;
+		}
+		if (strcmp(mode, "lo-client-put") == 0)
+		{
+			Oid			lo = lo_client_put(conn, argv[3], buf);
+
+			t[i] = now() - t0;
+			fprintf(stderr, "%u\n", lo);
+			continue;
+		}
+		if (strcmp(mode, "lo-client-get") == 0)
+		{
+			lo_client_get(conn, (Oid) strtoul(argv[3], NULL, 10), arg2, buf);
 			t[i] = now() - t0;
 			unlink(arg2);
 			continue;
