@@ -47,7 +47,18 @@ typedef struct FsWriter
 	int			fd;
 	char	   *tmppath;
 	char	   *path;
+	off_t		written;		/* bytes written */
+	off_t		flushed;		/* bytes handed to writeback */
 } FsWriter;
+
+/*
+ * A copy's writeback starts every FLUSH_AFTER bytes (pg_flush_data: Linux's
+ * sync_file_range, as checkpoint_flush_after does), so that the disk writes
+ * while the bytes arrive and the fsync at the end has little left; without
+ * it an object smaller than the kernel's dirty threshold reaches the disk
+ * only at the fsync, after the whole transfer.
+ */
+#define FLUSH_AFTER		(8 * 1024 * 1024)
 
 static bool fs_unlink(const char *path);
 
@@ -511,6 +522,12 @@ fs_write(void *handle, const char *data, size_t len)
 		}
 		data += n;
 		len -= n;
+		w->written += n;
+	}
+	if (w->written - w->flushed >= FLUSH_AFTER)
+	{
+		pg_flush_data(w->fd, w->flushed, w->written - w->flushed);
+		w->flushed = w->written;
 	}
 }
 
