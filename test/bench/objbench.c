@@ -16,14 +16,16 @@
  *   put-file-wos PATH wos_put_file(PATH)
  *   put-file-lo PATH  lo_import(PATH) (durable at commit through the WAL)
  *   get-file-wos ID PATH   wos_get_file(ID, PATH) (fsynced)
- *   get-file-lo OID PATH   lo_export(OID, PATH), then fsync(PATH) here,
- *                          so that both leave a durable file
+ *   get-file-lo OID PATH   lo_export(OID, PATH), then fsync of PATH and
+ *                          its directory here, as wos_get_file does
+ *                          (durable_rename)
  * Large objects from a client file, the strongest way libpq offers (psql's
  * \lo_import / \lo_export move 8 KiB per round trip):
  *   lo-client-put FILE     lo_creat, lo_write in 1 MiB blocks, one transaction
  *   lo-client-get OID PATH lo_read in 1 MiB blocks to PATH, fsync
  * Plain files (no database):
- *   cp-fsync SRC DST  read SRC, write DST in 1 MiB blocks, fsync DST
+ *   cp-fsync SRC DST  read SRC, write DST in 1 MiB blocks, fsync DST and
+ *                     its directory (as a put makes its copy durable)
  *   read-file PATH    read PATH into memory
  *
  * put-* print the new id on stderr (of the last repetition); every mode
@@ -64,6 +66,28 @@ die(const char *what)
 {
 	perror(what);
 	exit(1);
+}
+
+/* fsync the directory holding path, as a durable rename or create does */
+static void
+fsync_dir(const char *path)
+{
+	char		dir[4096];
+	char	   *slash;
+	int			fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY);
+	if (fd < 0 || fsync(fd) != 0)
+		die(dir);
+	close(fd);
 }
 
 static void
@@ -157,6 +181,7 @@ cp_fsync(const char *src, const char *dst, char *buf)
 	if (n < 0 || fsync(out) != 0 || close(out) != 0)
 		die(dst);
 	close(in);
+	fsync_dir(dst);
 }
 
 static long
@@ -301,6 +326,7 @@ main(int argc, char **argv)
 			if (fd < 0 || fsync(fd) != 0)
 				die(arg2);
 			close(fd);
+			fsync_dir(arg2);
 		}
 		t[i] = now() - t0;
 		if (strncmp(mode, "put", 3) == 0)
