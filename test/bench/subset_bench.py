@@ -9,8 +9,9 @@ deflate level 1 on two of them) passing down the west coast of Africa, stored
 as an object and cut with a coastal region (Gulf of Guinea) as a box and as a
 geography polygon; ncks cuts the same index window (ncks is told the window,
 eoswath finds it).  Reports wall time (best of 3) and peak resident memory:
-of the granule helper's processes (where the cut happens: the confined child;
-VmHWM from /proc/PID/status sampled every 10 ms, no cgroup needed), of the
+of the granule helper's processes of the session's backend (where the cut
+happens: the confined child; VmHWM from /proc/PID/status sampled every
+10 ms, no cgroup needed), of the
 backend (VmHWM), and of ncks itself (/usr/bin/time -f %M, the ncks process,
 not this script).  Rows for make bench's table go to $BENCH_TABLE.
 Connects with the libpq environment.
@@ -88,10 +89,17 @@ def generate(rows):
     return size, (min(rr), max(rr), min(cc), max(cc))
 
 
-class HelperWatch:
-    """Peak VmHWM (KiB) of the granule helper's processes while running."""
+def status(pid):
+    with open("/proc/%s/status" % pid) as f:
+        return dict(l.split(":", 1) for l in f if ":" in l)
 
-    def __init__(self):
+
+class HelperWatch:
+    """Peak VmHWM (KiB) of the granule helper's processes of one backend
+    (its children and grandchildren: other clusters' helpers do not count)."""
+
+    def __init__(self, backend):
+        self.backend = str(backend)
         self.peak = 0
         self.stop = False
         self.thread = threading.Thread(target=self.run)
@@ -104,11 +112,12 @@ class HelperWatch:
                 with open("/proc/%s/comm" % pid) as f:
                     if not f.read().startswith("eoswath-granul"):
                         continue
-                with open("/proc/%s/status" % pid) as f:
-                    for line in f:
-                        if line.startswith("VmHWM"):
-                            self.peak = max(self.peak, int(line.split()[1]))
-            except OSError:
+                st = status(pid)
+                parent = st["PPid"].strip()
+                if parent != self.backend and status(parent)["PPid"].strip() != self.backend:
+                    continue
+                self.peak = max(self.peak, int(st["VmHWM"].split()[0]))
+            except (OSError, KeyError):
                 pass
 
     def run(self):
@@ -129,8 +138,8 @@ def session(sql, args):
     c = psycopg2.connect("")
     c.autocommit = True
     k = c.cursor()
-    k.execute("SELECT 1")
-    with HelperWatch() as w:
+    k.execute("SELECT pg_backend_pid()")
+    with HelperWatch(k.fetchone()[0]) as w:
         t = time.perf_counter()
         k.execute(sql, args)
         res = k.fetchone()[0]
