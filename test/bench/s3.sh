@@ -51,7 +51,9 @@ now_ms() { date +%s%3N; }
 
 chown "$TEST_USER" "$WORK"
 chmod 644 "$S3CFG"
-CURL=(curl -sf --aws-sigv4 "aws:amz:${S3_REGION:-us-east-1}:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY")
+# the payload is not hashed by curl for -T: say so in the signed header
+CURL=(curl -sf --aws-sigv4 "aws:amz:${S3_REGION:-us-east-1}:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY"
+      -H "x-amz-content-sha256:UNSIGNED-PAYLOAD")
 # seconds of one command run as the test user
 secs() {
     local t0
@@ -79,7 +81,11 @@ for mib in "${SIZES[@]}"; do
         rm -f "$WORK/back"; $S3 del s3://peer/obj >/dev/null
         cp+=($(secs "${CURL[*]} -T '$WORK/peer.bin' '$S3_ENDPOINT/peer/obj'"))
         cg+=($(secs "${CURL[*]} -o '$WORK/back' '$S3_ENDPOINT/peer/obj' && sync '$WORK/back'"))
-        cmp -s "$WORK/peer.bin" "$WORK/back" || { echo "curl round trip differs"; exit 1; }
+        if ! cmp -s "$WORK/peer.bin" "$WORK/back"; then
+            echo "curl round trip differs:"
+            as_user sh -c "${CURL[*]/-sf/-sS} -T '$WORK/peer.bin' '$S3_ENDPOINT/peer/obj'" 2>&1 | head -5
+            exit 1
+        fi
         rm -f "$WORK/back"; $S3 del s3://peer/obj >/dev/null
     done
     for op in put get; do
