@@ -47,7 +47,21 @@ typedef struct FsWriter
 	int			fd;
 	char	   *tmppath;
 	char	   *path;
+	off_t		written;		/* bytes written */
+	off_t		flushed;		/* bytes handed to writeback */
 } FsWriter;
+
+/*
+ * A copy's writeback starts every FLUSH_AFTER bytes (Linux's
+ * sync_file_range, as checkpoint_flush_after does for PostgreSQL's own
+ * files), so that the disk writes while the bytes arrive and the fsync at
+ * the end has little left; without it an object smaller than the kernel's
+ * dirty threshold reaches the disk only at the fsync, after the whole
+ * transfer.  Not pg_flush_data(): it PANICs on an error (data_sync_retry),
+ * right for the server's own files, wrong for a site's disk, whose errors
+ * are the put's.  An error here is only advice; the fsync reports it.
+ */
+#define FLUSH_AFTER		(8 * 1024 * 1024)
 
 static bool fs_unlink(const char *path);
 
@@ -542,7 +556,16 @@ fs_write(void *handle, const char *data, size_t len)
 		}
 		data += n;
 		len -= n;
+		w->written += n;
 	}
+#ifdef HAVE_SYNC_FILE_RANGE
+	if (w->written - w->flushed >= FLUSH_AFTER)
+	{
+		(void) sync_file_range(w->fd, w->flushed, w->written - w->flushed,
+							   SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->written;
+	}
+#endif
 	return true;
 }
 

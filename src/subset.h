@@ -23,14 +23,27 @@
 /* geolocation values per block of pass 1 (before rounding to whole chunks) */
 #define SUBSET_GEO_VALUES		(1 << 19)
 
+/*
+ * The hit mask of a swath is tiled: tiles of 64 x 64 pixels, each NULL (no
+ * hit), HIT_TILE_ALL (every pixel a hit) or a bitmap of 64 words, one per
+ * row.  Only tiles that the region's boundary crosses keep a bitmap, so the
+ * mask grows with the boundary, not with the granule: the directory costs 8
+ * bytes per 4096 pixels, a bitmap 512 bytes per tile on the boundary.
+ */
+#define HIT_TILE_SHIFT		6
+#define HIT_TILE			(1 << HIT_TILE_SHIFT)	/* rows and columns */
+extern uint64 hit_tile_all[HIT_TILE];
+#define HIT_TILE_ALL		hit_tile_all
+
 /* the hits of one swath */
 typedef struct PairHits
 {
 	int			row_dimid;
 	int			col_dimid;		/* -1 for a 1-D track */
 	size_t		nrows;
-	size_t		ncols;
-	uint8	   *mask;			/* nrows * ncols bits */
+	size_t		ncols;			/* 1 for a 1-D track */
+	size_t		tile_cols;		/* tiles across */
+	uint64	  **tiles;			/* ceil(nrows / 64) x tile_cols */
 	uint8	   *rowhit;			/* nrows bits */
 	int64		nhits;
 	size_t		r0,
@@ -102,6 +115,15 @@ static inline bool
 bit_get(const uint8 *bits, size_t i)
 {
 	return (bits[i >> 3] >> (i & 7)) & 1;
+}
+
+/* is pixel (row, col) inside the region? */
+static inline bool
+hit_get(const PairHits *h, size_t row, size_t col)
+{
+	const uint64 *t = h->tiles[(row >> HIT_TILE_SHIFT) * h->tile_cols + (col >> HIT_TILE_SHIFT)];
+
+	return t != NULL && ((t[row & (HIT_TILE - 1)] >> (col & (HIT_TILE - 1))) & 1);
 }
 
 /* subset_window.c */

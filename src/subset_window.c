@@ -2,7 +2,7 @@
  *
  * subset_window.c
  *	  Pass 1 of a subset: the pixels of every swath inside the region (a
- *	  bit mask per swath, one bit per pixel) and the index windows of scan
+ *	  tiled bit mask per swath, see subset.h) and the index windows of scan
  *	  lines and pixels that hold them.  A dimension shared by several
  *	  swaths (Jason-1's 1 Hz and 20 Hz tracks share "time") gets the union
  *	  of their windows.
@@ -64,6 +64,54 @@ name(const T *v, size_t n, T lo, T hi) \
 DEFINE_ROW_IN_RANGE(row_in_range_f, float)
 DEFINE_ROW_IN_RANGE(row_in_range_d, double)
 
+/* the tile of every pixel a hit (subset.h); never written */
+#define ONES8 ~UINT64CONST(0), ~UINT64CONST(0), ~UINT64CONST(0), ~UINT64CONST(0), \
+	~UINT64CONST(0), ~UINT64CONST(0), ~UINT64CONST(0), ~UINT64CONST(0)
+uint64		hit_tile_all[HIT_TILE] = {ONES8, ONES8, ONES8, ONES8, ONES8, ONES8, ONES8, ONES8};
+
+/* mark pixel (row, col) a hit; a tile's bitmap is made at its first hit */
+static inline void
+hit_set(PairHits *h, size_t row, size_t col)
+{
+	uint64	  **t = &h->tiles[(row >> HIT_TILE_SHIFT) * h->tile_cols + (col >> HIT_TILE_SHIFT)];
+
+	if (*t == NULL)
+		*t = palloc0(sizeof(uint64) * HIT_TILE);
+	(*t)[row & (HIT_TILE - 1)] |= UINT64CONST(1) << (col & (HIT_TILE - 1));
+}
+
+/*
+ * The tiles of rows [band_lo, band_hi) (whole tile rows, every pixel seen):
+ * a bitmap whose pixels in the swath are all hits becomes HIT_TILE_ALL, so
+ * that only tiles the region's edge crosses keep one.
+ */
+static void
+hits_compact(PairHits *h, size_t band_lo, size_t band_hi)
+{
+	for (size_t b = band_lo; b < band_hi; b++)
+	{
+		size_t		rows = Min((size_t) HIT_TILE, h->nrows - b * HIT_TILE);
+
+		for (size_t tc = 0; tc < h->tile_cols; tc++)
+		{
+			uint64	  **t = &h->tiles[b * h->tile_cols + tc];
+			size_t		cols = Min((size_t) HIT_TILE, h->ncols - tc * HIT_TILE);
+			uint64		full = cols == HIT_TILE ? ~UINT64CONST(0) : (UINT64CONST(1) << cols) - 1;
+			size_t		r;
+
+			if (*t == NULL || *t == HIT_TILE_ALL)
+				continue;
+			for (r = 0; r < rows && (*t)[r] == full; r++)
+				;
+			if (r == rows)
+			{
+				pfree(*t);
+				*t = HIT_TILE_ALL;
+			}
+		}
+	}
+}
+
 /* rows per geolocation block: whole chunks of the file when it is chunked */
 static size_t
 hits_block_rows(const NcGeoPair *p)
@@ -122,9 +170,11 @@ subset_find_hits(Subset *s)
 					 errmsg("swath %s/%s of %s is too large to subset",
 							p->group_path, p->lat_name, s->label)));
 		/* nrows * ncols fits: nc_swath.c checked it */
-		h->mask = MemoryContextAllocExtended(CurrentMemoryContext,
-											 (h->nrows * h->ncols + 7) / 8 + 1,
-											 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		h->tile_cols = (Max(1, h->ncols) + HIT_TILE - 1) >> HIT_TILE_SHIFT;
+		h->tiles = MemoryContextAllocExtended(CurrentMemoryContext,
+											  sizeof(uint64 *) * h->tile_cols *
+											  ((h->nrows + HIT_TILE - 1) >> HIT_TILE_SHIFT) + 1,
+											  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		h->rowhit = MemoryContextAllocExtended(CurrentMemoryContext,
 											   (h->nrows + 7) / 8 + 1,
 											   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
@@ -216,7 +266,7 @@ subset_find_hits(Subset *s)
 						(!region_surely_contains(s->region, la, lo) &&
 						 !region_contains(s->region, la, lo)))
 						continue;
-					bit_set(h->mask, row * h->ncols + c);
+					hit_set(h, row, c);
 					bit_set(h->rowhit, row);
 					if (h->nhits == 0)
 					{
@@ -244,6 +294,10 @@ subset_find_hits(Subset *s)
 					h->nhits++;
 				}
 			}
+			/* the tile rows this block completed */
+			hits_compact(h, row0 >> HIT_TILE_SHIFT,
+						 row0 + nr == h->nrows ? (h->nrows + HIT_TILE - 1) >> HIT_TILE_SHIFT :
+						 (row0 + nr) >> HIT_TILE_SHIFT);
 		}
 		pfree(rawlat);
 		pfree(rawlon);

@@ -21,12 +21,13 @@
  * geospatial_lat/lon_min/max are set.
  *
  * Memory is bounded: geolocation is streamed in row blocks (nc_swath.c),
- * the hit mask is one bit per pixel, and variables are copied one at a
- * time in hyperslab blocks of at most SUBSET_BLOCK_BYTES, aligned to the
- * output chunks, with the HDF5 chunk cache of each variable shrunk again
- * once it is copied.  The output goes to a file the caller created; since
- * HDF5 writes it through its own descriptor, its size is checked against
- * the caller's bound after every block.
+ * the hit mask is tiled (bits only where the region's edge crosses; see
+ * subset.h), and variables are copied one at a time in hyperslab blocks
+ * of at most SUBSET_BLOCK_BYTES, aligned to the output chunks, with the
+ * HDF5 chunk cache of each variable shrunk again once it is copied.  The
+ * output goes to a file the caller created; since HDF5 writes it through
+ * its own descriptor, its size is checked against the caller's bound after
+ * every block.
  *
  *-------------------------------------------------------------------------
  */
@@ -722,10 +723,10 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 				while (e < n)
 					for (size_t r = 0; r < nrow; r++)
 					{
-						size_t		base = (start[rpos] + r) * ph->ncols + start[cpos];
+						size_t		row = start[rpos] + r;
 
 						for (size_t c = 0; c < ncol; c++, e++)
-							if (!bit_get(ph->mask, base + c))
+							if (!hit_get(ph, row, start[cpos] + c))
 								memcpy(buf + e * tsize, fill, tsize);
 					}
 			}
@@ -737,7 +738,7 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 					size_t		row = start[rpos] + (e / stride[rpos]) % count[rpos];
 					size_t		col = start[cpos] + (e / stride[cpos]) % count[cpos];
 
-					if (!bit_get(ph->mask, row * ph->ncols + col))
+					if (!hit_get(ph, row, col))
 						memcpy(buf + e * tsize, fill, tsize);
 				}
 			}
@@ -747,7 +748,7 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 				{
 					size_t		row = start[rpos] + (e / stride[rpos]) % count[rpos];
 
-					if (!bit_get(ph->mask, row))
+					if (!hit_get(ph, row, 0))
 						memcpy(buf + e * tsize, fill, tsize);
 				}
 			}

@@ -17,7 +17,8 @@
  * abort.
  *
  * wos_stream_get() returns the object chunk by chunk in value-per-call mode;
- * its memory is one chunk plus one I/O block plus zlib's window.
+ * its memory is one chunk (one buffer, reused for every row) plus one I/O
+ * block plus zlib's window.
  */
 #include "eoswath.h"
 
@@ -258,7 +259,8 @@ wos_stream_close(PG_FUNCTION_ARGS)
 typedef struct StreamGetState
 {
 	ObjectStream *os;
-	int32		chunk_size;
+	bytea	   *chunk;			/* the row returned, reused for every row */
+	int32		capacity;		/* bytes chunk holds */
 	ExprContext *econtext;
 	bool		callback_set;
 } StreamGetState;
@@ -287,6 +289,7 @@ wos_stream_get(PG_FUNCTION_ARGS)
 		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 		MemoryContext old;
 		int64		chunk_size = eoswath_io_block_size;
+		bool		decompress = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
 		ObjectRecord *rec;
 
 		if (PG_ARGISNULL(0))
@@ -308,8 +311,12 @@ wos_stream_get(PG_FUNCTION_ARGS)
 		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
 		rec = catalog_fetch(PG_GETARG_WOSOID(0), false);
 		st = palloc0(sizeof(StreamGetState));
-		st->chunk_size = (int32) chunk_size;
-		st->os = object_stream_open(rec, !PG_ARGISNULL(2) && PG_GETARG_BOOL(2));
+		/* an object stored smaller than a chunk needs no more, unless inflated */
+		st->capacity = (int32) chunk_size;
+		if (!decompress && rec->size > 0 && rec->size < chunk_size)
+			st->capacity = (int32) rec->size;
+		st->chunk = palloc(VARHDRSZ + st->capacity);
+		st->os = object_stream_open(rec, decompress);
 		/* runs before the SRF's own shutdown deletes this memory */
 		st->econtext = rsinfo->econtext;
 		RegisterExprContextCallback(st->econtext, stream_get_shutdown, PointerGetDatum(st));
@@ -320,9 +327,14 @@ wos_stream_get(PG_FUNCTION_ARGS)
 	funcctx = SRF_PERCALL_SETUP();
 	st = funcctx->user_fctx;
 
-	/* each chunk lives in the per-call memory, freed after its row */
-	chunk = palloc(VARHDRSZ + st->chunk_size);
-	n = object_stream_read(st->os, VARDATA(chunk), st->chunk_size);
+	/*
+	 * One buffer for every row: a fresh allocation per row costs page faults
+	 * and zeroing in the kernel (glibc maps and unmaps blocks this large).
+	 * The executor is done with a row before it asks for the next one, as
+	 * with a row in per-tuple memory: whatever keeps a row copies it.
+	 */
+	chunk = st->chunk;
+	n = object_stream_read(st->os, VARDATA(chunk), st->capacity);
 	if (n == 0)
 	{
 		object_stream_close(st->os);

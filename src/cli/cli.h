@@ -124,6 +124,8 @@ typedef struct OutFile
 	const char *name;			/* for messages */
 	char	   *path;			/* NULL: standard output */
 	char	   *part;
+	int64_t		written;		/* bytes written to part */
+	int64_t		flushed;		/* bytes handed to writeback */
 } OutFile;
 
 extern bool out_open(OutFile *o, const char *path, bool force, Failure *f);

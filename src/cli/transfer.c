@@ -12,6 +12,7 @@
  *		with binary results and written as they come; to a file through
  *		FILE.eoswath-part, renamed at the end (out_open/out_commit).
  */
+#define _GNU_SOURCE				/* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "cli.h"
 
 #define WINDOW			8		/* writes in flight */
+#define FLUSH_AFTER		(8 * 1024 * 1024)	/* see out_write() */
 
 /* the partial output file, removed by die() and the signal handlers */
 static char *volatile part_path = NULL;
@@ -257,6 +259,7 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 	o->fd = STDOUT_FILENO;
 	o->name = "standard output";
 	o->path = o->part = NULL;
+	o->written = o->flushed = 0;
 	if (path == NULL || strcmp(path, "-") == 0)
 		return true;
 	if (!force && stat(path, &st) == 0)
@@ -284,6 +287,32 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 	o->part = part;
 	o->name = o->path;
 	part_path = part;			/* complete before a signal handler sees it */
+	return true;
+}
+
+/*
+ * Write to o.  For a file, start the writeback of every FLUSH_AFTER bytes
+ * as they are written (sync_file_range, as PostgreSQL's *_flush_after
+ * settings do), so that the disk writes while the bytes still arrive and the
+ * fsync in out_commit() finds little left to do; without it, a file smaller
+ * than the kernel's dirty threshold is written to disk only at the fsync,
+ * after the whole transfer.
+ */
+static bool
+out_write(OutFile *o, const char *p, size_t n, Failure *f)
+{
+	if (!write_full(o->fd, p, n, o->name, f))
+		return false;
+	o->written += n;
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (o->part && o->written - o->flushed >= FLUSH_AFTER)
+	{
+		/* advice only: an error here shows again at the fsync */
+		(void) sync_file_range(o->fd, o->flushed, o->written - o->flushed,
+							   SYNC_FILE_RANGE_WRITE);
+		o->flushed = o->written;
+	}
+#endif
 	return true;
 }
 
@@ -366,7 +395,7 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 			{
 				int			n = PQgetlength(res, 0, 0);
 
-				if (!write_full(o->fd, PQgetvalue(res, 0, 0), n, o->name, f))
+				if (!out_write(o, PQgetvalue(res, 0, 0), n, f))
 				{
 					PGcancel   *cancel = PQgetCancel(c);
 					char		errbuf[256];

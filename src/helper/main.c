@@ -434,7 +434,8 @@ serve_one(GpType type, char *payload, size_t len)
  * parse N times in this process, with neither fork, sandbox nor protocol:
  * the in-process path, for test/bench/granule.sh to compare the helper's
  * overhead against.  Prints the mean milliseconds per call.  The subset
- * is of the whole Earth (a lon/lat box), written to PATH.subset.
+ * is of the whole Earth (a lon/lat box; EOSWATH_BENCH_BOX="W S E N" gives
+ * another), written to PATH.subset.
  */
 static int
 bench(const char *what, const char *path, int n)
@@ -476,12 +477,21 @@ bench(const char *what, const char *path, int n)
 		}
 		else if (strcmp(what, "subset") == 0)
 		{
-			static const double box[] = {-180, -90, 180, -90, 180, 90, -180, 90, -180, -90};
+			double		box[] = {-180, -90, 180, -90, 180, 90, -180, 90, -180, -90};
+			const char *env = getenv("EOSWATH_BENCH_BOX");	/* "W S E N" */
+			double		w, so, e, no;
 			StringInfoData wkb;
 			GranuleSubsetRequest req = {0};
 			GranuleSubsetStats stats;
 			uint32		hdr[3] = {3, 1, 5};	/* POLYGON, one ring, five points */
 
+			if (env && sscanf(env, "%lf %lf %lf %lf", &w, &so, &e, &no) == 4)
+			{
+				box[0] = box[6] = box[8] = w;
+				box[2] = box[4] = e;
+				box[1] = box[3] = box[9] = so;
+				box[5] = box[7] = no;
+			}
 			initStringInfo(&wkb);
 			appendStringInfoChar(&wkb, 1);	/* little endian (x86, arm) */
 			appendBinaryStringInfo(&wkb, (const char *) hdr, sizeof(hdr));

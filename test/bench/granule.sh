@@ -12,6 +12,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../harness.sh"
+source "$HERE/table.sh"
 [ -n "${EOSWATH_BENCH_NO_BUILD:-}" ] || build_and_install
 REPS=${REPS:-20}
 ROUNDS=${ROUNDS:-3}
@@ -55,5 +56,11 @@ for f in "$GRANULES"/*.nc "$GRANULES"/*.nc4 "$GRANULES"/*.HDF5; do
         sql=$(for r in $(seq "$ROUNDS"); do psql_user -qAt -c "SELECT round(bench_ms('$id', '$op', $reps), 3)"; done | median)
         awk -v n="$name" -v o="$op" -v a="$inproc" -v b="$sql" \
             'BEGIN { printf "%-28s %-9s %10.2f %10.2f %8.2f %9.2f\n", n, o, a, b, b / a, b - a }'
+        echo "$op $inproc $sql" >> "$WORK/sums"
     done
+done
+for op in describe footprint subset; do
+    read -r a b < <(awk -v o="$op" '$1 == o { a += $2; b += $3 } END { printf "%.1f %.1f", a, b }' "$WORK/sums")
+    bench_row "granule $op, 6 real granules" "$b ms" "$a ms" "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }')" \
+        "the same library call in one process: no fork, sandbox or protocol (sum of medians)"
 done

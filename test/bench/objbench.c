@@ -1,20 +1,47 @@
 /*
- * objbench.c: time one object operation through libpq with binary
- * parameters and results, the way a real client does it.
+ * objbench.c: time one object operation in one process, the way a real
+ * client does it (libpq, binary parameters and results), or the plain-file
+ * peer of it, so that no process start-up is inside a timed figure.
  *
- *   objbench CONNINFO put-wos|put-lo|put-wire|get-wos|get-lo|get-wire FILE|ID REPS
+ *   objbench CONNINFO MODE ARG [ARG2] REPS
  *
- * put-*: sends FILE's bytes as a bytea parameter (wos_put or
- * lo_from_bytea), prints the new id on stderr; get-*: reads object ID
- * (wos_get or lo_get).  The -wire modes measure the protocol alone: the
- * same bytes sent and dropped (length($1)) or read from a file by the server
- * and returned (pg_read_binary_file, ID is then a path).  Prints the median seconds of REPS runs on stdout.
+ * Client path (the bytes travel through libpq):
+ *   put-wos FILE      wos_put($1), FILE's bytes as a bytea parameter
+ *   put-lo FILE       lo_from_bytea(0, $1)
+ *   put-wire FILE     length($1): the same bytes sent and dropped
+ *   get-wos ID        wos_get(ID) into client memory
+ *   get-lo OID        lo_get(OID)
+ *   get-wire PATH     pg_read_binary_file(PATH): a plain file sent back
+ * Server path (the server reads or writes a file):
+ *   put-file-wos PATH wos_put_file(PATH)
+ *   put-file-lo PATH  lo_import(PATH) (durable at commit through the WAL)
+ *   get-file-wos ID PATH   wos_get_file(ID, PATH) (fsynced)
+ *   get-file-lo OID PATH   lo_export(OID, PATH), then fsync of PATH and
+ *                          its directory here, as wos_get_file does
+ *                          (durable_rename)
+ * Large objects from a client file, the strongest way libpq offers (psql's
+ * \lo_import / \lo_export move 8 KiB per round trip):
+ *   lo-client-put FILE     lo_creat, lo_write in 1 MiB blocks, one transaction
+ *   lo-client-get OID PATH lo_read in 1 MiB blocks to PATH, fsync
+ * Plain files (no database):
+ *   cp-fsync SRC DST  read SRC, write DST in 1 MiB blocks, fsync DST and
+ *                     its directory (as a put makes its copy durable)
+ *   read-file PATH    read PATH into memory
+ *
+ * put-* print the new id on stderr (of the last repetition); every mode
+ * prints the median seconds of REPS runs on stdout.  Files written (PATH,
+ * DST) are removed after each run, outside the timing.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <libpq-fe.h>
+#include <libpq/libpq-fs.h>
+
+#define BLOCK (1024 * 1024)
 
 static double
 now(void)
@@ -34,56 +61,227 @@ cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void
+die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+/* fsync the directory holding path, as a durable rename or create does */
+static void
+fsync_dir(const char *path)
+{
+	char		dir[4096];
+	char	   *slash;
+	int			fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY);
+	if (fd < 0 || fsync(fd) != 0)
+		die(dir);
+	close(fd);
+}
+
+static void
+exec_ok(PGconn *conn, const char *sql)
+{
+	PGresult   *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(conn));
+		exit(3);
+	}
+	PQclear(res);
+}
+
+/* a large object from a client file; returns its oid */
+static Oid
+lo_client_put(PGconn *conn, const char *path, char *buf)
+{
+	int			in = open(path, O_RDONLY);
+	Oid			lo;
+	int			fd;
+	ssize_t		n;
+
+	if (in < 0)
+		die(path);
+	exec_ok(conn, "BEGIN");
+	lo = lo_creat(conn, INV_READ | INV_WRITE);
+	fd = lo_open(conn, lo, INV_WRITE);
+	if (lo == InvalidOid || fd < 0)
+	{
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+		exit(3);
+	}
+	while ((n = read(in, buf, BLOCK)) > 0)
+		if (lo_write(conn, fd, buf, n) != n)
+		{
+			fprintf(stderr, "%s", PQerrorMessage(conn));
+			exit(3);
+		}
+	lo_close(conn, fd);
+	exec_ok(conn, "COMMIT");
+	close(in);
+	return lo;
+}
+
+/* a large object to a durable client file */
+static void
+lo_client_get(PGconn *conn, Oid lo, const char *path, char *buf)
+{
+	int			out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int			fd;
+	int			n;
+
+	if (out < 0)
+		die(path);
+	exec_ok(conn, "BEGIN");
+	fd = lo_open(conn, lo, INV_READ);
+	if (fd < 0)
+	{
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+		exit(3);
+	}
+	while ((n = lo_read(conn, fd, buf, BLOCK)) > 0)
+		if (write(out, buf, n) != n)
+			die("write");
+	if (n < 0)
+	{
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+		exit(3);
+	}
+	lo_close(conn, fd);
+	exec_ok(conn, "COMMIT");
+	if (fsync(out) != 0 || close(out) != 0)
+		die(path);
+}
+
+/* read/write loop with fsync, the work of "cp SRC DST && sync DST" */
+static void
+cp_fsync(const char *src, const char *dst, char *buf)
+{
+	int			in = open(src, O_RDONLY);
+	int			out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ssize_t		n;
+
+	if (in < 0 || out < 0)
+		die("open");
+	while ((n = read(in, buf, BLOCK)) > 0)
+		if (write(out, buf, n) != n)
+			die("write");
+	if (n < 0 || fsync(out) != 0 || close(out) != 0)
+		die(dst);
+	close(in);
+	fsync_dir(dst);
+}
+
+static long
+read_file(const char *path, char **data)
+{
+	int			fd = open(path, O_RDONLY);
+	off_t		len;
+	long		done = 0;
+	ssize_t		n;
+
+	if (fd < 0)
+		die(path);
+	len = lseek(fd, 0, SEEK_END);
+	*data = malloc(len + 1);
+	if (*data == NULL)
+		die("malloc");
+	while (done < len && (n = pread(fd, *data + done, len - done, done)) > 0)
+		done += n;
+	close(fd);
+	return done;
+}
+
 int
 main(int argc, char **argv)
 {
-	PGconn	   *conn;
+	PGconn	   *conn = NULL;
 	const char *mode;
+	const char *arg2 = NULL;
 	int			reps;
 	char	   *data = NULL;
 	long		len = 0;
 	double	   *t;
+	char	   *buf = malloc(BLOCK);
 
-	if (argc != 5)
+	if (argc != 5 && argc != 6)
 	{
-		fprintf(stderr, "usage: objbench CONNINFO put-wos|put-lo|put-wire|get-wos|get-lo|get-wire FILE|ID REPS\n");
+		fprintf(stderr, "usage: objbench CONNINFO MODE ARG [ARG2] REPS\n");
 		return 1;
 	}
 	mode = argv[2];
-	reps = atoi(argv[4]);
+	if (argc == 6)
+		arg2 = argv[4];
+	reps = atoi(argv[argc - 1]);
 	t = calloc(reps, sizeof(double));
-	conn = PQconnectdb(argv[1]);
-	if (PQstatus(conn) != CONNECTION_OK)
+	if (strcmp(mode, "cp-fsync") != 0 && strcmp(mode, "read-file") != 0)
 	{
-		fprintf(stderr, "%s", PQerrorMessage(conn));
-		return 2;
-	}
-	if (strncmp(mode, "put", 3) == 0)
-	{
-		FILE	   *f = fopen(argv[3], "rb");
-
-		if (!f)
+		conn = PQconnectdb(argv[1]);
+		if (PQstatus(conn) != CONNECTION_OK)
 		{
-			perror(argv[3]);
-			return 1;
+			fprintf(stderr, "%s", PQerrorMessage(conn));
+			return 2;
 		}
-		fseek(f, 0, SEEK_END);
-		len = ftell(f);
-		fseek(f, 0, SEEK_SET);
-		data = malloc(len);
-		if (fread(data, 1, len, f) != (size_t) len)
-			return 1;
-		fclose(f);
 	}
+	if (strcmp(mode, "put-wos") == 0 || strcmp(mode, "put-lo") == 0 || strcmp(mode, "put-wire") == 0)
+		len = read_file(argv[3], &data);
+
 	for (int i = 0; i < reps; i++)
 	{
-		const char *sql;
-		const char *values[1];
-		int			lengths[1];
-		int			formats[1] = {1};
-		double		t0 = now();
+		const char *sql = NULL;
+		const char *values[2] = {argv[3], arg2};
+		int			lengths[2] = {0, 0};
+		int			formats[2] = {0, 0};
+		int			nparams = arg2 ? 2 : 1;
+		double		t0;
 		PGresult   *res;
 
+		if (arg2 && strcmp(mode, "cp-fsync") != 0)
+			unlink(arg2);
+		t0 = now();
+		if (strcmp(mode, "cp-fsync") == 0)
+		{
+			cp_fsync(argv[3], arg2, buf);
+			t[i] = now() - t0;
+			unlink(arg2);
+			continue;
+		}
+		if (strcmp(mode, "lo-client-put") == 0)
+		{
+			Oid			lo = lo_client_put(conn, argv[3], buf);
+
+			t[i] = now() - t0;
+			fprintf(stderr, "%u\n", lo);
+			continue;
+		}
+		if (strcmp(mode, "lo-client-get") == 0)
+		{
+			lo_client_get(conn, (Oid) strtoul(argv[3], NULL, 10), arg2, buf);
+			t[i] = now() - t0;
+			unlink(arg2);
+			continue;
+		}
+		if (strcmp(mode, "read-file") == 0)
+		{
+			char	   *d;
+
+			read_file(argv[3], &d);
+			t[i] = now() - t0;
+			free(d);
+			continue;
+		}
 		if (strcmp(mode, "put-wos") == 0)
 			sql = "SELECT wos_put($1::bytea)::text";
 		else if (strcmp(mode, "put-lo") == 0)
@@ -94,31 +292,52 @@ main(int argc, char **argv)
 			sql = "SELECT pg_read_binary_file($1::text)";
 		else if (strcmp(mode, "get-wos") == 0)
 			sql = "SELECT wos_get($1::wosoid)";
-		else
+		else if (strcmp(mode, "get-lo") == 0)
 			sql = "SELECT lo_get($1::oid)";
+		else if (strcmp(mode, "put-file-wos") == 0)
+			sql = "SELECT wos_put_file($1::text)::text";
+		else if (strcmp(mode, "put-file-lo") == 0)
+			sql = "SELECT lo_import($1::text)::text";
+		else if (strcmp(mode, "get-file-wos") == 0)
+			sql = "SELECT wos_get_file($1::wosoid, $2::text)";
+		else if (strcmp(mode, "get-file-lo") == 0)
+			sql = "SELECT lo_export($1::oid, $2::text)";
+		else
+		{
+			fprintf(stderr, "unknown mode %s\n", mode);
+			return 1;
+		}
 		if (data)
 		{
 			values[0] = data;
 			lengths[0] = (int) len;
-			res = PQexecParams(conn, sql, 1, NULL, values, lengths, formats, 1);
+			formats[0] = 1;
 		}
-		else
-		{
-			values[0] = argv[3];
-			res = PQexecParams(conn, sql, 1, NULL, values, NULL, NULL, 1);
-		}
+		res = PQexecParams(conn, sql, nparams, NULL, values, lengths, formats, 1);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			fprintf(stderr, "%s", PQerrorMessage(conn));
 			return 3;
 		}
+		if (strcmp(mode, "get-file-lo") == 0)
+		{
+			int			fd = open(arg2, O_RDONLY);
+
+			if (fd < 0 || fsync(fd) != 0)
+				die(arg2);
+			close(fd);
+			fsync_dir(arg2);
+		}
 		t[i] = now() - t0;
-		if (data)
+		if (strncmp(mode, "put", 3) == 0)
 			fprintf(stderr, "%.*s\n", PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0));
 		PQclear(res);
+		if (arg2)
+			unlink(arg2);
 	}
 	qsort(t, reps, sizeof(double), cmp);
 	printf("%.4f\n", t[reps / 2]);
-	PQfinish(conn);
+	if (conn)
+		PQfinish(conn);
 	return 0;
 }

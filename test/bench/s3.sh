@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# test/bench/s3.sh: put and get throughput of S3 sites, eoswath against s3cmd.
+# test/bench/s3.sh: put and get through an S3 site, delivered where the
+# peers deliver: from a client file into the gateway (put) and from the
+# gateway into a durable client file (get).
 #
 # One Ceph RGW (test/s3/ceph.sh, memstore), one PostgreSQL cluster; for each
-# size, eoswath's wos_put/wos_get on an S3 site and s3cmd put/get of a file
-# of the same size, against the same gateway, in the same run.  Prints MiB/s
-# and the ratio eoswath / s3cmd.  The eoswath figures are timed inside the
-# server (clock_timestamp() around the call), so they include hashing and
-# building the bytea but not generating the data or sending it to psql.
-#
-# A bytea holds at most 1 GiB - 5 bytes, so the "1 GiB" object is 1023 MiB.
+# size, in the same run against the same gateway:
+#   eoswath put FILE --policy=s3 / eoswath get ID -o FILE (the CLI: the
+#     server reads or writes the object on the gateway, hashes it, and the
+#     bytes cross libpq; the output file is fsynced);
+#   s3cmd put / get, and curl -T / curl -o (one PUT, one GET, SigV4), the
+#     output files fsynced too (sync FILE) so all three are durable.
+# Every figure is one command timed from the shell (process start included
+# for all three alike).  Prints MiB/s, best of BENCH_ROUNDS, and rows.
 #
 #   test/bench/s3.sh [MiB ...]        default: 64 1023
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$BENCH_DIR/../harness.sh"
+source "$BENCH_DIR/table.sh"
 CEPH_SH=$REPO/test/s3/ceph.sh
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(64 1023)
@@ -45,50 +49,55 @@ $S3 mb s3://peer >/dev/null
 mibs() { awk -v mib="$1" -v ms="$2" 'BEGIN { printf "%.0f", mib / (ms / 1000) }'; }
 now_ms() { date +%s%3N; }
 
+chown "$TEST_USER" "$WORK"
+chmod 644 "$S3CFG"
+# the payload is not hashed by curl for -T: say so in the signed header
+CURL=(curl -sf --aws-sigv4 "aws:amz:${S3_REGION:-us-east-1}:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY"
+      -H "x-amz-content-sha256:UNSIGNED-PAYLOAD")
+# seconds of one command run as the test user
+secs() {
+    local t0
+    t0=$(date +%s.%N)
+    as_user sh -c "$1" >/dev/null
+    awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f", b - a }'
+}
+best() { printf '%s\n' "$@" | sort -n | head -1; }
+
+printf "%-8s %-4s %12s %12s %12s\n" size op eoswath s3cmd curl
 for mib in "${SIZES[@]}"; do
-    head -c $((mib * 1024 * 1024)) /dev/urandom > "$WORK/peer.bin"
-    best_ep=0 best_eg=0 best_sp=0 best_sg=0
+    bytes=$((mib * 1048576))
+    head -c "$bytes" /dev/urandom > "$WORK/peer.bin"
+    chmod 644 "$WORK/peer.bin"
+    ep=() eg=() sp=() sg=() cp=() cg=()
     for _ in $(seq 1 "$ROUNDS"); do
-        # eoswath: the same bytes, timed in the server
-        out=$(psql_user -At -q -v f="$WORK/peer.bin" 2>&1 <<SQL
-SET client_min_messages = notice;
-DO \$\$
-DECLARE
-    x bytea := pg_read_binary_file('$WORK/peer.bin');
-    y bytea;
-    id wosoid;
-    t0 timestamptz;
-    tp float8;
-    tg float8;
-BEGIN
-    t0 := clock_timestamp();
-    id := wos_put(x, '{}', 's3');
-    tp := extract(epoch FROM clock_timestamp() - t0) * 1000;
-    x := NULL;
-    t0 := clock_timestamp();
-    y := wos_get(id);
-    tg := extract(epoch FROM clock_timestamp() - t0) * 1000;
-    IF length(y) <> $mib * 1048576 THEN RAISE EXCEPTION 'short read'; END IF;
-    PERFORM wos_delete(id);
-    RAISE NOTICE 'times % %', tp, tg;
-END
-\$\$;
-SQL
-)
-        read -r tp tg < <(sed -n 's/.*times \([0-9.]*\) \([0-9.]*\).*/\1 \2/p' <<<"$out")
-        [ -n "$tp" ] || { echo "$out"; exit 1; }
-        t0=$(now_ms); $S3 put "$WORK/peer.bin" s3://peer/obj >/dev/null; sp=$(( $(now_ms) - t0 ))
-        t0=$(now_ms); $S3 get --force s3://peer/obj "$WORK/peer.back" >/dev/null; sg=$(( $(now_ms) - t0 ))
-        cmp -s "$WORK/peer.bin" "$WORK/peer.back" || { echo "s3cmd round trip differs"; exit 1; }
-        rm -f "$WORK/peer.back"; $S3 del s3://peer/obj >/dev/null
-        ep=$(mibs "$mib" "$tp"); eg=$(mibs "$mib" "$tg"); spr=$(mibs "$mib" "$sp"); sgr=$(mibs "$mib" "$sg")
-        echo "#   ${mib} MiB round: put eoswath $ep s3cmd $spr, get eoswath $eg s3cmd $sgr MiB/s"
-        [ "$ep" -gt "$best_ep" ] && best_ep=$ep; [ "$eg" -gt "$best_eg" ] && best_eg=$eg
-        [ "$spr" -gt "$best_sp" ] && best_sp=$spr; [ "$sgr" -gt "$best_sg" ] && best_sg=$sgr
+        ep+=($(secs "eoswath put -q --policy=s3 '$WORK/peer.bin' > '$WORK/id'"))
+        id=$(cat "$WORK/id")
+        eg+=($(secs "eoswath get -q '$id' -o '$WORK/back' --force"))
+        cmp -s "$WORK/peer.bin" "$WORK/back" || { echo "eoswath round trip differs"; exit 1; }
+        rm -f "$WORK/back"; q "SELECT wos_delete('$id')" >/dev/null
+        sp+=($(secs "$S3 put '$WORK/peer.bin' s3://peer/obj"))
+        sg+=($(secs "$S3 get --force s3://peer/obj '$WORK/back' && sync '$WORK/back'"))
+        cmp -s "$WORK/peer.bin" "$WORK/back" || { echo "s3cmd round trip differs"; exit 1; }
+        rm -f "$WORK/back"; $S3 del s3://peer/obj >/dev/null
+        cp+=($(secs "${CURL[*]} -T '$WORK/peer.bin' '$S3_ENDPOINT/peer/obj'"))
+        cg+=($(secs "${CURL[*]} -o '$WORK/back' '$S3_ENDPOINT/peer/obj' && sync '$WORK/back'"))
+        if ! cmp -s "$WORK/peer.bin" "$WORK/back"; then
+            echo "curl round trip differs:"
+            as_user sh -c "${CURL[*]/-sf/-sS} -T '$WORK/peer.bin' '$S3_ENDPOINT/peer/obj'" 2>&1 | head -5
+            exit 1
+        fi
+        rm -f "$WORK/back"; $S3 del s3://peer/obj >/dev/null
     done
-    printf "%-8s %-4s %10s %10s %7s\n" "size" "op" "eoswath" "s3cmd" "ratio"
-    printf "%-8s %-4s %7s MiB/s %5s MiB/s %7s\n" "${mib}MiB" put "$best_ep" "$best_sp" "$(awk -v a=$best_ep -v b=$best_sp 'BEGIN{printf "%.2f", a/b}')"
-    printf "%-8s %-4s %7s MiB/s %5s MiB/s %7s\n" "${mib}MiB" get "$best_eg" "$best_sg" "$(awk -v a=$best_eg -v b=$best_sg 'BEGIN{printf "%.2f", a/b}')"
+    for op in put get; do
+        if [ $op = put ]; then e=$(best "${ep[@]}"); s=$(best "${sp[@]}"); c=$(best "${cp[@]}")
+        else e=$(best "${eg[@]}"); s=$(best "${sg[@]}"); c=$(best "${cg[@]}"); fi
+        printf "%-8s %-4s %12s %12s %12s\n" "${mib}MiB" $op "$(bench_rate "$bytes" "$e")" \
+            "$(bench_rate "$bytes" "$s")" "$(bench_rate "$bytes" "$c")"
+        bench_row "S3 $op ${mib} MiB, client file" "$(bench_rate "$bytes" "$e")" "$(bench_rate "$bytes" "$s")" \
+            "$(bench_ratio_t "$e" "$s")" "s3cmd $op, same gateway, same file$([ $op = get ] && echo ', fsynced')"
+        bench_row "S3 $op ${mib} MiB, client file" "$(bench_rate "$bytes" "$e")" "$(bench_rate "$bytes" "$c")" \
+            "$(bench_ratio_t "$e" "$c")" "curl, one SigV4 $([ $op = get ] && echo GET || echo PUT), same gateway$([ $op = get ] && echo ', fsynced')"
+    done
     rm -f "$WORK/peer.bin"
 done
 echo "(best of $ROUNDS rounds; eoswath.s3_part_size = $(psql_user -At -q -c "LOAD 'eoswath'" -c "SHOW eoswath.s3_part_size"); $(nproc) CPUs; Ceph RGW memstore on the same host)"

@@ -1,99 +1,133 @@
 #!/usr/bin/env bash
-# test/bench/streams.sh: throughput and memory of the streaming paths.
+# test/bench/streams.sh: the command-line client's put and get of a file,
+# server-side decompression, and the backend's memory, in one run, on a
+# throwaway cluster (fsync on, like production).
 #
-# In one run, on a throwaway cluster (fsync on, like production):
-#   1. CLI put / get of a 2 GiB file against cp to the store's disk (+ fsync)
-#      and against psql's \lo_import / \lo_export;
-#   2. wos_stream_get(..., decompress => true) against zcat of the same gzip
-#      file (gzip -1 of the 2 GiB file);
-#   3. the backend's peak memory (VmHWM in /proc/<pid>/status, which counts
-#      the shared buffers it touched too) during a 4 GiB put and get through
-#      the CLI; target: under 64 MiB.
-# A benchmark, not a test: it prints figures and ratios.  Needs ~16 GB of
-# free space in /tmp.  BENCH_MIB=2048 and MEM_MIB=4096 change the sizes.
+#   1. eoswath put FILE / eoswath get ID -o FILE (fsynced, like the CLI's
+#      output) against: large objects from the client the strongest way
+#      libpq offers (lo_write / lo_read in 1 MiB blocks, one transaction;
+#      psql's \lo_import moves 8 KiB per round trip and would flatter us),
+#      a one-process read/write/fsync loop of the same bytes on the same
+#      disk, and SHA-256 (openssl) of the same bytes: the two limits a
+#      verified, durable put or get is bounded by.
+#   2. eoswath get --decompress against pigz -d and zcat, all to /dev/null,
+#      on a real netCDF-3 granule (the Jason-1 pass, repeated to GZ_MIB)
+#      gzip'd, and on random bytes gzip'd.
+#   3. the backend's peak memory (VmHWM) during a MEM_MIB put and get.
+#
+# A benchmark, not a test: it prints figures and make bench's rows.
+# BENCH_MIB (default 1024; the issue's goal is stated for 4096),
+# GZ_MIB (256), MEM_MIB (1024), REPS (3: medians).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 source "$HERE/harness.sh"
+source "$HERE/bench/table.sh"
 
-SIZE=$(( ${BENCH_MIB:-2048} * 1048576 ))
-MEMSIZE=$(( ${MEM_MIB:-4096} * 1048576 ))
+SIZE=$(( ${BENCH_MIB:-1024} * 1048576 ))
+MEMSIZE=$(( ${MEM_MIB:-1024} * 1048576 ))
+GZSIZE=$(( ${GZ_MIB:-256} * 1048576 ))
+REPS=${REPS:-3}
+GRANULES=${EOSWATH_GRANULES:-$(cd "$HERE/../.." && pwd)/shared/data/swaths}
+NC3=$GRANULES/JA1_GPN_2PeP001_002_20020115_060706_20020115_070316.nc
 
-build_and_install >/dev/null
+[ -n "${EOSWATH_BENCH_NO_BUILD:-}" ] || build_and_install >/dev/null
+gcc -O2 -o "$WORK/objbench" "$HERE/bench/objbench.c" -I"$(pg_config --includedir)" -lpq
 pg_start bench
 export PATH="$PGBIN:$PATH"
-psql_q() { "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
-psql_q -c 'CREATE EXTENSION eoswath CASCADE' >/dev/null 2>&1
-chmod 755 "$WORK"
-
-# seconds taken by a command
+psql_q() { as_user "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+psql_q -c 'CREATE EXTENSION eoswath CASCADE' -c "ALTER SYSTEM SET max_wal_size = '8GB'" \
+    -c 'SELECT pg_reload_conf()' >/dev/null 2>&1
+CONN="host=$PGHOST port=$PGPORT dbname=postgres user=$TEST_USER"
+bench() { as_user "$WORK/objbench" "$CONN" "$@"; }
+chown "$TEST_USER" "$WORK"
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# median seconds of REPS runs of a command (as the test user, no output)
 secs() {
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$@" >/dev/null
-    t1=$(date +%s.%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+    local i t0
+    for i in $(seq "$REPS"); do
+        t0=$(date +%s.%N)
+        as_user "$@" >/dev/null
+        awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f\n", b - a }'
+    done | median
 }
-rate() { awk -v s="$1" -v t="$2" 'BEGIN { printf "%.0f MiB/s", s / 1048576 / t }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 gen() { (openssl enc -aes-128-ctr -pass pass:bench -nosalt -pbkdf2 < /dev/zero 2>/dev/null || true) | head -c "$1"; }
-drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 
-SITE=$(psql_q -c "SELECT location FROM wos_sites WHERE name = 'local'")
+SITE=$(psql_q -c "SELECT location FROM eoswath.sites WHERE name = 'local'")
+case $SITE in /*) ;; *) SITE=$PGDATA/$SITE ;; esac
 SRC=$WORK/src.bin
 gen "$SIZE" > "$SRC"
-echo "== data: $(numfmt --to=iec-i --suffix=B "$SIZE") pseudo-random, cluster fsync=on, $(nproc) CPUs"
+chmod 644 "$SRC"
+MIB=$(numfmt --to=iec-i --suffix=B "$SIZE")
+echo "== data: $MIB pseudo-random, cluster fsync=on, $(nproc) CPUs, page cache warm, median of $REPS"
 
 # ---- 1. put and get of a file
-drop_caches
-t_cp_in=$(secs bash -c "cp '$SRC' '$SITE/bench-cp' && sync '$SITE/bench-cp'")
-rm -f "$SITE/bench-cp"
-drop_caches
-t_put=$(secs bash -c "eoswath put -q '$SRC' > '$WORK/id'")
+# each put is deleted before the next, so the disk holds the same amount
+t_put=$(for i in $(seq "$REPS"); do
+    t0=$(date +%s.%N)
+    id=$(as_user eoswath put -q "$SRC")
+    awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f\n", b - a }'
+    [ "$i" = "$REPS" ] || psql_q -c "SELECT wos_delete('$id')" >/dev/null
+    echo "$id" > "$WORK/id"
+done | median)
 ID=$(cat "$WORK/id")
-COPY=$(find "$SITE" -name "$ID")
-drop_caches
-t_lo_in=$(secs psql_q -c "\\lo_import '$SRC'")
-LO=$(psql_q -c "SELECT max(oid) FROM pg_largeobject_metadata")
-
-drop_caches
-t_cp_out=$(secs bash -c "cp '$COPY' '$WORK/out-cp' && sync '$WORK/out-cp'")
-rm -f "$WORK/out-cp"
-drop_caches
-t_get=$(secs bash -c "eoswath get -q '$ID' -o '$WORK/out-cli'")
+t_get=$(secs eoswath get -q "$ID" -o "$WORK/out-cli" --force)
+as_user eoswath get -q "$ID" -o "$WORK/out-cli" --force
 cmp -s "$SRC" "$WORK/out-cli" || { echo "CLI get returned different bytes"; exit 1; }
 rm -f "$WORK/out-cli"
-drop_caches
-t_lo_out=$(secs bash -c "'$PGBIN/psql' -X -q -v ON_ERROR_STOP=1 -c '\\lo_export $LO $WORK/out-lo' && sync '$WORK/out-lo'")
-rm -f "$WORK/out-lo"
-psql_q -c "SELECT lo_unlink($LO)" >/dev/null
+t_lo_in=$(bench lo-client-put "$SRC" "$REPS" 2>"$WORK/lo")
+LO=$(tail -1 "$WORK/lo")
+t_lo_out=$(bench lo-client-get "$LO" "$WORK/out-lo" "$REPS")
+t_disk_in=$(bench cp-fsync "$SRC" "$SITE/bench-cp" "$REPS")
+COPY=$(find "$SITE" -name "$ID")
+t_disk_out=$(bench cp-fsync "$COPY" "$WORK/out-cp" "$REPS")
+t_sha=$(secs openssl dgst -sha256 "$SRC")
+psql_q -c "SELECT lo_unlink($LO)" -c "SELECT wos_delete('$ID')" >/dev/null
 
-echo "== 1. put / get of the file"
-printf '%-34s %7s s  %s\n' "cp to the store's disk + fsync" "$t_cp_in" "$(rate "$SIZE" "$t_cp_in")"
-printf '%-34s %7s s  %s\n' "eoswath put" "$t_put" "$(rate "$SIZE" "$t_put")"
-printf '%-34s %7s s  %s\n' "psql \\lo_import" "$t_lo_in" "$(rate "$SIZE" "$t_lo_in")"
-printf '%-34s %7s s  %s\n' "cp from the store + fsync" "$t_cp_out" "$(rate "$SIZE" "$t_cp_out")"
-printf '%-34s %7s s  %s\n' "eoswath get -o" "$t_get" "$(rate "$SIZE" "$t_get")"
-printf '%-34s %7s s  %s\n' "psql \\lo_export" "$t_lo_out" "$(rate "$SIZE" "$t_lo_out")"
-echo "ratio put/cp $(ratio "$t_put" "$t_cp_in"), put/lo_import $(ratio "$t_put" "$t_lo_in")," \
-     "get/cp $(ratio "$t_get" "$t_cp_out"), get/lo_export $(ratio "$t_get" "$t_lo_out") (time; lower is faster)"
-psql_q -c "SELECT wos_delete('$ID')" >/dev/null
-
-# ---- 2. decompression on the server against zcat
-gzip -1 -c "$SRC" > "$WORK/src.gz"
+echo "== 1. put / get of the file (s, median)"
+for v in t_put t_lo_in t_disk_in t_get t_lo_out t_disk_out t_sha; do
+    printf '%-12s %8.2f s  %s\n' "$v" "${!v}" "$(bench_rate "$SIZE" "${!v}")"
+done
+echo "(t_put/t_get: eoswath CLI; t_lo_*: large objects from the client; t_disk_*: read/write/fsync loop; t_sha: openssl dgst -sha256)"
+lim_in=$(awk -v a="$t_disk_in" -v b="$t_sha" 'BEGIN { print (a > b) ? a : b }')
+lim_out=$(awk -v a="$t_disk_out" -v b="$t_sha" 'BEGIN { print (a > b) ? a : b }')
+bench_row "CLI put $MIB" "$(bench_rate "$SIZE" "$t_put")" "$(bench_rate "$SIZE" "$t_lo_in")" \
+    "$(bench_ratio_t "$t_put" "$t_lo_in")" "large object from the client, lo_write 1 MiB blocks, one transaction"
+bench_row "CLI put $MIB vs limit" "$(bench_rate "$SIZE" "$t_put")" "$(bench_rate "$SIZE" "$lim_in")" \
+    "$(bench_ratio_t "$t_put" "$lim_in")" "min(disk write+fsync loop, SHA-256): the physical limit (goal 0.60x)"
+bench_row "CLI get $MIB -o file" "$(bench_rate "$SIZE" "$t_get")" "$(bench_rate "$SIZE" "$t_lo_out")" \
+    "$(bench_ratio_t "$t_get" "$t_lo_out")" "large object to a client file, lo_read 1 MiB blocks, fsync"
+bench_row "CLI get $MIB vs limit" "$(bench_rate "$SIZE" "$t_get")" "$(bench_rate "$SIZE" "$lim_out")" \
+    "$(bench_ratio_t "$t_get" "$lim_out")" "min(disk copy+fsync loop, SHA-256): the physical limit (goal 0.60x)"
 rm -f "$SRC"
-GZ=$(eoswath put -q "$WORK/src.gz")
-t_zcat=$(secs bash -c "zcat '$WORK/src.gz' > /dev/null")
-t_inflate=$(secs psql_q -c "SELECT sum(length(c)) FROM (SELECT wos_stream_get('$GZ', NULL, true)) t(c)")
-t_cli_inflate=$(secs bash -c "eoswath get -q '$GZ' --decompress > /dev/null")
-echo "== 2. gzip -1 file of $(numfmt --to=iec-i --suffix=B "$(stat -c %s "$WORK/src.gz")"), inflated (warm cache)"
-printf '%-34s %7s s\n' "zcat > /dev/null" "$t_zcat"
-printf '%-34s %7s s\n' "wos_stream_get(decompress) in SQL" "$t_inflate"
-printf '%-34s %7s s\n' "eoswath get --decompress" "$t_cli_inflate"
-echo "ratio wos_stream_get/zcat $(ratio "$t_inflate" "$t_zcat"), CLI/zcat $(ratio "$t_cli_inflate" "$t_zcat")"
-psql_q -c "SELECT wos_delete('$GZ')" >/dev/null
-rm -f "$WORK/src.gz"
 
-# ---- 3. backend peak memory through a 4 GiB put and get
+# ---- 2. decompression on the server against pigz -d and zcat
+# a real netCDF-3 granule, repeated (gzip's 32 KiB window never sees the
+# repeat, so the ratio is the granule's own), and random bytes
+NCDATA=$WORK/nc3.bin
+while [ "$(stat -c %s "$NCDATA" 2>/dev/null || echo 0)" -lt "$GZSIZE" ]; do cat "$NC3" >> "$NCDATA"; done
+gen "$GZSIZE" > "$WORK/rand.bin"
+for kind in nc3 rand; do
+    if [ $kind = nc3 ]; then in=$NCDATA; what="netCDF-3 granule"; else in=$WORK/rand.bin; what="random bytes"; fi
+    gzip -6 -c "$in" > "$WORK/$kind.gz"
+    chmod 644 "$WORK/$kind.gz"
+    raw=$(stat -c %s "$in")
+    gzs=$(stat -c %s "$WORK/$kind.gz")
+    GZ=$(as_user eoswath put -q "$WORK/$kind.gz")
+    t_cli=$(secs sh -c "eoswath get -q '$GZ' --decompress > /dev/null")
+    t_pigz=$(secs sh -c "pigz -d -c '$WORK/$kind.gz' > /dev/null")
+    t_zcat=$(secs sh -c "zcat '$WORK/$kind.gz' > /dev/null")
+    echo "== 2. $what: $(numfmt --to=iec-i --suffix=B "$raw") gzip -6 to $(numfmt --to=iec-i --suffix=B "$gzs"), inflated to /dev/null"
+    printf '%-34s %7.2f s  %s\n' "eoswath get --decompress" "$t_cli" "$(bench_rate "$raw" "$t_cli")" \
+        "pigz -d -c" "$t_pigz" "$(bench_rate "$raw" "$t_pigz")" "zcat" "$t_zcat" "$(bench_rate "$raw" "$t_zcat")"
+    bench_row "get --decompress, $what" "$(bench_rate "$raw" "$t_cli")" "$(bench_rate "$raw" "$t_pigz")" \
+        "$(bench_ratio_t "$t_cli" "$t_pigz")" "pigz -d on the same .gz (the fastest inflater at hand; it reads a local file)"
+    bench_row "get --decompress, $what" "$(bench_rate "$raw" "$t_cli")" "$(bench_rate "$raw" "$t_zcat")" \
+        "$(bench_ratio_t "$t_cli" "$t_zcat")" "zcat on the same .gz (single-threaded zlib, like the server)"
+    psql_q -c "SELECT wos_delete('$GZ')" >/dev/null
+    rm -f "$WORK/$kind.gz" "$in"
+done
+
+# ---- 3. backend peak memory through a put and a get
 # the VmHWM of the CLI's backend, sampled until it exits
 watch_hwm() {
     local pid="" hwm=0 v
@@ -109,14 +143,12 @@ watch_hwm() {
 }
 base=$(psql_q -c "SELECT 1" -c "SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\\s+(\\d+) kB')" | tail -1)
 watch_hwm > "$WORK/hwm-put" &
-t_put4=$(secs bash -c "set -o pipefail; (openssl enc -aes-128-ctr -pass pass:m -nosalt -pbkdf2 < /dev/zero 2>/dev/null; true) | head -c $MEMSIZE | eoswath put -q - > '$WORK/id4'")
+as_user bash -c "set -o pipefail; (openssl enc -aes-128-ctr -pass pass:m -nosalt -pbkdf2 < /dev/zero 2>/dev/null; true) | head -c $MEMSIZE | eoswath put -q - > '$WORK/id4'"
 wait
 ID4=$(cat "$WORK/id4")
 watch_hwm > "$WORK/hwm-get" &
-t_get4=$(secs bash -c "eoswath get -q '$ID4' > /dev/null")
+as_user bash -c "eoswath get -q '$ID4' > /dev/null"
 wait
-echo "== 3. backend peak memory (VmHWM), $(numfmt --to=iec-i --suffix=B "$MEMSIZE") through the CLI"
-echo "idle backend after one query: ${base} kB"
-echo "put (stdin, pipelined writes): $(cat "$WORK/hwm-put") kB  ($t_put4 s)"
-echo "get (wos_stream_get, 64 KiB chunks): $(cat "$WORK/hwm-get") kB  ($t_get4 s)"
+echo "== 3. backend peak memory (VmHWM, includes shared buffers touched), $(numfmt --to=iec-i --suffix=B "$MEMSIZE") through the CLI"
+echo "idle backend after one query: ${base} kB; put (stdin): $(cat "$WORK/hwm-put") kB; get: $(cat "$WORK/hwm-get") kB"
 psql_q -c "SELECT wos_delete('$ID4')" >/dev/null
