@@ -791,3 +791,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.swath_stac_item(bigint),
     @extschema@.swath_stac_search(geography, timestamptz, timestamptz, text, integer)
 TO eoswath_reader;
+
+-- geography regions of any size (issue 13): the exact intersection test
+-- takes parts of a hemisphere or more
+COMMENT ON FUNCTION eoswath.geog_intersects_wkb(bytea, bytea) IS
+    'ST_Intersects() of two geographies given as WKB (polygons or multipolygons of any size), exact and cheap; NULL when a shape is not a polygon, has an edge between antipodal points or a part without a defined interior';
