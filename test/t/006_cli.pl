@@ -350,11 +350,11 @@ for my $box ('-20,-40,20,0', '150,-20,210,20', '100,60,140,90', '-10,-90,10,-60'
 	my $want = $node->safe_psql('postgres', "SELECT string_agg(id::text, ',' ORDER BY overpass, id) FROM swaths s"
 		  . " WHERE EXISTS (SELECT 1 FROM ST_Dump(s.shape::geometry) d"
 		  . " WHERE ST_Intersects(ST_Boundary(d.geom)::geography, ST_Boundary($b)::geography)"
-		  . " OR ST_Covers($b::geography, ST_PointN(ST_ExteriorRing(d.geom), 1)::geography)"
+		  . " OR ST_Covers(${b}::geography, ST_PointN(ST_ExteriorRing(d.geom), 1)::geography)"
 		  . " OR ST_Covers(d.geom::geography, ST_PointN(ST_ExteriorRing($b), 1)::geography))");
 	is($ids, $want, "search --bbox $box: the swaths PostGIS finds the lon/lat box meets");
 	$want = $node->safe_psql('postgres', "SELECT string_agg(id::text, ',' ORDER BY overpass, id)"
-		  . " FROM swath_search($b::geography)");
+		  . " FROM swath_search(${b}::geography)");
 	is($ids, $want, "search --bbox $box: as swath_search");
 }
 is((cli('search', '--bbox', '150,-20,-150,20', '-d', $connstr))[1],
