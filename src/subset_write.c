@@ -647,7 +647,8 @@ write_time_coverage(Subset *s)
 		t1 = found ? Max(t1, q.time_end) : q.time_end;
 		found = true;
 	}
-	if (!found)
+	/* years 1 to 9999 (ISO 8601's four digits); else the source's stay */
+	if (!found || !(t0 >= -62135596800.0 && t1 < 253402300800.0))
 		return;
 	NC(s, nc_redef(s->out));
 	for (int k = 0; k < 2; k++)
