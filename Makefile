@@ -36,6 +36,7 @@ OBJS = \
 	src/wos_files.o \
 	src/wos_admin.o \
 	src/region.o \
+	src/region_sphere.o \
 	src/granule_proto.o \
 	src/granule_client.o \
 	src/granule_file.o \
@@ -50,8 +51,8 @@ HELPER       = src/helper/eoswath-granule
 HELPER_SRCS  = src/helper/main.c src/helper/sandbox.c src/helper/runtime.c \
                src/helper/hdf5_check.c \
                src/granule_proto.c src/granule.c src/nc_util.c src/nc_swath.c \
-               src/nc_time.c src/footprint.c src/region.c src/subset_window.c \
-               src/subset_write.c
+               src/nc_time.c src/footprint.c src/region.c src/region_sphere.c \
+               src/subset_window.c src/subset_write.c
 HELPER_OBJS  = $(patsubst src/%.c,src/helper/obj/%.o,$(patsubst src/helper/%,src/%,$(HELPER_SRCS)))
 
 # The install script is written once, in pieces by subsystem (src/sql/*.sql),
@@ -88,7 +89,8 @@ $(OBJS): $(wildcard src/*.h)
 
 # ---- the granule helper ----
 PG_PKGLIBDIR := $(shell $(PG_CONFIG) --pkglibdir)
-HELPER_CPPFLAGS = -I$(srcdir)/src/helper/include -I$(srcdir)/src/helper -I$(srcdir)/src \
+HELPER_CPPFLAGS = -DEOSWATH_VERSION='"$(EXTVERSION)"' \
+                  -I$(srcdir)/src/helper/include -I$(srcdir)/src/helper -I$(srcdir)/src \
                   -I$(includedir_server) -I$(includedir_internal) $(NC_CFLAGS) $(HDF5_CFLAGS)
 HELPER_CFLAGS   = $(CFLAGS) -Wall -Wextra -Wno-unused-parameter \
                   -Wno-missing-field-initializers -Wno-sign-compare $(EOSWATH_CFLAGS)
@@ -174,13 +176,14 @@ FUZZ_CFLAGS     = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) \
 FUZZ_SRCS       = test/fuzz/fuzz_granule.c \
                   src/helper/runtime.c src/helper/hdf5_check.c \
                   src/granule.c src/nc_util.c src/nc_swath.c src/nc_time.c \
-                  src/footprint.c src/region.c src/subset_window.c \
-                  src/subset_write.c
+                  src/footprint.c src/region.c src/region_sphere.c \
+                  src/subset_window.c src/subset_write.c
 FUZZ_OBJS       = $(patsubst %.c,test/fuzz/obj/%.o,$(FUZZ_SRCS))
 # a second target: WKB regions (region.c is also built into the backend)
 FUZZ_REGION_BIN = test/fuzz/fuzz_region
 FUZZ_REGION_OBJS = test/fuzz/obj/test/fuzz/fuzz_region.o \
-                  test/fuzz/obj/src/helper/runtime.o test/fuzz/obj/src/region.o
+                  test/fuzz/obj/src/helper/runtime.o test/fuzz/obj/src/region.o \
+                  test/fuzz/obj/src/region_sphere.o
 FUZZ_SECONDS   ?= 600
 FUZZ_JOBS      ?= 1
 FUZZ_TARGET    ?= granule

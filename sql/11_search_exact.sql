@@ -91,7 +91,8 @@ SELECT 'footprint', s.shape, pg_temp.shape((random() * 3.99)::int,
            pg_temp.proj(ST_PointN(ST_ExteriorRing(ST_GeometryN(s.shape::geometry, 1)), 1)::geography,
                         2e6 * random(), random() * 2 * pi())::geography, exp(random() * ln(2e6)))
   FROM (SELECT s.shape FROM swaths s, generate_series(1, 200) g ORDER BY s.filename, g OFFSET 0) s;
--- what the test hands back: larger than a hemisphere, points
+-- rings 100 to 110 degrees from c (PostGIS takes the side around c's
+-- antipode, under a hemisphere), and points (handed back)
 INSERT INTO pairs
 SELECT 'large', ST_MakePolygon(pg_temp.ring(c, 6, 1.1e7, 1.2e7))::geography, pg_temp.star(c, 1e6)
   FROM (SELECT pg_temp.rpoint() AS c FROM generate_series(1, 100)) x;
@@ -124,5 +125,39 @@ SELECT count(*) AS search_mismatches FROM pairs p
 -- the mismatching pairs, if any, for a report
 SELECT kind, ST_AsText(a) AS a, ST_AsText(b) AS b, postgis, ST_Distance(a, b, false)
   FROM answers WHERE t IS DISTINCT FROM postgis AND t IS NOT NULL LIMIT 5;
-DROP TABLE pairs, answers;
+-- regions of any size (a hemisphere or more, bands, a 100-degree sliver with
+-- a dense edge) against every footprint.  The reference is PostGIS without
+-- its polygon-polygon test, which is not reliable here (ST_Intersects of
+-- the GPM footprint, south of 52 S, and "everything north of 10 S" is true,
+-- and answers vary with PostGIS's per-query tree cache): two closed regions
+-- meet iff their boundaries meet (ST_Intersects of lines) or a vertex of
+-- one is covered by the other (ST_Covers of a point, the test the pixel
+-- comparisons in 20_subset check)
+CREATE FUNCTION pg_temp.big(pts geometry[]) RETURNS geography LANGUAGE sql
+    RETURN ST_MakePolygon(ST_MakeLine(pts))::geography;
+CREATE TEMP TABLE big (name text, g geography);
+INSERT INTO big VALUES
+  ('quarter_sphere', 'POLYGON((-180 -90, -90 -90, 0 -90, 0 0, -90 0, -180 0, -180 -90))'),
+  ('north_hemisphere', 'POLYGON((-180 0, -90 0, 0 0, 90 0, 180 0, 180 90, -180 90, -180 0))'),
+  ('band_30', pg_temp.big(array(SELECT ST_Point(x, -30) FROM generate_series(-180, 180, 4) x)
+                          || array(SELECT ST_Point(x, 30) FROM generate_series(180, -180, -4) x) || ST_Point(-180, -30))),
+  ('north_of_10s', pg_temp.big(array(SELECT ST_Point(x, -10) FROM generate_series(-180, 180, 4) x)
+                               || ARRAY[ST_Point(180, 90), ST_Point(-180, 90), ST_Point(-180, -10)])),
+  ('sliver_100', pg_temp.big(array(SELECT ST_Point(x, 0) FROM generate_series(-60, 40, 0.5) x)
+                             || ARRAY[ST_Point(40, 3), ST_Point(-60, 3), ST_Point(-60, 0)])),
+  ('wide_lens', 'POLYGON((-100 0, 0 -5, 100 0, 0 5, -100 0))');
+CREATE TEMP TABLE any_size AS
+SELECT b.name, s.id, eoswath.geog_intersects_wkb(ST_AsBinary(s.shape), ST_AsBinary(b.g)) AS t,
+       s.id IN (SELECT id FROM swath_search(b.g)) AS found,
+       EXISTS (SELECT 1 FROM ST_Dump(s.shape::geometry) d
+                WHERE ST_Intersects(ST_Boundary(d.geom)::geography, ST_Boundary(b.g::geometry)::geography)
+                   OR ST_Covers(b.g, ST_PointN(ST_ExteriorRing(d.geom), 1)::geography)
+                   OR ST_Covers(d.geom::geography, ST_PointN(ST_ExteriorRing(b.g::geometry), 1)::geography)) AS postgis
+  FROM swaths s, big b;
+SELECT name, count(*) AS footprints, count(*) FILTER (WHERE postgis) AS postgis_hits,
+       count(*) FILTER (WHERE t IS NULL) AS fallbacks,
+       count(*) FILTER (WHERE t IS DISTINCT FROM postgis) AS mismatches,
+       count(*) FILTER (WHERE found IS DISTINCT FROM postgis) AS search_mismatches
+  FROM any_size GROUP BY 1 ORDER BY 1;
+DROP TABLE pairs, answers, any_size;
 RESET client_min_messages;

@@ -11,14 +11,18 @@
  *   multiples of 360 into the polygon's own longitude range before the test.
  *   Latitude is never shifted; either beyond its range is refused.
  *
- * - spherical (PostGIS geography): edges are great-circle arcs.  Each
- *   polygon is projected gnomonically onto the plane tangent to the sphere
- *   at its vertex centroid; the gnomonic projection maps great circles to
- *   straight lines, so the planar crossing-number test on the projected
- *   vertices is exact.  It needs every polygon to lie in the open
- *   hemisphere around that centroid (PostGIS geography's own polygons are
- *   in practice smaller than a hemisphere too); larger ones are refused
- *   with a hint to split them.
+ * - spherical (PostGIS geography): edges are great-circle arcs, and a
+ *   polygon's interior is the side PostGIS takes (region_sphere.c), so
+ *   hemispheres, bands, caps and regions larger than a hemisphere work.  A
+ *   polygon that lies in the open hemisphere around its centre (the
+ *   direction of its edges' midpoints, weighted by length) and whose
+ *   interior is its small side is projected gnomonically onto the plane
+ *   tangent there; the gnomonic projection maps great circles to straight
+ *   lines, so the planar crossing-number test on the projected vertices is
+ *   exact.  Any other polygon is tested by the crossings of the arc from
+ *   the point to a point outside it (region_sphere.c).  Only an edge
+ *   between antipodal points (undefined) and a ring around the globe whose
+ *   first edge has no length (its sides undefined) are refused.
  *
  * Both tests count the boundary as inside.  Holes are honoured: a point
  * strictly inside a hole is outside the polygon; on a hole's ring, inside.
@@ -33,8 +37,8 @@
 #include "utils/memutils.h"
 
 #include "region.h"
+#include "region_sphere.h"
 
-#define DEG2RAD			(M_PI / 180.0)
 #define PLANAR_EPS		1e-9	/* degrees */
 #define GNOMONIC_EPS	1e-12	/* projected units (radians near the centre) */
 #define HEMISPHERE_EPS	1e-6	/* cos of the angle to the hemisphere edge */
@@ -142,45 +146,6 @@ wkb_header(WkbReader *r, int *ndims)
 	}
 	*ndims = 2 + (z ? 1 : 0) + (m ? 1 : 0);
 	return base;
-}
-
-static void
-vec_from_lonlat(double lon, double lat, double *v)
-{
-	double		la = lat * DEG2RAD,
-				lo = lon * DEG2RAD;
-	double		cl = cos(la);
-
-	v[0] = cl * cos(lo);
-	v[1] = cl * sin(lo);
-	v[2] = sin(la);
-}
-
-static inline double
-dot3(const double *a, const double *b)
-{
-	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-static void
-cross3(const double *a, const double *b, double *out)
-{
-	out[0] = a[1] * b[2] - a[2] * b[1];
-	out[1] = a[2] * b[0] - a[0] * b[2];
-	out[2] = a[0] * b[1] - a[1] * b[0];
-}
-
-static bool
-normalize3(double *v)
-{
-	double		n = sqrt(dot3(v, v));
-
-	if (n < 1e-15)
-		return false;
-	v[0] /= n;
-	v[1] /= n;
-	v[2] /= n;
-	return true;
 }
 
 /* read one polygon's rings into part */
@@ -292,18 +257,28 @@ prepare_edge_boxes(RegionPart *part)
 	}
 }
 
+static bool gnomonic_contains(const RegionPart *part, const double *p);
+static bool part_contains_vec(const RegionPart *part, const double *p);
+
 /*
- * Gnomonic projection of every ring on the plane tangent at the shell's
- * vertex centroid (part->centre, basis part->e1, part->e2).
+ * A part is tested by the gnomonic projection on the plane tangent at its
+ * centre (part->centre, basis part->e1, part->e2) when every vertex lies in
+ * the open hemisphere around that centre and PostGIS's outside point is
+ * outside the projected part (its interior is then the small side); every
+ * other part, by its outside point (region_sphere.c).  The centre is the
+ * direction of the shell's edges' midpoints weighted by their lengths, so
+ * that a densely sampled edge does not pull it aside.  float_box: see
+ * sphere_prepare_part().
  */
 static bool
-prepare_spherical(RegionPart *part, bool soft)
+prepare_spherical(RegionPart *part, bool soft, bool float_box)
 {
 	double		c[3] = {0, 0, 0};
 	double		e1[3],
 				e2[3],
 				ref[3] = {0, 0, 1};
 	RegionRing *shell = &part->rings[0];
+	bool		gnomonic = true;
 
 	for (int i = 0; i < part->nrings; i++)
 	{
@@ -312,41 +287,6 @@ prepare_spherical(RegionPart *part, bool soft)
 		ring->v = palloc(sizeof(double) * 3 * ring->npoints);
 		for (int k = 0; k < ring->npoints; k++)
 			vec_from_lonlat(ring->x[k], ring->y[k], &ring->v[3 * k]);
-	}
-	for (int k = 0; k < shell->npoints - 1; k++)
-	{
-		c[0] += shell->v[3 * k];
-		c[1] += shell->v[3 * k + 1];
-		c[2] += shell->v[3 * k + 2];
-	}
-	if (!normalize3(c))
-	{
-		if (soft)
-			return false;
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("geography region has no defined interior"),
-				 errdetail("Its vertices are spread evenly around the globe."),
-				 errhint("Split the region into smaller polygons, or pass it as geometry for straight longitude/latitude edges.")));
-	}
-	for (int i = 0; i < part->nrings; i++)
-	{
-		RegionRing *ring = &part->rings[i];
-
-		for (int k = 0; k < ring->npoints; k++)
-		{
-			if (dot3(&ring->v[3 * k], c) <= HEMISPHERE_EPS)
-			{
-				if (soft)
-					return false;
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("geography region larger than a hemisphere is not supported"),
-						 errdetail("Vertex (%g %g) is 90 degrees or more from the centre of its polygon.",
-								   ring->x[k], ring->y[k]),
-						 errhint("Split the region into a MultiPolygon of smaller parts, or pass it as geometry for straight longitude/latitude edges.")));
-			}
-		}
 		/* an edge between antipodal points has no defined great circle */
 		for (int k = 0; k < ring->npoints - 1; k++)
 			if (dot3(&ring->v[3 * k], &ring->v[3 * (k + 1)]) < -1.0 + 1e-12)
@@ -361,6 +301,41 @@ prepare_spherical(RegionPart *part, bool soft)
 						 errhint("Add vertices along the edge, or pass the region as geometry for straight longitude/latitude edges.")));
 			}
 	}
+	if (!sphere_prepare_part(part, float_box))
+	{
+		if (soft)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("geography region has no defined interior"),
+				 errdetail("The edges of the polygon from (%g %g) reach every side of the globe, so its interior is the side on the left of its first edge, which has no length.",
+						   shell->x[0], shell->y[0]),
+				 errhint("Remove the repeated first vertex (draw the ring counter-clockwise around its interior), or split the region into smaller polygons.")));
+	}
+	for (int k = 0; k < shell->npoints - 1; k++)
+	{
+		const double *a = &shell->v[3 * k],
+				   *b = &shell->v[3 * (k + 1)];
+		double		len = acos(Max(-1.0, Min(1.0, dot3(a, b))));
+
+		for (int d = 0; d < 3; d++)
+			c[d] += (a[d] + b[d]) * len;
+	}
+	if (!normalize3(c))
+	{
+		c[0] = shell->v[0];
+		c[1] = shell->v[1];
+		c[2] = shell->v[2];
+		gnomonic = false;
+	}
+	for (int i = 0; gnomonic && i < part->nrings; i++)
+	{
+		RegionRing *ring = &part->rings[i];
+
+		for (int k = 0; k < ring->npoints; k++)
+			if (dot3(&ring->v[3 * k], c) <= HEMISPHERE_EPS)
+				gnomonic = false;
+	}
 	/* tangent-plane basis */
 	if (fabs(c[2]) > 0.9)
 	{
@@ -373,29 +348,36 @@ prepare_spherical(RegionPart *part, bool soft)
 	memcpy(part->centre, c, sizeof(c));
 	memcpy(part->e1, e1, sizeof(e1));
 	memcpy(part->e2, e2, sizeof(e2));
-	for (int i = 0; i < part->nrings; i++)
+	part->general = !gnomonic;
+	if (gnomonic)
 	{
-		RegionRing *ring = &part->rings[i];
-
-		ring->g = palloc(sizeof(double) * 2 * ring->npoints);
-		for (int k = 0; k < ring->npoints; k++)
+		for (int i = 0; i < part->nrings; i++)
 		{
-			double	   *v = &ring->v[3 * k];
-			double		d = dot3(v, c);
+			RegionRing *ring = &part->rings[i];
 
-			ring->g[2 * k] = dot3(v, e1) / d;
-			ring->g[2 * k + 1] = dot3(v, e2) / d;
+			ring->g = palloc(sizeof(double) * 2 * ring->npoints);
+			for (int k = 0; k < ring->npoints; k++)
+			{
+				double	   *v = &ring->v[3 * k];
+				double		d = dot3(v, c);
+
+				ring->g[2 * k] = dot3(v, e1) / d;
+				ring->g[2 * k + 1] = dot3(v, e2) / d;
+			}
 		}
-	}
-	/* projected bounding box of the shell, kept in the planar fields */
-	part->xmin = part->xmax = shell->g[0];
-	part->ymin = part->ymax = shell->g[1];
-	for (int k = 1; k < shell->npoints; k++)
-	{
-		part->xmin = Min(part->xmin, shell->g[2 * k]);
-		part->xmax = Max(part->xmax, shell->g[2 * k]);
-		part->ymin = Min(part->ymin, shell->g[2 * k + 1]);
-		part->ymax = Max(part->ymax, shell->g[2 * k + 1]);
+		/* projected bounding box of the shell, kept in the planar fields */
+		part->xmin = part->xmax = shell->g[0];
+		part->ymin = part->ymax = shell->g[1];
+		for (int k = 1; k < shell->npoints; k++)
+		{
+			part->xmin = Min(part->xmin, shell->g[2 * k]);
+			part->xmax = Max(part->xmax, shell->g[2 * k]);
+			part->ymin = Min(part->ymin, shell->g[2 * k + 1]);
+			part->ymax = Max(part->ymax, shell->g[2 * k + 1]);
+		}
+		/* PostGIS takes the big side: test this part by its outside point */
+		if (gnomonic_contains(part, part->outside))
+			part->general = true;
 	}
 	/* the smallest cap around the centre holding the shell's vertices */
 	part->cap_cos = 1.0;
@@ -470,6 +452,17 @@ prepare_boxes(Region *reg)
 			add_box(reg, part->ymin, part->ymax, part->xmin, part->xmax);
 			continue;
 		}
+		if (part->general)
+		{
+			double		lat_lo,
+						lat_hi,
+						lon_lo,
+						lon_hi;
+
+			sphere_part_lonlat_box(part, &lat_lo, &lat_hi, &lon_lo, &lon_hi);
+			add_box(reg, lat_lo, lat_hi, lon_lo, lon_hi);
+			continue;
+		}
 		for (int k = 0; k < shell->npoints; k++)
 			cosr = Min(cosr, dot3(&shell->v[3 * k], part->centre));
 		r = acos(Max(-1.0, Min(1.0, cosr))) / DEG2RAD + BOX_MARGIN;
@@ -525,7 +518,7 @@ prepare_inner(Region *reg)
 		RegionPart *part = &reg->parts[i];
 		RegionRing *shell = &part->rings[0];
 
-		if (part->nrings != 1)
+		if (part->nrings != 1 || part->general)
 			continue;
 		if (!reg->spherical)
 		{
@@ -606,8 +599,8 @@ prepare_inner(Region *reg)
 
 /*
  * Parse WKB.  soft (spherical only): return NULL for what region_intersects()
- * cannot take (not a polygon, empty, a part of a hemisphere or more, an
- * antipodal edge) instead of raising an error.
+ * cannot take (not a polygon, empty, an antipodal edge, a part without a
+ * defined interior) instead of raising an error.
  */
 static Region *
 region_parse(const char *wkb, size_t len, bool spherical, bool soft)
@@ -662,7 +655,7 @@ region_parse(const char *wkb, size_t len, bool spherical, bool soft)
 	{
 		if (spherical)
 		{
-			if (!prepare_spherical(&reg->parts[i], soft))
+			if (!prepare_spherical(&reg->parts[i], soft, type == 3))
 				return NULL;
 		}
 		else
@@ -786,22 +779,8 @@ region_contains(const Region *r, double lat, double lon)
 
 		vec_from_lonlat(lon, lat, p);
 		for (int i = 0; i < r->nparts; i++)
-		{
-			const RegionPart *part = &r->parts[i];
-			double		d = dot3(p, part->centre);
-			double		px,
-						py;
-
-			if (d <= 0)
-				continue;
-			px = dot3(p, part->e1) / d;
-			py = dot3(p, part->e2) / d;
-			if (px < part->xmin - GNOMONIC_EPS || px > part->xmax + GNOMONIC_EPS ||
-				py < part->ymin - GNOMONIC_EPS || py > part->ymax + GNOMONIC_EPS)
-				continue;
-			if (part_test(part, px, py, true, GNOMONIC_EPS))
+			if (part_contains_vec(&r->parts[i], p))
 				return true;
-		}
 		return false;
 	}
 	for (int i = 0; i < r->nparts; i++)
@@ -901,33 +880,15 @@ region_describe(const Region *r)
 }
 
 /*
- * Polygon-polygon intersection on the sphere (closed sets, parts smaller
- * than a hemisphere).  Two parts share a point iff an edge of one touches
+ * Polygon-polygon intersection on the sphere (closed sets, parts of any
+ * size, each with the interior PostGIS gives it).  Two parts share a point
+ * iff an edge of one touches
  * or crosses an edge of the other, or, when no edges meet, a vertex of one
  * lies inside the other (each ring is then wholly inside or outside the
  * other part).  Tests within TOUCH_EPS of zero count as touching: PostGIS
  * geography takes a distance under its tolerance as an intersection.
  */
-#define TOUCH_EPS		1e-13	/* sine of an angle (under a micrometre on the Earth) */
-
-/* is q (unit) on the arc a-b with unit normal n, within TOUCH_EPS? */
-static bool
-on_arc(const double *a, const double *b, const double *n, const double *q)
-{
-	double		t[3];
-
-	if (fabs(dot3(n, q)) > TOUCH_EPS)
-		return false;
-	/* between a and b along the short way: (a x q).n >= 0 and (q x b).n >= 0 */
-	cross3(a, q, t);
-	if (dot3(t, n) < -TOUCH_EPS)
-		return false;
-	cross3(q, b, t);
-	if (dot3(t, n) < -TOUCH_EPS)
-		return false;
-	/* and not near the antipode of the arc (possible only within the eps) */
-	return dot3(q, a) + dot3(q, b) > 0;
-}
+#define on_arc(a, b, n, q) sphere_on_arc(a, b, n, q)
 
 /* do the arcs a0-a1 and b0-b1 (each under 180 degrees) share a point? */
 static bool
@@ -988,9 +949,9 @@ arcs_meet(const double *a0, const double *a1, const double *b0, const double *b1
 	return (dot3(p, ma) > 0) == (dot3(p, mb) > 0);
 }
 
-/* is the unit vector p in the part (boundary included, holes honoured)? */
+/* the gnomonic test of a unit vector (boundary included, holes honoured) */
 static bool
-part_contains_vec(const RegionPart *part, const double *p)
+gnomonic_contains(const RegionPart *part, const double *p)
 {
 	double		d = dot3(p, part->centre);
 	double		px,
@@ -1004,6 +965,18 @@ part_contains_vec(const RegionPart *part, const double *p)
 		py < part->ymin - GNOMONIC_EPS || py > part->ymax + GNOMONIC_EPS)
 		return false;
 	return part_test(part, px, py, true, GNOMONIC_EPS);
+}
+
+/*
+ * Is the unit vector p in the part?  As PostGIS, nothing outside the
+ * part's geocentric box is.
+ */
+static bool
+part_contains_vec(const RegionPart *part, const double *p)
+{
+	if (part->general)
+		return sphere_part_contains(part, p);
+	return sphere_in_box(part, p) && gnomonic_contains(part, p);
 }
 
 /* do two boxes (x, y, z minimum then maximum) overlap? */
@@ -1121,7 +1094,7 @@ parts_intersect(const RegionPart *a, const RegionPart *b)
 				rb = acos(Max(-1.0, Min(1.0, b->cap_cos)));
 
 	/* caps apart: the parts are too (a cap under a hemisphere is convex) */
-	if (ra + rb + 1e-9 < M_PI &&
+	if (!a->general && !b->general && ra + rb + 1e-9 < M_PI &&
 		cc < cos(ra + rb + 1e-9))
 		return false;
 	if (boxes_overlap(a->box, b->box) && edges_meet(a, b))

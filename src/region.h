@@ -16,6 +16,8 @@ typedef struct RegionRing
 	double	   *y;				/* latitude, degrees */
 	double	   *v;				/* unit vectors (3 per point), spherical only */
 	double	   *g;				/* gnomonic x, y (2 per point), spherical only */
+	double	   *n;				/* per edge, the unit normal of its arc (0 0 0
+								 * for a zero-length edge), spherical only */
 	double	   *ebox;			/* per edge, a box holding the arc: x, y, z
 								 * minimum then maximum (6 per edge),
 								 * spherical only */
@@ -30,6 +32,12 @@ typedef struct RegionPart
 				xmax,
 				ymin,
 				ymax;
+	/* spherical: tested by its outside point, not by the projection */
+	bool		general;
+	/* spherical: PostGIS's geocentric box of the edges (x, y, z minimum
+	 * then maximum, widened to a surrounded pole) and a point outside it */
+	double		gbox[6];
+	double		outside[3];
 	/* spherical: the tangent point and plane basis of the gnomonic projection */
 	double		centre[3];
 	double		e1[3];
@@ -70,9 +78,9 @@ extern Region *region_from_wkb(const char *wkb, size_t len, bool spherical);
  * same (the search region is a constant of the query): zero a RegionCache,
  * then call region_cache_soft() with each call's WKB.  The region is NULL
  * instead of an error when the geometry is not a (multi)polygon, is empty,
- * or has a part of a hemisphere or more (malformed WKB still raises an
- * error); it lacks the boxes of region_maybe_contains() and
- * region_surely_contains().
+ * has an edge between antipodal points or a part without a defined
+ * interior (malformed WKB still raises an error); it lacks the boxes of
+ * region_maybe_contains() and region_surely_contains().
  */
 typedef struct RegionCache
 {

@@ -17,8 +17,11 @@
  * dimensions are copied whole.  Groups, dimensions, types, attributes,
  * chunking and filters are kept, attributes of every type (NC_STRING too);
  * history is appended (a string history, NC_STRING, stays one string: its
- * strings joined by newlines, then the new line) and
- * geospatial_lat/lon_min/max are set.
+ * strings joined by newlines, then the new line), history_json gets an
+ * entry as l2ss-py writes it (the Harmony history schema), and
+ * geospatial_lat/lon_min/max (from the kept pixels) and
+ * time_coverage_start/end (from the kept pixels' times, found in the output
+ * as in a granule: subset_time_coverage()) are set.
  *
  * Memory is bounded: geolocation is streamed in row blocks (nc_swath.c),
  * the hit mask is tiled (bits only where the region's edge crosses; see
@@ -443,7 +446,89 @@ define_group(Subset *s, int in_grp, int out_grp, int depth)
 	}
 }
 
-/* history appended, geospatial bounds of the kept pixels */
+#ifndef EOSWATH_VERSION
+#define EOSWATH_VERSION "unknown"
+#endif
+#define HISTORY_SCHEMA "https://harmony.earthdata.nasa.gov/schemas/history/0.1.0/history-0.1.0.json"
+
+/* s as a JSON string, quotes included */
+static char *
+json_quote(const char *s)
+{
+	size_t		n = strlen(s);
+	char	   *out = palloc(n * 6 + 3);
+	char	   *o = out;
+
+	*o++ = '"';
+	for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+	{
+		if (*c == '"' || *c == '\\')
+		{
+			*o++ = '\\';
+			*o++ = *c;
+		}
+		else if (*c == '\n')
+		{
+			*o++ = '\\';
+			*o++ = 'n';
+		}
+		else if (*c < 0x20)
+			o += sprintf(o, "\\u%04x", *c);
+		else
+			*o++ = *c;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * history_json: the source's entries (a JSON array kept as it is) and ours,
+ * as l2ss-py appends its own: date_time, derived_from (the object), program,
+ * version, parameters (the request), $schema.
+ */
+static void
+write_history_json(Subset *s, const char *now, const char *request)
+{
+	nc_type		t = NC_CHAR;
+	char	   *old = nc_att_text(&s->what, s->in, NC_GLOBAL, "history_json", &t);
+	const char *from = s->label ? s->label : "";
+	char	   *entry;
+	char	   *json;
+	size_t		n;
+
+	entry = psprintf("{\"$schema\": %s, \"date_time\": %s, \"derived_from\": %s, "
+					 "\"program\": \"eoswath\", \"version\": %s, \"parameters\": %s}",
+					 json_quote(HISTORY_SCHEMA), json_quote(now), json_quote(from),
+					 json_quote(EOSWATH_VERSION), json_quote(request));
+	/* the old array's entries, then ours; anything else is dropped */
+	while (old && (*old == ' ' || *old == '\n' || *old == '\t'))
+		old++;
+	n = old ? strlen(old) : 0;
+	while (n > 0 && (old[n - 1] == ' ' || old[n - 1] == '\n' || old[n - 1] == '\t'))
+		n--;
+	if (n >= 2 && old[0] == '[' && old[n - 1] == ']')
+	{
+		size_t		k = n - 1;
+
+		while (k > 1 && (old[k - 1] == ' ' || old[k - 1] == '\n' || old[k - 1] == '\t'))
+			k--;
+		json = psprintf("%.*s%s%s]", (int) k, old, k > 1 ? ", " : "", entry);
+	}
+	else
+		json = psprintf("[%s]", entry);
+	del_att(s, s->out, NC_GLOBAL, "history_json");
+	if (t == NC_STRING)
+	{
+		const char *strs[1] = {json};
+
+		NC(s, nc_put_att_string(s->out, NC_GLOBAL, "history_json", 1, strs));
+	}
+	else
+		NC(s, nc_put_att_text(s->out, NC_GLOBAL, "history_json", strlen(json), json));
+}
+
+/* history appended, history_json, geospatial bounds of the kept pixels */
 static void
 rewrite_globals(Subset *s, const char *request)
 {
@@ -474,6 +559,7 @@ rewrite_globals(Subset *s, const char *request)
 	}
 	else
 		NC(s, nc_put_att_text(s->out, NC_GLOBAL, "history", strlen(line), line));
+	write_history_json(s, now, request);
 
 	vals[0] = s->lat_min;
 	vals[1] = s->lat_max;
@@ -498,6 +584,83 @@ rewrite_globals(Subset *s, const char *request)
 		del_att(s, s->out, NC_GLOBAL, names[i]);
 		NC(s, nc_put_att_double(s->out, NC_GLOBAL, names[i], t, 1, &vals[i]));
 	}
+}
+
+/* epoch seconds as ISO 8601 UTC, milliseconds when not whole */
+static char *
+iso_time(double t)
+{
+	double		whole = floor(t);
+	int			ms = (int) rint((t - whole) * 1000.0);
+	time_t		sec;
+	struct tm	tm;
+	char		buf[40];
+
+	if (ms >= 1000)
+	{
+		whole += 1;
+		ms = 0;
+	}
+	sec = (time_t) whole;
+	gmtime_r(&sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return ms ? psprintf("%s.%03dZ", buf, ms) : psprintf("%sZ", buf);
+}
+
+/*
+ * time_coverage_start/end of the subset: the time range of every swath with
+ * hits, found in the output as nc_time.c finds it in a granule.  The time
+ * variables there are cut to the window and masked like the others, so
+ * their valid values are those of the scan lines holding kept pixels (of
+ * the kept pixels themselves for per-pixel offsets such as sst_dtime).
+ * When the output lacks the variables the source's times came from (they
+ * were not selected), the source's attributes stay as they were copied.
+ */
+static void
+write_time_coverage(Subset *s)
+{
+	NcSwath		osw = *s->sw;
+	bool		found = false;
+	double		t0 = 0,
+				t1 = 0;
+
+	osw.ncid = s->out;
+	osw.what = s->what;
+	for (int i = 0; i < s->sw->npairs; i++)
+	{
+		NcGeoPair	q = s->sw->pairs[i];
+		int			gid = s->out;
+
+		if (s->hits[i].nhits == 0)
+			continue;
+		if (strcmp(q.group_path, "/") != 0 &&
+			nc_inq_grp_full_ncid(s->out, q.group_path, &gid) != NC_NOERR)
+			continue;
+		if (nc_inq_varid(gid, q.lat_name, &q.lat_varid) != NC_NOERR)
+			continue;
+		q.grpid = gid;
+		nc_time_find(&osw, &q);
+		/* not the source's own time (e.g. its offsets were not selected) */
+		if (!q.has_time || !s->sw->pairs[i].has_time ||
+			strcmp(q.time_var, s->sw->pairs[i].time_var) != 0)
+			continue;
+		t0 = found ? Min(t0, q.time_start) : q.time_start;
+		t1 = found ? Max(t1, q.time_end) : q.time_end;
+		found = true;
+	}
+	/* years 1 to 9999 (ISO 8601's four digits); else the source's stay */
+	if (!found || !(t0 >= -62135596800.0 && t1 < 253402300800.0))
+		return;
+	NC(s, nc_redef(s->out));
+	for (int k = 0; k < 2; k++)
+	{
+		const char *name = k == 0 ? "time_coverage_start" : "time_coverage_end";
+		char	   *val = iso_time(k == 0 ? t0 : t1);
+
+		del_att(s, s->out, NC_GLOBAL, name);
+		NC(s, nc_put_att_text(s->out, NC_GLOBAL, name, strlen(val), val));
+	}
+	NC(s, nc_enddef(s->out));
 }
 
 /* ---------- data ---------- */
@@ -860,6 +1023,8 @@ subset_run(NcSwath *sw, const GranuleSubsetRequest *req,
 		MemoryContextReset(varcxt);
 	}
 	MemoryContextDelete(varcxt);
+	if (fits)
+		write_time_coverage(s);
 	s->out = -1;
 	if (!fits)
 	{

@@ -215,7 +215,8 @@ swath_pixels(PG_FUNCTION_ARGS)
  * Do two geographies given as WKB (polygons or multipolygons) intersect?
  * The same answer as PostGIS ST_Intersects(geography, geography), much
  * cheaper for shapes that are close but apart; NULL when a shape is not a
- * (multi)polygon of parts smaller than a hemisphere.  Each argument's
+ * (multi)polygon, or has an antipodal edge or a part without a defined
+ * interior.  Each argument's
  * region is kept across calls while its bytes stay the same.
  */
 PG_FUNCTION_INFO_V1(geog_intersects_wkb);
@@ -254,7 +255,14 @@ region_arg(FunctionCallInfo fcinfo, int argno, GranuleSubsetRequest *req)
 	int32		srid = PG_GETARG_INT32(argno + 1);
 	bool		spherical = PG_GETARG_BOOL(argno + 2);
 
-	if (srid != 4326 && srid != 0)
+	/* SRID 0 says nothing about the coordinates: not taken as lon/lat */
+	if (srid == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("region has no SRID"),
+				 errdetail("A geometry with SRID 0 may be in any coordinate system; a region must be in longitude/latitude (SRID 4326)."),
+				 errhint("Declare it with ST_SetSRID(region, 4326) when its coordinates are longitude/latitude degrees, or write it as EWKT: 'SRID=4326;POLYGON(...)'.")));
+	if (srid != 4326)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("region must be in longitude/latitude (SRID 4326)"),

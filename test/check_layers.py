@@ -65,7 +65,7 @@ def forbid(patterns, forbidden, why, exempt=()):
 allow_only(['store*.c', 's3*.c'], {'eoswath.h', 'store.h', 's3.h'},
            'a storage backend gets its configuration from its caller')
 allow_only(['gzip.c'], {'gzip.h'}, 'the codec includes nothing above it')
-PARSING = ['nc*.c', 'nc*.h', 'footprint.*', 'region.*', 'subset_*', 'subset.h',
+PARSING = ['nc*.c', 'nc*.h', 'footprint.*', 'region.*', 'region_*', 'subset_*', 'subset.h',
            'granule.c', 'granule.h', 'helper/*']
 forbid(PARSING, {'catalog.h', 'object.h', 'xact.h', 'store.h', 's3.h', 'eoswath.h'},
        'the granule parsing side sees files, not objects')

@@ -285,7 +285,7 @@ COMMENT ON FUNCTION @extschema@.swath_register(@extschema@.wosoid, text, text, t
 CREATE FUNCTION eoswath.geog_intersects_wkb(a bytea, b bytea) RETURNS boolean
     AS 'MODULE_PATHNAME', 'geog_intersects_wkb' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION eoswath.geog_intersects_wkb(bytea, bytea) IS
-    'ST_Intersects() of two geographies given as WKB (polygons or multipolygons), exact and cheap; NULL when a shape is not a polygon or has a part of a hemisphere or more';
+    'ST_Intersects() of two geographies given as WKB (polygons or multipolygons of any size), exact and cheap; NULL when a shape is not a polygon, has an edge between antipodal points or a part without a defined interior';
 
 -- The time window [from, to) of a search; from after to is the caller's
 -- mistake (22023), not an empty answer.  IMMUTABLE so that constant windows

@@ -145,7 +145,10 @@ BEGIN
     END IF;
     INSERT INTO swath_subset_queue (swath, region)
     SELECT NEW.id, r.name FROM swath_regions r
-     WHERE NEW.shape IS NOT NULL AND ST_Intersects(r.shape, NEW.shape)
+     WHERE NEW.shape IS NOT NULL AND r.shape && NEW.shape
+       -- swath_search()'s exact test; NULL (a region it cannot take, e.g.
+       -- one without a defined interior): queued, the drain records why
+       AND coalesce(eoswath.geog_intersects_wkb(ST_AsBinary(NEW.shape), ST_AsBinary(r.shape)), true)
     ON CONFLICT (swath, region) DO NOTHING;
     RETURN NULL;
 END
@@ -233,7 +236,9 @@ CREATE FUNCTION @extschema@.swath_subset_requeue(swath bigint DEFAULT NULL)
     BEGIN ATOMIC
         WITH q AS (
             INSERT INTO swath_subset_queue (swath, region)
-            SELECT s.id, r.name FROM swaths s JOIN swath_regions r ON ST_Intersects(r.shape, s.shape)
+            SELECT s.id, r.name FROM swaths s JOIN swath_regions r
+                ON r.shape && s.shape
+               AND coalesce(eoswath.geog_intersects_wkb(ST_AsBinary(s.shape), ST_AsBinary(r.shape)), true)
              WHERE (swath_subset_requeue.swath IS NULL OR s.id = swath_subset_requeue.swath)
                AND NOT EXISTS (SELECT 1 FROM swath_subsets x WHERE x.swath = s.id AND x.region = r.name)
             ON CONFLICT (swath, region) DO NOTHING

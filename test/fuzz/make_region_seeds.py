@@ -4,7 +4,9 @@
 Each seed is one byte (0 planar, 1 great-circle edges) and a WKB region:
 boxes, a box across the antimeridian (170..190), one in 0..360, a polygon
 with a hole, a multipolygon, a cap around the north pole, a bow tie,
-repeated vertices, a sliver; as ISO WKB, EWKB with SRID and Z, ISO Z/M,
+repeated vertices, a sliver; geography regions of any size (the quarter
+sphere, hemispheres, a band, everything north of 10 S, a 100-degree sliver,
+a lens, a ring around the globe with an empty first edge); as ISO WKB, EWKB with SRID and Z, ISO Z/M,
 and big-endian.
 """
 import os
@@ -59,6 +61,16 @@ def main():
         "iso_zm": polygon([box(-5, -5, 5, 5)], nd=4, iso_code=3003),
         "bigendian": polygon([box(100, -60, 120, -40)], be=True),
         "big": polygon([box(-170, -80, 170, 80)]),
+        # geography regions of any size (the interior PostGIS takes)
+        "quarter": polygon([[(-180, -90), (-90, -90), (0, -90), (0, 0), (-90, 0), (-180, 0), (-180, -90)]]),
+        "north_cut": polygon([[(-180, 0), (-90, 0), (0, 0), (90, 0), (180, 0), (180, 90), (-180, 90), (-180, 0)]]),
+        "equator_ring": polygon([[(0, 0), (90, 0), (180, 0), (-90, 0), (0, 0)]]),
+        "band30": polygon([[(x, -30.0) for x in range(-180, 181, 10)] + [(x, 30.0) for x in range(180, -181, -10)] + [(-180, -30.0)]]),
+        "north_of_10s": polygon([[(x, -10.0) for x in range(-180, 181, 10)] + [(180, 90), (-180, 90), (-180, -10)]]),
+        "sliver100": polygon([[(x / 2.0, 0.0) for x in range(-120, 81)] + [(40, 3), (-60, 3), (-60, 0)]]),
+        "lens": polygon([[(-100, 0), (0, -5), (100, 0), (0, 5), (-100, 0)]]),
+        "no_interior": polygon([[(-100, 0), (-100, 0), (0, -5), (100, 0), (0, 5), (-100, 0)]]),
+        "holed_north": polygon([[(-180, 0), (-90, 0), (0, 0), (90, 0), (180, 0), (180, 90), (-180, 90), (-180, 0)], box(10, 10, 20, 20)]),
     }
     for name, wkb in shapes.items():
         for sph in (0, 1):

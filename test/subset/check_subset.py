@@ -23,6 +23,8 @@ reading (netCDF4-python):
     with SQLSTATE 54000 (program limit exceeded).
 Exits non-zero on any failure.
 """
+import datetime
+import json
 import math
 import os
 import re
@@ -52,7 +54,7 @@ FILES = {
 REGIONS = {
     "l2ss_box": ("ST_MakeEnvelope(-180, -90, 0, 0, 4326)", "geometry"),
     "africa_west_poly": ("'POLYGON((-20 -35, 20 -35, 20 -20, 10 -5, 15 10, -5 30, -25 30, -20 -35))'::geography", "geography"),
-    "atlantic_hole": ("'MULTIPOLYGON(((-60 -70, 0 -70, 0 70, -60 70, -60 -70), (-40 -40, -20 -40, -20 40, -40 40, -40 -40)), ((100 -20, 120 -20, 120 0, 100 0, 100 -20)))'::geometry", "geometry"),
+    "atlantic_hole": ("'SRID=4326;MULTIPOLYGON(((-60 -70, 0 -70, 0 70, -60 70, -60 -70), (-40 -40, -20 -40, -20 40, -40 40, -40 -40)), ((100 -20, 120 -20, 120 0, 100 0, 100 -20)))'::geometry", "geometry"),
     "pacific_am_geom": ("ST_MakeEnvelope(170, -50, 200, 50, 4326)", "geometry"),
     "pacific_am_0360": ("ST_MakeEnvelope(160, -40, 220, 65, 4326)", "geometry"),
     "pacific_am_geog": ("'POLYGON((170 -40, -165 -40, -165 40, 170 40, 170 -40))'::geography", "geography"),
@@ -63,6 +65,19 @@ REGIONS = {
     "bering_am_geom": ("ST_MakeEnvelope(160, 55, 200, 85, 4326)", "geometry"),
     "bering_am_geog": ("'POLYGON((160 60, -160 60, -160 80, 160 80, 160 60))'::geography", "geography"),
     "empty_geom": ("ST_MakeEnvelope(-10, -1, -9, 0, 4326)", "geometry"),
+    # geography regions of any size: the reference is PostGIS's own ST_Covers
+    # on every pixel (kind "postgis"), asked only between the latitudes given
+    # (the region lies within them; None: everywhere)
+    "quarter_sphere": ("'POLYGON((-180 -90, -90 -90, 0 -90, 0 0, -90 0, -180 0, -180 -90))'::geography", "postgis", None),
+    "north_hemisphere": ("'POLYGON((-180 0, -90 0, 0 0, 90 0, 180 0, 180 90, -180 90, -180 0))'::geography", "postgis", (-0.001, 90)),
+    "band_30": ("ST_MakePolygon(ST_MakeLine(array(SELECT ST_Point(x, -30) FROM generate_series(-180, 180, 10) x) || "
+                "array(SELECT ST_Point(x, 30) FROM generate_series(180, -180, -10) x) || ST_Point(-180, -30)))::geography",
+                "postgis", (-35, 35)),
+    "north_of_10s": ("ST_MakePolygon(ST_MakeLine(array(SELECT ST_Point(x, -10) FROM generate_series(-180, 180, 10) x) || "
+                     "ARRAY[ST_Point(180, 90), ST_Point(-180, 90), ST_Point(-180, -10)]))::geography", "postgis", (-12, 90)),
+    # 100 degrees long, its southern edge sampled every half degree
+    "sliver_100": ("ST_MakePolygon(ST_MakeLine(array(SELECT ST_Point(x, 0) FROM generate_series(-60, 40, 0.5) x) || "
+                   "ARRAY[ST_Point(40, 3), ST_Point(-60, 3), ST_Point(-60, 0)]))::geography", "postgis", (-0.001, 6)),
 }
 
 CASES = [
@@ -75,7 +90,7 @@ CASES = [
     ("jason1", "africa_west_poly", None, {"null": True}),
     ("jason1", "atlantic_hole", None, {}),
     ("s5p", "bering_am_geom", None, {}),
-    ("s5p", "bering_am_geog", None, {}),
+    ("s5p", "bering_am_geog", None, {"narrower": True}),
     ("s5p", "arctic_box_geom", None, {}),
     ("s5p", "africa_west_poly", ["/PRODUCT/methane_mixing_ratio"], {}),
     ("s6a", "l2ss_box", None, {"null": True}),
@@ -98,6 +113,13 @@ CASES = [
     # keeps the variables it names
     ("synth_strattr", "pacific_am_geom", None, {}),
     ("synth_strattr", "pacific_am_geog", ["radiance"], {"kept": ["/scan_start"]}),
+    # geography regions of a hemisphere or more, and a sliver with a dense edge
+    ("gpm", "quarter_sphere", None, {}),
+    ("jason1", "quarter_sphere", None, {}),
+    ("jason1", "north_hemisphere", None, {}),
+    ("jason1", "band_30", None, {}),
+    ("synth_polar", "north_of_10s", None, {}),
+    ("ascat", "sliver_100", None, {}),
 ]
 
 failures = []
@@ -287,9 +309,25 @@ def find_pairs(ds):
     return pairs
 
 
+def postgis_covers(cur, expr, lats, lat, lon):
+    """PostGIS's ST_Covers(region, pixel) on every pixel between lats."""
+    res = np.zeros(lat.shape, bool)
+    sel = ~(np.isnan(lat) | np.isnan(lon))
+    if lats is not None:
+        sel &= (lat >= lats[0]) & (lat <= lats[1])
+    if sel.any():
+        la = np.asarray(lat[sel], "f8")
+        lo = np.mod(np.asarray(lon[sel], "f8") + 180.0, 360.0) - 180.0
+        cur.execute("SELECT array_agg(ST_Covers(r, ST_Point(x, y)::geography) ORDER BY n) "
+                    "FROM (SELECT %s AS r) g, unnest(%%s::float8[], %%s::float8[]) WITH ORDINALITY p(x, y, n)" % expr,
+                    (lo.tolist(), la.tolist()))
+        res[sel] = np.array(cur.fetchone()[0], bool)
+    return res
+
+
 def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
     case = "%s/%s%s" % (gname, rname, "" if variables is None else " vars=" + ",".join(variables))
-    expr, kind = REGIONS[rname]
+    expr, kind = REGIONS[rname][:2]
     cur.execute("SELECT ST_AsText(%s::geometry), swath_subset(%%s, %s, %%s)" % (expr, expr),
                 (oids[gname], variables))
     wkt, data = cur.fetchone()
@@ -302,7 +340,10 @@ def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
     windows = {}
     lat_hit, lon_hit = [], []
     for p in pairs:
-        m = contains(parts, kind == "geography", p["latv"], p["lonv"])
+        if kind == "postgis":
+            m = postgis_covers(cur, expr, REGIONS[rname][2], p["latv"], p["lonv"])
+        else:
+            m = contains(parts, kind == "geography", p["latv"], p["lonv"])
         p["mask"] = m
         p["rowhit"] = m.any(axis=1)
         hits += int(m.sum())
@@ -363,13 +404,42 @@ def check_case(cur, oids, tmpdir, gname, rname, variables, expect):
                 fail(case, "dimension %s%s: %s, expected %d" % (g.path, name, None if od is None else len(od), want))
     # global attributes
     for a in src.ncattrs():
-        if a in ("history",) or a.startswith("geospatial_l"):
+        if a in ("history", "history_json", "time_coverage_start", "time_coverage_end") or a.startswith("geospatial_l"):
             continue
         if a not in out.ncattrs() or not np.array_equal(np.asarray(src.getncattr(a)), np.asarray(out.getncattr(a))):
             fail(case, "global attribute %s differs" % a)
     hist = out.getncattr("history") if "history" in out.ncattrs() else ""
     if "eoswath swath_subset" not in hist or ("history" in src.ncattrs() and not hist.startswith(src.history)):
         fail(case, "history not appended: %r" % hist[-200:])
+    # history_json: the source's entries, then ours (Harmony's history schema)
+    try:
+        hj = json.loads(out.getncattr("history_json"))
+        old = json.loads(src.getncattr("history_json")) if "history_json" in src.ncattrs() else []
+        if not isinstance(hj, list) or hj[:-1] != old or hj[-1].get("program") != "eoswath" or \
+                not hj[-1].get("$schema", "").startswith("https://harmony.earthdata.nasa.gov/schemas/history/") or \
+                oids[gname] not in hj[-1].get("derived_from", "") or "region of" not in hj[-1].get("parameters", ""):
+            fail(case, "history_json: %r" % hj[-2:])
+    except (KeyError, ValueError, AttributeError) as e:
+        fail(case, "history_json missing or not JSON: %r" % e)
+    # time_coverage_start/end: the kept pixels' times, within the granule's
+    try:
+        cur.execute("SELECT extract(epoch FROM start_time), extract(epoch FROM end_time) FROM swath_time_range(%s)", (oids[gname],))
+        g0, g1 = [float(x) for x in cur.fetchone()]
+    except (psycopg2.Error, TypeError):
+        g0 = g1 = None                      # a granule without times
+    if g0 is None:
+        if expect.get("narrower"):
+            fail(case, "the granule has no time range")
+    elif "time_coverage_start" not in out.ncattrs() or "time_coverage_end" not in out.ncattrs():
+        fail(case, "time_coverage_start/end missing")
+    else:
+        t0, t1 = (datetime.datetime.strptime(out.getncattr(a).replace("Z", "+0000"),
+                                             "%Y-%m-%dT%H:%M:%S.%f%z" if "." in out.getncattr(a) else "%Y-%m-%dT%H:%M:%S%z").timestamp()
+                  for a in ("time_coverage_start", "time_coverage_end"))
+        if not (g0 - 1 <= t0 <= t1 <= g1 + 1):          # (a source's own attributes: whole seconds)
+            fail(case, "time coverage %s..%s outside the granule's %s..%s" % (t0, t1, g0, g1))
+        elif expect.get("narrower") and not (t1 - t0 < (g1 - g0) * 0.9):
+            fail(case, "time coverage %s..%s not narrower than the granule's %s..%s" % (t0, t1, g0, g1))
     out_names = {v.name for v in walk_vars(out)}
     out_strs = string_atts(out_path)
     for var, a in sorted(string_atts(src_path)):
@@ -517,14 +587,17 @@ def main():
         with open(os.path.join(d, f), "rb") as fh:
             cur.execute("SELECT wos_put(%s)::text", (psycopg2.Binary(fh.read()),))
             oids[name] = cur.fetchone()[0]
+    # SUBSET_REGIONS=a,b: only the cases of those regions (for working on them)
+    only = [x for x in os.environ.get("SUBSET_REGIONS", "").split(",") if x]
+    cases = [c for c in CASES if not only or c[1] in only]
     with tempfile.TemporaryDirectory() as tmpdir:
-        for g, r, v, e in CASES:
+        for g, r, v, e in cases:
             try:
                 check_case(cur, oids, tmpdir, g, r, v, e)
             except Exception as ex:  # report and go on
                 fail("%s/%s" % (g, r), "exception %r" % ex)
     check_refused(cur, "synth_huge.nc4", "54000")
-    print("%d cases, %d failures" % (len(CASES) + 3, len(failures)))
+    print("%d cases, %d failures" % (len(cases) + 3, len(failures)))
     sys.exit(1 if failures else 0)
 
 

@@ -4,7 +4,8 @@
 # ones may not: antimeridian, north pole, 0..360 track, coordinates-only
 # geolocation, fill cutting rows diagonally, a TROPOMI-like support-data
 # sub-satellite pair, duplicate HDF-EOS5 geolocation, TAI-93 and GPS times
-# across the 2016-12-31 leap second, GHRSST sst_dtime.
+# across the 2016-12-31 leap second, GHRSST sst_dtime, profiles lying on
+# the equator.
 #
 # Every footprint: ST_IsValid, 100% of the valid pixel centres covered
 # (every pixel), its area (sphere) equal within 0.5% to the area of its
@@ -80,7 +81,16 @@ CREATE TEMP TABLE g AS SELECT regexp_replace(f, '.*/', '') AS f, wos_put(pg_read
 SELECT format('%s %s %s/%s used=%s %s', g.f, coalesce(l.pair::text, '-'), l."group", l.lat_var, l.used, coalesce(split_part(l.note, ':', 1), ''))
   FROM g, swath_geolocation(g.oid) l WHERE g.f IN ('synth_support.nc', 'synth_eos5.nc') ORDER BY 1;
 SELECT format('%s %s %s', g.f, t.start_time, t.end_time)
-  FROM g, swath_time_range(g.oid) t WHERE g.f IN ('synth_eos5.nc', 'synth_gps.nc', 'synth_ghrsst.nc', 'synth_support.nc') ORDER BY 1;
+  FROM g, swath_time_range(g.oid) t WHERE g.f IN ('synth_eos5.nc', 'synth_gps.nc', 'synth_ghrsst.nc', 'synth_support.nc', 'synth_equator.nc') ORDER BY 1;
+-- profiles on the equator (latitude 1e-14, and 0) are in a region edged by
+-- the equator on either side, with either edge rule (the boundary is inside)
+SELECT format('equator profiles in regions edged by the equator (geometry S N, geography S N): %s',
+              string_agg(n::text, ' ' ORDER BY k))
+  FROM (SELECT k, count(*) FILTER (WHERE eoswath.region_contains_wkb(ST_AsBinary(r), 4326, sph, p.lon, p.lat)) AS n
+          FROM g, swath_pixels(g.oid) p,
+               (VALUES (1, ST_MakeEnvelope(-30, -10, 40, 0, 4326), false), (2, ST_MakeEnvelope(-30, 0, 40, 10, 4326), false),
+                       (3, ST_MakeEnvelope(-30, -10, 40, 0, 4326), true), (4, ST_MakeEnvelope(-30, 0, 40, 10, 4326), true)) x(k, r, sph)
+         WHERE g.f = 'synth_equator.nc' GROUP BY k) y;
 -- the footprint leaves out the sub-satellite track that runs 1,500 km beyond the pixels
 SELECT format('support footprint reaches the sub-satellite track ends: %s',
               ST_Intersects(swath_footprint(oid), ST_Buffer('POINT(60 -3)'::geography, 50000)))
@@ -93,9 +103,11 @@ synth_support.nc - /PRODUCT/SUPPORT_DATA/GEOLOCATIONS/satellite_latitude used=f 
 synth_support.nc - /PRODUCT/SUPPORT_DATA/GEOLOCATIONS/scan_center_latitude used=f support data
 synth_support.nc 0 /PRODUCT/latitude used=t 
 synth_eos5.nc 2016-12-31 23:00:00+00 2017-01-01 00:39:59+00
+synth_equator.nc 2020-03-01 00:00:00+00 2020-03-01 00:03:19.5+00
 synth_ghrsst.nc 2019-08-05 20:36:32+00 2019-08-05 20:38:27.5+00
 synth_gps.nc 2016-12-31 23:59:00.909547+00 2017-01-01 00:02:00+00
 synth_support.nc 2019-07-04 11:46:40+00 2019-07-04 11:50:51.16+00
+equator profiles in regions edged by the equator (geometry S N, geography S N): 400 400 400 400
 support footprint reaches the sub-satellite track ends: f
 EOF
 if diff -u "$WORK/geo.expected" "$WORK/geo.txt"; then

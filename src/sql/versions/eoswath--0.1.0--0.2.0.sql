@@ -824,7 +824,7 @@ COMMENT ON COLUMN eoswath.objects.block_size IS
     'bytes per block of block_sha256 (eoswath.block_size when the object was put); NULL: whole-object checksum only (objects stored by 0.1.0, until wos_verify() or the scrub fills it)';
 COMMENT ON COLUMN eoswath.objects.block_sha256 IS
     'the SHA-256 of each block_size block of the stored bytes (the last one shorter), 32 bytes each, concatenated';
--- ===========================================================================
+-- ====================================================================
 -- Background workers and health (issue 12): delete queue, scrub state,
 -- subset-queue wake trigger, wos_health views
 -- ===========================================================================
@@ -1064,3 +1064,48 @@ GRANT EXECUTE ON FUNCTION eoswath.worker_status(), @extschema@.wos_delete_pendin
 GRANT EXECUTE ON FUNCTION eoswath.health_summary() TO eoswath_reader;
 GRANT SELECT ON @extschema@.wos_health, @extschema@.wos_health_objects TO eoswath_admin;
 GRANT SELECT ON @extschema@.wos_health_summary TO eoswath_reader;
+=======
+-- geography regions of any size (issue 13): the exact intersection test
+-- takes parts of a hemisphere or more
+COMMENT ON FUNCTION eoswath.geog_intersects_wkb(bytea, bytea) IS
+    'ST_Intersects() of two geographies given as WKB (polygons or multipolygons of any size), exact and cheap; NULL when a shape is not a polygon, has an edge between antipodal points or a part without a defined interior';
+-- new swaths are queued for the regions swath_search()'s exact test finds
+-- them in (regions of any size; PostGIS's polygon-polygon ST_Intersects is
+-- not reliable for them), and for the regions it cannot take (the drain
+-- records why)
+CREATE OR REPLACE FUNCTION eoswath.swaths_queue_subsets() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, @extschema@, pg_temp
+AS $$
+BEGIN
+    -- a restore (pg_restore, or a dump run by psql) loads the rows with COPY
+    -- and brings the queue and the subsets as they were dumped: queue nothing
+    IF pg_catalog.current_query() ~* '^(\s|--[^\n]*\n)*COPY\s' THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO swath_subset_queue (swath, region)
+    SELECT NEW.id, r.name FROM swath_regions r
+     WHERE NEW.shape IS NOT NULL AND r.shape && NEW.shape
+       -- swath_search()'s exact test; NULL (a region it cannot take, e.g.
+       -- one without a defined interior): queued, the drain records why
+       AND coalesce(eoswath.geog_intersects_wkb(ST_AsBinary(NEW.shape), ST_AsBinary(r.shape)), true)
+    ON CONFLICT (swath, region) DO NOTHING;
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@.swath_subset_requeue(swath bigint DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, @extschema@, pg_temp
+    BEGIN ATOMIC
+        WITH q AS (
+            INSERT INTO swath_subset_queue (swath, region)
+            SELECT s.id, r.name FROM swaths s JOIN swath_regions r
+                ON r.shape && s.shape
+               AND coalesce(eoswath.geog_intersects_wkb(ST_AsBinary(s.shape), ST_AsBinary(r.shape)), true)
+             WHERE (swath_subset_requeue.swath IS NULL OR s.id = swath_subset_requeue.swath)
+               AND NOT EXISTS (SELECT 1 FROM swath_subsets x WHERE x.swath = s.id AND x.region = r.name)
+            ON CONFLICT (swath, region) DO NOTHING
+            RETURNING 1)
+        SELECT count(*) FROM q;
+    END;
