@@ -368,8 +368,8 @@ extent_add(Extent *e, double lat, double lon)
 		double		x,
 					y;
 
-		/* the far hemisphere's points go far out: they cannot be drawn */
-		if ((h == 0 && lat < -60) || (h == 1 && lat > 60))
+		/* a polar picture shows its own hemisphere */
+		if ((h == 0 && lat < 0) || (h == 1 && lat > 0))
 			continue;
 		stereo(h == 0, lat, lon, &x, &y);
 		e->ps[h][0] = Min(e->ps[h][0], x);
@@ -679,10 +679,9 @@ plan_grid(Grid *g, const Extent *e, QlProjection proj, int width,
 	g->dy = (g->y1 - g->y0) / g->height;
 
 	/* the radius: 0.75 cell or one pixel spacing, the larger */
-	cell_m = proj == QL_PROJ_EQUIRECT ? Max(g->dx, g->dy) * DEG * QL_EARTH_RADIUS :
+	/* (a plate carree cell is narrower than high away from the equator) */
+	cell_m = proj == QL_PROJ_EQUIRECT ? g->dy * DEG * QL_EARTH_RADIUS :
 		Max(g->dx, g->dy);
-	if (proj == QL_PROJ_EQUIRECT)
-		cell_m = g->dy * DEG * QL_EARTH_RADIUS;
 	g->chord = Max(0.75 * cell_m / QL_EARTH_RADIUS, spacing);
 	g->angle = 2 * asin(Min(1.0, g->chord / 2));
 }
