@@ -70,7 +70,7 @@ SELECT name, i->'text'->>'variable' AS variable, i->'text'->>'units' AS units,
        i->'text'->>'value_range' AS value_range
   FROM pics, swath_quicklook_info(png) i ORDER BY name;
 SELECT name, i->'text'->>'bbox' AS bbox, i->'text'->>'radius_m' AS radius_m,
-       i->'text'->>'source' ~ '^eoswath object [0-9A-F]{13}$' AS source
+       i->'text'->>'source' ~ '^eoswath object [0-9A-Z]{13}$' AS source
   FROM pics, swath_quicklook_info(png) i ORDER BY name;
 -- the georeference says how to place it
 SELECT DISTINCT i->'text'->>'crs' AS crs FROM pics, swath_quicklook_info(png) i ORDER BY 1;
