@@ -40,6 +40,18 @@
 #define POLAR_BINS		3600	/* of 0.1 degree */
 #define SPACING_SAMPLES 4096
 #define MAX_LISTED		40
+/* the geolocation of pass 1 is kept for pass 2 when it fits in this */
+#define GEO_CACHE_BYTES (64 * 1024 * 1024)
+
+/* pass 1's geolocation, kept (lat NULL: not kept, pass 2 reads it again) */
+typedef struct GeoCache
+{
+	double	   *lat;
+	double	   *lon;
+	size_t		nrows;
+	size_t		ncols;
+	size_t		block_rows;
+} GeoCache;
 
 /* the variable drawn and how it lies on its swath */
 typedef struct QlVar
@@ -569,7 +581,7 @@ pixel_inside(const Region *region, double lat, double lon)
  */
 static int64
 scan_pixels(NcSwath *sw, int pair, const Region *region, Extent *e,
-			double *spacing)
+			double *spacing, GeoCache *cache)
 {
 	NcSwathIter *it = nc_swath_iter_begin(sw, pair, 0);
 	NcSwathBlock *b;
@@ -583,9 +595,26 @@ scan_pixels(NcSwath *sw, int pair, const Region *region, Extent *e,
 
 	/* sample about SPACING_SAMPLES neighbour pairs of each kind */
 	step = Max(1, (gp->nrows * gp->ncols) / SPACING_SAMPLES);
+	memset(cache, 0, sizeof(GeoCache));
+	if (gp->nrows * Max(gp->ncols, 1) <= GEO_CACHE_BYTES / (2 * sizeof(double)))
+	{
+		cache->nrows = gp->nrows;
+		cache->ncols = Max(gp->ncols, 1);
+		cache->block_rows = it->block_rows;
+		cache->lat = MemoryContextAllocHuge(CurrentMemoryContext,
+											sizeof(double) * cache->nrows * cache->ncols);
+		cache->lon = MemoryContextAllocHuge(CurrentMemoryContext,
+											sizeof(double) * cache->nrows * cache->ncols);
+	}
 	while ((b = nc_swath_iter_next(it)) != NULL)
 	{
 		size_t		n = b->nrows * b->ncols;
+
+		if (cache->lat)
+		{
+			memcpy(cache->lat + b->row0 * b->ncols, b->lat, sizeof(double) * n);
+			memcpy(cache->lon + b->row0 * b->ncols, b->lon, sizeof(double) * n);
+		}
 
 		for (size_t i = 0; i < n; i++)
 		{
@@ -913,17 +942,36 @@ splat(Grid *g, double lat, double lon, float v)
 }
 
 static void
-resample(NcSwath *sw, QlVar *v, const Region *region, Grid *g)
+resample(NcSwath *sw, QlVar *v, const Region *region, Grid *g,
+		 const GeoCache *cache)
 {
-	NcSwathIter *it = nc_swath_iter_begin(sw, v->pair, 0);
-	NcSwathBlock *b;
+	NcSwathIter *it = cache->lat ? NULL : nc_swath_iter_begin(sw, v->pair, 0);
+	NcSwathBlock *b,
+				cached;
 	double	   *vals = NULL;
 	size_t		cap = 0;
+	size_t		n;
 
-	while ((b = nc_swath_iter_next(it)) != NULL)
+	cached.row0 = 0;
+	cached.nrows = 0;
+	for (;;)
 	{
-		size_t		n = b->nrows * b->ncols;
-
+		if (it)
+			b = nc_swath_iter_next(it);
+		else
+		{
+			/* the next block of the kept geolocation */
+			CHECK_FOR_INTERRUPTS();
+			cached.row0 += cached.nrows;
+			cached.nrows = Min(cache->block_rows, cache->nrows - cached.row0);
+			cached.ncols = cache->ncols;
+			cached.lat = cache->lat + cached.row0 * cache->ncols;
+			cached.lon = cache->lon + cached.row0 * cache->ncols;
+			b = cached.nrows > 0 ? &cached : NULL;
+		}
+		if (b == NULL)
+			break;
+		n = b->nrows * b->ncols;
 		if (n > cap)
 		{
 			if (vals)
@@ -936,7 +984,8 @@ resample(NcSwath *sw, QlVar *v, const Region *region, Grid *g)
 			if (pixel_inside(region, b->lat[i], b->lon[i]))
 				splat(g, b->lat[i], b->lon[i], (float) vals[i]);
 	}
-	nc_swath_iter_end(it);
+	if (it)
+		nc_swath_iter_end(it);
 	if (vals)
 		pfree(vals);
 }
@@ -1018,6 +1067,7 @@ quicklook_run(NcSwath *sw, const GranuleQuicklookRequest *req,
 	Region	   *region = NULL;
 	Extent	   *e = palloc(sizeof(Extent));
 	Grid		g = {0};
+	GeoCache	cache;
 	double		spacing;
 	double		lo = req->range_lo,
 				hi = req->range_hi;
@@ -1042,7 +1092,7 @@ quicklook_run(NcSwath *sw, const GranuleQuicklookRequest *req,
 		region = region_from_wkb(req->region_wkb, req->region_len, req->spherical);
 
 	extent_init(e);
-	if (scan_pixels(sw, v.pair, region, e, &spacing) == 0)
+	if (scan_pixels(sw, v.pair, region, e, &spacing, &cache) == 0)
 	{
 		info->empty = true;
 		return;
@@ -1052,7 +1102,7 @@ quicklook_run(NcSwath *sw, const GranuleQuicklookRequest *req,
 	plan_grid(&g, e, (QlProjection) req->projection, req->width, spacing,
 			  region != NULL, sw->label);
 	grid_alloc(&g, req->max_grid_bytes, sw->label);
-	resample(sw, &v, region, &g);
+	resample(sw, &v, region, &g, &cache);
 	info->cells = value_range(&g, &v, region, req->has_range, &lo, &hi);
 
 	info->width = g.width;
