@@ -84,6 +84,7 @@ typedef struct Grid
 	bool		wrap;			/* plate carree round the whole Earth */
 	double		chord;			/* search radius on the unit sphere */
 	double		angle;			/* the same as an angle, radians */
+	double		sin_angle;
 	float	   *val;			/* NaN: fill; meaningful where best < inf */
 	double	   *best;			/* squared chord to the nearest pixel */
 	double	   *rcos,
@@ -359,7 +360,9 @@ scan_pixels(NcSwath *sw, int pair, const Region *region, Extent *e,
 	int			nalong = 0,
 				nacross = 0;
 	int64		inside = 0;
-	size_t		step;
+	size_t		step,
+				first,
+				next;
 	NcGeoPair  *gp = &sw->pairs[pair];
 
 	/* sample about SPACING_SAMPLES neighbour pairs of each kind */
@@ -385,17 +388,23 @@ scan_pixels(NcSwath *sw, int pair, const Region *region, Extent *e,
 			memcpy(cache->lon + b->row0 * b->ncols, b->lon, sizeof(double) * n);
 		}
 
+		/* the samples: pixels whose index in the swath is a multiple of step */
+		first = b->row0 * b->ncols;
+		next = (first + step - 1) / step * step;
 		for (size_t i = 0; i < n; i++)
 		{
 			double		la = b->lat[i],
 						lo = b->lon[i];
+			bool		sample = first + i == next;
 
+			if (sample)
+				next += step;
 			if (!pixel_inside(region, la, lo))
 				continue;
 			inside++;
 			if (region == NULL)
 				extent_add(e, la, lo);
-			if ((b->row0 * b->ncols + i) % step != 0)
+			if (!sample)
 				continue;
 			/* neighbours within the block */
 			if (i % b->ncols + 1 < b->ncols && !isnan(b->lat[i + 1]) &&
@@ -518,6 +527,7 @@ plan_grid(Grid *g, const Extent *e, QlProjection proj, int width,
 		Max(g->dx, g->dy);
 	g->chord = Max(0.75 * cell_m / QL_EARTH_RADIUS, spacing);
 	g->angle = 2 * asin(Min(1.0, g->chord / 2));
+	g->sin_angle = sin(g->angle);
 }
 
 static void
@@ -632,7 +642,15 @@ splat(Grid *g, double lat, double lon, float v)
 		if (fabs(lat) + a_deg >= 90)
 			wc = g->width;
 		else
-			wc = asin(Min(1.0, sin(g->angle) / cl)) / DEG / g->dx;
+		{
+			/*
+			 * the cap's half width in longitude is asin(sin(angle) / cos
+			 * lat); asin(x) <= x / sqrt(1 - x^2) bounds it without asin
+			 */
+			double		x = g->sin_angle / cl;
+
+			wc = x >= 0.999 ? g->width : x / sqrt(1 - x * x) / DEG / g->dx;
+		}
 	}
 	else
 	{
@@ -682,12 +700,10 @@ splat(Grid *g, double lat, double lon, float v)
 			double		d[3],
 						d2;
 
-			if (g->wrap)
-			{
-				c %= g->width;
-				if (c < 0)
-					c += g->width;
-			}
+			if (c < 0)
+				c += g->width;	/* (a wrapped window is narrower than the grid) */
+			else if (c >= g->width)
+				c -= g->width;
 			i = (int64) r * g->width + c;
 			if (g->proj == QL_PROJ_EQUIRECT)
 			{
