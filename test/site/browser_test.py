@@ -220,6 +220,9 @@ until(lambda: js("return !!(window.eosite && document.querySelector('.leaflet-ov
 check(driver.title == "Swath archive", f"title: {driver.title}")
 lines = js("return document.querySelectorAll('.leaflet-overlay-pane path').length")
 check(lines >= 37 + 19, f"the graticule is drawn ({lines} lines; no tiles from the internet)")
+until(lambda: js("return document.getElementById('map').dataset.land") == "shown",
+      "the land (Natural Earth, vendored by make vendor) is drawn")
+check(js("return document.querySelectorAll('.leaflet-land-pane path').length") > 0, "land polygons on the map")
 until(lambda: js("return performance.getEntriesByType('resource').some(r => r.name.includes('favicon'))"),
       "the favicon is fetched")
 check(not read_console(), f"no console errors after the page loaded: {read_console()}")

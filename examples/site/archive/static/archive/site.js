@@ -2,7 +2,8 @@
 // metadata, downloads and quicklook, and the new swaths as they arrive.
 //
 // The map is plate carree (Leaflet's EPSG:4326), the projection of the
-// quicklooks, with no tiles: a graticule drawn here is the only background.
+// quicklooks, with no tiles: its background is Natural Earth's land
+// polygons (a file make vendor fetches) and a graticule drawn here.
 (function () {
   "use strict";
 
@@ -16,6 +17,19 @@
     attributionControl: false, zoomSnap: 0.25,
   });
   map.fitBounds([[-90, -180], [90, 180]]);
+
+  // ---- land (Natural Earth, vendored at build time) under everything ----
+  map.createPane("land").style.zIndex = 350;
+  fetch(document.getElementById("map").dataset.land)
+    .then((r) => { if (!r.ok) throw new Error(`${r.status}`); return r.json(); })
+    .then((land) => {
+      L.geoJSON(land, {
+        pane: "land", interactive: false,
+        style: { color: "#a39a84", weight: 0.6, fillColor: "#f2eee3", fillOpacity: 1 },
+      }).addTo(map);
+      map.getContainer().dataset.land = "shown";
+    })
+    .catch((err) => { console.warn(`no coastline: ${err.message}`); });
 
   // ---- graticule: every 10 degrees, labelled every 30 ----
   const graticule = L.layerGroup().addTo(map);
