@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The example site's manage.py: python3 manage.py runserver."""
 import os
 import sys
