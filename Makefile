@@ -33,7 +33,11 @@ OBJS = \
 	src/granule_proto.o \
 	src/granule_client.o \
 	src/granule_file.o \
-	src/swath_sql.o
+	src/swath_sql.o \
+	src/swath_quicklook.o \
+	src/quicklook_png.o \
+	src/quicklook_cmap.o \
+	src/quicklook_font.o
 
 # The granule parsing code (netCDF-C, HDF5) runs only in the helper program
 # eoswath-granule, a confined process the backend starts (issue: hostile
@@ -45,7 +49,8 @@ HELPER_SRCS  = src/helper/main.c src/helper/sandbox.c src/helper/runtime.c \
                src/helper/hdf5_check.c \
                src/granule_proto.c src/granule.c src/nc_util.c src/nc_swath.c \
                src/nc_time.c src/footprint.c src/region.c src/subset_window.c \
-               src/subset_write.c
+               src/subset_write.c src/quicklook_grid.c src/quicklook_png.c \
+               src/quicklook_cmap.c src/quicklook_font.c
 HELPER_OBJS  = $(patsubst src/%.c,src/helper/obj/%.o,$(patsubst src/helper/%,src/%,$(HELPER_SRCS)))
 
 # The install script is written once, in pieces by subsystem (src/sql/*.sql),
@@ -69,7 +74,8 @@ NC_LIBS     := $(shell nc-config --libs 2>/dev/null)
 CURL_LIBS   := $(shell curl-config --libs 2>/dev/null)
 PG_CPPFLAGS  = -I$(srcdir)/src $(NC_CFLAGS) -Wall -Wextra -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare $(EOSWATH_CFLAGS)
-SHLIB_LINK   = $(CURL_LIBS) -lz -lcrypto
+PNG_LIBS    := $(shell pkg-config --libs libpng 2>/dev/null || echo -lpng)
+SHLIB_LINK   = $(CURL_LIBS) $(PNG_LIBS) -lz -lcrypto
 HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null)
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
 
@@ -86,7 +92,7 @@ HELPER_CPPFLAGS = -I$(srcdir)/src/helper/include -I$(srcdir)/src/helper -I$(srcd
                   -I$(includedir_server) -I$(includedir_internal) $(NC_CFLAGS) $(HDF5_CFLAGS)
 HELPER_CFLAGS   = $(CFLAGS) -Wall -Wextra -Wno-unused-parameter \
                   -Wno-missing-field-initializers -Wno-sign-compare $(EOSWATH_CFLAGS)
-HELPER_LIBS     = $(NC_LIBS) $(HDF5_LIBS) -lseccomp -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+HELPER_LIBS     = $(NC_LIBS) $(HDF5_LIBS) $(PNG_LIBS) -lseccomp -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
 
 src/helper/obj/%.o: src/helper/%.c $(wildcard src/*.h src/helper/*.h)
 	@mkdir -p $(dir $@)
@@ -169,7 +175,8 @@ FUZZ_SRCS       = test/fuzz/fuzz_granule.c \
                   src/helper/runtime.c src/helper/hdf5_check.c \
                   src/granule.c src/nc_util.c src/nc_swath.c src/nc_time.c \
                   src/footprint.c src/region.c src/subset_window.c \
-                  src/subset_write.c
+                  src/subset_write.c src/quicklook_grid.c src/quicklook_png.c \
+                  src/quicklook_cmap.c src/quicklook_font.c
 FUZZ_OBJS       = $(patsubst %.c,test/fuzz/obj/%.o,$(FUZZ_SRCS))
 # a second target: WKB regions (region.c is also built into the backend)
 FUZZ_REGION_BIN = test/fuzz/fuzz_region
@@ -184,7 +191,7 @@ test/fuzz/obj/%.o: %.c $(wildcard src/*.h src/helper/*.h) Makefile
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_COVERAGE) $(HELPER_CPPFLAGS) -c -o $@ $<
 $(FUZZ_BIN): $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
-		$(NC_LIBS) $(HDF5_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+		$(NC_LIBS) $(HDF5_LIBS) $(PNG_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
 $(FUZZ_REGION_BIN): $(FUZZ_REGION_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ \
 		-L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
@@ -198,7 +205,7 @@ test/fuzz/obj-cov/%.o: %.c $(wildcard src/*.h src/helper/*.h) Makefile
 		-w $(HELPER_CPPFLAGS) -c -o $@ $<
 $(FUZZ_COV_BIN): $(FUZZ_COV_OBJS)
 	$(FUZZ_CC) -fprofile-instr-generate -fsanitize=fuzzer -o $@ $^ \
-		$(NC_LIBS) $(HDF5_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+		$(NC_LIBS) $(HDF5_LIBS) $(PNG_LIBS) -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
 
 .PHONY: fuzz fuzz-build fuzz-seeds clean-fuzz fuzz-coverage fuzz-corpus
 # refresh the committed corpora from the work corpora (then review, commit)

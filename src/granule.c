@@ -13,6 +13,7 @@
 #include "footprint.h"
 #include "granule.h"
 #include "nc.h"
+#include "quicklook.h"
 #include "subset.h"
 
 struct Granule
@@ -150,4 +151,12 @@ granule_subset(Granule *g, const GranuleSubsetRequest *req,
 			   GranuleSubsetStats *stats)
 {
 	return subset_run(g->sw, req, stats);
+}
+
+/* draw one variable as a PNG (quicklook_grid.c) */
+void
+granule_quicklook(Granule *g, const GranuleQuicklookRequest *req,
+				  GranuleQuicklookInfo *info, granule_bytes_cb sink, void *arg)
+{
+	quicklook_run(g->sw, req, info, sink, arg);
 }

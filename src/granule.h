@@ -166,4 +166,50 @@ extern GranuleSubsetStatus granule_subset(Granule *g,
 										  const GranuleSubsetRequest *req,
 										  GranuleSubsetStats *stats);
 
+/* ---- quicklook ---- */
+
+/* what granule_quicklook() draws */
+typedef struct GranuleQuicklookRequest
+{
+	const char *variable;		/* a path ("/PRODUCT/x") or a name */
+	const char *region_wkb;		/* NULL: the whole swath */
+	size_t		region_len;
+	bool		spherical;		/* great-circle edges, else straight lon/lat */
+	int			width;			/* pixels, 1..QL_MAX_SIDE */
+	const char *colormap;		/* quicklook.h: ql_colormap_names */
+	bool		has_range;		/* else valid_min/max or 2-98 % percentiles */
+	double		range_lo;
+	double		range_hi;
+	int			projection;		/* QlProjection: QL_PROJ_AUTO picks one */
+	const char *source;			/* names the granule in the PNG's text */
+	int64		max_grid_bytes; /* the grid's memory bound */
+} GranuleQuicklookRequest;
+
+/* what was drawn (also in the PNG's text chunks) */
+typedef struct GranuleQuicklookInfo
+{
+	bool		empty;			/* no pixel centre inside the region */
+	int			width;
+	int			height;
+	int			projection;		/* QlProjection, never QL_PROJ_AUTO */
+	double		bbox[4];		/* xmin, ymin, xmax, ymax, projection units */
+	double		range_lo;		/* the values of the first and last colour */
+	double		range_hi;
+	double		radius_m;		/* of the nearest-neighbour search */
+	int64		cells;			/* grid cells with a value */
+	char	   *units;			/* NULL: none */
+} GranuleQuicklookInfo;
+
+/* receives the PNG's bytes in order */
+typedef void (*granule_bytes_cb) (void *arg, const char *data, size_t len);
+
+/*
+ * Draw one variable of a swath (or its part inside a region) as a PNG
+ * (quicklook_grid.c); the bytes go to sink as they are encoded.  Returns
+ * with info->empty set, and nothing sent, when no pixel is inside.
+ */
+extern void granule_quicklook(Granule *g, const GranuleQuicklookRequest *req,
+							  GranuleQuicklookInfo *info,
+							  granule_bytes_cb sink, void *arg);
+
 #endif							/* EOSWATH_GRANULE_H */

@@ -38,6 +38,7 @@
 
 #include "granule_client.h"
 #include "granule_proto.h"
+#include "quicklook.h"
 
 #define HELPER_NAME		"eoswath-granule"
 
@@ -592,6 +593,97 @@ granule_remote_subset(const char *path, const char *label,
 	if (!reply.got)
 		gp_protocol_error("A subset reply is missing.");
 	return reply.status;
+}
+
+typedef struct QuicklookReply
+{
+	StringInfoData png;			/* the PNG so far */
+	bool		got;
+	GranuleQuicklookInfo *info;
+} QuicklookReply;
+
+static void
+quicklook_cb(void *arg, GpType type, GpReader *r)
+{
+	QuicklookReply *reply = arg;
+	GranuleQuicklookInfo *info = reply->info;
+
+	if (reply->got)
+		gp_protocol_error("A frame follows a quicklook reply.");
+	if (type == GP_QUICKLOOK_DATA)
+	{
+		size_t		len;
+		const char *data = gp_get_bytes(r, &len);
+
+		gp_reader_done(r);
+		if (data == NULL)
+			gp_protocol_error("A piece of a quicklook is missing.");
+		if ((size_t) reply->png.len + len > MaxAllocSize - VARHDRSZ - 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the quicklook is larger than a bytea can be (1 GB)"),
+					 errhint("Ask for a smaller width.")));
+		appendBinaryStringInfo(&reply->png, data, len);
+		return;
+	}
+	if (type != GP_QUICKLOOK_REPLY)
+		gp_protocol_error("An unexpected frame in a quicklook reply.");
+	info->empty = gp_get_int64(r) != 0;
+	info->width = (int) gp_get_count(r, QL_MAX_SIDE);
+	info->height = (int) gp_get_count(r, QL_MAX_SIDE);
+	info->projection = (int) gp_get_count(r, QL_PROJ_SOUTH);
+	gp_get_doubles(r, info->bbox, 4);
+	info->range_lo = gp_get_double(r);
+	info->range_hi = gp_get_double(r);
+	info->radius_m = gp_get_double(r);
+	info->cells = gp_get_count(r, (int64) QL_MAX_SIDE * QL_MAX_SIDE);
+	info->units = gp_get_string(r);
+	gp_reader_done(r);
+	if (info->empty ? reply->png.len != 0 :
+		(reply->png.len < 8 || memcmp(reply->png.data, "\x89PNG\r\n\x1a\n", 8) != 0 ||
+		 info->width < 1 || info->height < 1))
+		gp_protocol_error("A quicklook reply is not a PNG picture.");
+	reply->got = true;
+}
+
+/*
+ * A quicklook (granule_quicklook()) of a granule: the PNG, or NULL when no
+ * pixel is inside the region; info tells what was drawn.
+ */
+bytea *
+granule_remote_quicklook(const char *path, const char *label,
+						 const GranuleQuicklookRequest *req,
+						 GranuleQuicklookInfo *info)
+{
+	StringInfoData f;
+	QuicklookReply reply = {{0}, false, info};
+	bytea	   *result;
+
+	initStringInfo(&f);
+	request_begin(&f, GP_QUICKLOOK, path, label, NULL);
+	gp_put_string(&f, req->variable);
+	gp_put_bytes(&f, req->region_wkb, req->region_len);
+	gp_put_int64(&f, req->spherical);
+	gp_put_int64(&f, req->width);
+	gp_put_string(&f, req->colormap);
+	gp_put_int64(&f, req->has_range);
+	gp_put_double(&f, req->range_lo);
+	gp_put_double(&f, req->range_hi);
+	gp_put_int64(&f, req->projection);
+	gp_put_string(&f, req->source);
+	gp_put_int64(&f, req->max_grid_bytes);
+	memset(info, 0, sizeof(*info));
+	initStringInfo(&reply.png);
+	request_run(&f, label, quicklook_cb, &reply);
+	if (!reply.got)
+		gp_protocol_error("A quicklook reply is missing.");
+	if (info->empty)
+		return NULL;
+	result = palloc(VARHDRSZ + reply.png.len);
+	SET_VARSIZE(result, VARHDRSZ + reply.png.len);
+	memcpy(VARDATA(result), reply.png.data, reply.png.len);
+	pfree(reply.png.data);
+	return result;
 }
 
 /* ---- what the backend makes of replies ---- */

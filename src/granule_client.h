@@ -32,6 +32,11 @@ extern GranuleSubsetStatus granule_remote_subset(const char *path, const char *l
 												 const GranuleSubsetRequest *req,
 												 GranuleSubsetStats *stats);
 
+/* the PNG, or NULL when no pixel is inside the region */
+extern bytea *granule_remote_quicklook(const char *path, const char *label,
+									   const GranuleQuicklookRequest *req,
+									   GranuleQuicklookInfo *info);
+
 /* what the backend makes of replies */
 extern bool granule_info_time_range(const GranuleInfo *info, double *start, double *end);
 extern bytea *footprint_to_ewkb(const Footprint *fp);

@@ -33,6 +33,7 @@ typedef enum GpType
 	GP_FOOTPRINT = 2,
 	GP_PIXELS = 3,
 	GP_SUBSET = 4,
+	GP_QUICKLOOK = 5,
 	/* replies (child -> backend, relayed) */
 	GP_INFO = 64,
 	GP_FOOTPRINT_REPLY = 65,
@@ -40,6 +41,8 @@ typedef enum GpType
 	GP_SUBSET_REPLY = 67,
 	GP_DONE = 68,
 	GP_ERROR = 69,
+	GP_QUICKLOOK_DATA = 70,		/* a piece of the PNG, in order */
+	GP_QUICKLOOK_REPLY = 71,	/* after the pieces: what was drawn */
 	/* from the helper itself, after every request */
 	GP_STATUS = 80
 } GpType;

@@ -236,6 +236,75 @@ serve_subset(Granule *g, GpReader *r, const char *out_path)
 	send_frame();
 }
 
+/* the PNG goes out in frames of at most this many bytes */
+#define PNG_FRAME_BYTES		(1024 * 1024)
+
+static StringInfoData png_buf;
+
+static void
+flush_png(void)
+{
+	if (png_buf.len == 0)
+		return;
+	gp_begin(&frame, GP_QUICKLOOK_DATA);
+	gp_put_bytes(&frame, png_buf.data, png_buf.len);
+	send_frame();
+	resetStringInfo(&png_buf);
+}
+
+static void
+png_sink(void *arg, const char *data, size_t len)
+{
+	while (len > 0)
+	{
+		size_t		n = Min(len, (size_t) (PNG_FRAME_BYTES - png_buf.len));
+
+		appendBinaryStringInfo(&png_buf, data, n);
+		data += n;
+		len -= n;
+		if (png_buf.len >= PNG_FRAME_BYTES)
+			flush_png();
+	}
+}
+
+static void
+serve_quicklook(Granule *g, GpReader *r)
+{
+	GranuleQuicklookRequest req = {0};
+	GranuleQuicklookInfo info;
+
+	req.variable = gp_get_string(r);
+	req.region_wkb = gp_get_bytes(r, &req.region_len);
+	req.spherical = gp_get_int64(r) != 0;
+	req.width = (int) gp_get_int64(r);
+	req.colormap = gp_get_string(r);
+	req.has_range = gp_get_int64(r) != 0;
+	req.range_lo = gp_get_double(r);
+	req.range_hi = gp_get_double(r);
+	req.projection = (int) gp_get_int64(r);
+	req.source = gp_get_string(r);
+	req.max_grid_bytes = gp_get_int64(r);
+	gp_reader_done(r);
+	if (req.variable == NULL || req.colormap == NULL)
+		gp_protocol_error("A quicklook request names no variable or colormap.");
+
+	initStringInfo(&png_buf);
+	granule_quicklook(g, &req, &info, png_sink, NULL);
+	flush_png();
+	gp_begin(&frame, GP_QUICKLOOK_REPLY);
+	gp_put_int64(&frame, info.empty);
+	gp_put_int64(&frame, info.width);
+	gp_put_int64(&frame, info.height);
+	gp_put_int64(&frame, info.projection);
+	gp_put_doubles(&frame, info.bbox, 4);
+	gp_put_double(&frame, info.range_lo);
+	gp_put_double(&frame, info.range_hi);
+	gp_put_double(&frame, info.radius_m);
+	gp_put_int64(&frame, info.cells);
+	gp_put_string(&frame, info.units);
+	send_frame();
+}
+
 /* In the child: confine, then serve one request.  Never returns. */
 static void
 child_main(const char *payload, size_t len, GpType type, int fd)
@@ -292,6 +361,9 @@ child_main(const char *payload, size_t len, GpType type, int fd)
 				break;
 			case GP_SUBSET:
 				serve_subset(g, &r, req.out_path);
+				break;
+			case GP_QUICKLOOK:
+				serve_quicklook(g, &r);
 				break;
 			default:
 				gp_protocol_error("Unknown request.");
