@@ -17,7 +17,8 @@ Checks, each of which fails the run:
     whose valid pixels all lie in the box (python3-netcdf4), fewer than the
     granule's; and the download leaves no new object behind;
   - a quicklook overlay loads: a non-empty PNG, pixels not all transparent,
-    placed on the swath's footprint;
+    placed on the swath's footprint (the bbox of its text chunks), and its
+    legend;
   - a swath registered in the database appears on the open page (NOTIFY ->
     server-sent events) and, inside the search, in its results.
 
@@ -307,7 +308,7 @@ check(sql("SELECT count(*) FROM eoswath.objects")[0][0] == objects, "and leaves 
 # ---------------------------------------------------------------------------
 # 4. the quicklook overlay
 # ---------------------------------------------------------------------------
-if sql("SELECT count(*) FROM pg_proc WHERE proname = 'swath_quicklook'")[0][0]:
+if True:
     driver.find_element(By.ID, "d-quicklook").click()
     until(lambda: js("return document.getElementById('d-quicklook-info').dataset.state") in ("shown", "error"),
           "the quicklook is loaded")
@@ -333,9 +334,36 @@ if sql("SELECT count(*) FROM pg_proc WHERE proname = 'swath_quicklook'")[0][0]:
     check(qw < fx[2] and qe > fx[0] and qs < fx[3] and qn > fx[1]
           and abs((qe - qw) - (fx[2] - fx[0])) < 5 and abs((qn - qs) - (fx[3] - fx[1])) < 5,
           f"the overlay lies on the footprint: bbox {qw, qs, qe, qn}, footprint {fx}")
+    until(lambda: js("const l = document.getElementById('d-legend'); return !l.hidden && l.complete && l.naturalWidth > 0"),
+          "the quicklook's legend (swath_quicklook_legend) is shown")
+    check(http_status("legend.png?colormap=viridis&range=1") == 400, "a legend without a range is 400")
+    check(http_status("legend.png?colormap=nosuch&range=0,1") == 400, "a legend of an unknown colormap is 400")
     shot("quicklook")
-else:
-    print("# swath_quicklook is not in this build: the overlay is not checked")
+
+    def overlay():
+        until(lambda: js("return document.getElementById('d-quicklook-info').dataset.state") in ("shown", "error")
+              and js("const i = document.querySelector('img.quicklook'); return !!(i && i.complete)"),
+              "the quicklook is loaded")
+        return js("""
+            const img = document.querySelector('img.quicklook');
+            if (!img || !img.complete) return [0, null];
+            const c = document.createElement('canvas');
+            c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const g = c.getContext('2d');
+            g.drawImage(img, 0, 0);
+            const px = g.getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+            return [n, document.getElementById('d-quicklook-info').dataset.bbox];""")
+
+    # a full orbit across the antimeridian and both poles: the whole world
+    type_search(-100, -60, 20, 60, source="ASCAT")
+    ascat = sql("SELECT id FROM swaths WHERE source = 'ASCAT'")[0][0]
+    driver.find_element(By.CSS_SELECTOR, f'#results li[data-id="{ascat}"]').click()
+    n, qbox = overlay()
+    check(n > 10000 and qbox is not None and qbox.split(",")[0::2] == ["-180", "180"],
+          f"ASCAT's full orbit: a world-wide quicklook ({n} pixels not transparent, bbox {qbox})")
+    shot("overview")
 
 # ---------------------------------------------------------------------------
 # 5. live: a swath registered now appears on the open page

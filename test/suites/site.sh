@@ -19,10 +19,14 @@ for tool in npm chromium chromedriver; do
 done
 [ -n "${EOSWATH_NO_BUILD:-}" ] || build_and_install
 
+# the test user writes the artefacts in $WORK (it may not reach the
+# repository, e.g. a clone under /root in CI); they are copied out at exit
 ART=${EOSWATH_ARTIFACTS:-$REPO/test/artifacts}/site
 rm -rf "$ART"
-mkdir -p "$ART" "$WORK/downloads"
-chown "$TEST_USER" "$ART" "$WORK/downloads" 2>/dev/null || true
+mkdir -p "$ART" "$WORK/artifacts" "$WORK/downloads"
+chown "$TEST_USER" "$WORK/artifacts" "$WORK/downloads" 2>/dev/null || true
+cp "$HERE/../site/browser_test.py" "$WORK/"
+cleanup_hooks+=("cp -r '$WORK/artifacts/.' '$ART/'; echo 'site: screenshots, console and server log in $ART'")
 
 pg_start site
 psql_user -q -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
@@ -51,20 +55,19 @@ SQL
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 setsid bash -c "$(declare -f as_user); as_user env PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER='$PGUSER' \
     PGDATABASE='$PGDATABASE' EOSITE_DEBUG=1 /usr/bin/python3 '$WORK/site/manage.py' runserver --noreload \
-    127.0.0.1:$port" >"$ART/server.log" 2>&1 &
+    127.0.0.1:$port" >"$WORK/artifacts/server.log" 2>&1 &
 server=$!
 cleanup_hooks+=("kill -- -$server 2>/dev/null")
 for _ in $(seq 120); do
     /usr/bin/python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/', timeout=5)" \
         2>/dev/null && break
-    kill -0 "$server" 2>/dev/null || { cat "$ART/server.log"; echo "site: the server did not start"; exit 1; }
+    kill -0 "$server" 2>/dev/null || { cat "$WORK/artifacts/server.log"; echo "site: the server did not start"; exit 1; }
     sleep 1
 done
 
 rc=0
 as_user env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" PGDATABASE="$PGDATABASE" HOME="$WORK/site" \
-    /usr/bin/python3 "$HERE/../site/browser_test.py" "http://127.0.0.1:$port/" "$ART" "$GRANULES" \
+    /usr/bin/python3 "$WORK/browser_test.py" "http://127.0.0.1:$port/" "$WORK/artifacts" "$GRANULES" \
     "$WORK/downloads" || rc=$?
-[ $rc = 0 ] || tail -n 40 "$ART/server.log"
-echo "site: screenshots, console and server log in $ART"
+[ $rc = 0 ] || tail -n 40 "$WORK/artifacts/server.log"
 exit $rc

@@ -15,7 +15,7 @@ import psycopg2
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.core.exceptions import BadRequest
-from django.db import connection, connections
+from django.db import DataError, connection, connections, transaction
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -141,7 +141,7 @@ def feature(s, query=None):
         "overpass_end": s.overpass_end.isoformat() if s.overpass_end else None,
         "granule_url": reverse("granule", args=[s.pk]),
         "quicklook_url": None,
-        "quicklook_variable": settings.QUICKLOOK_VARIABLES.get(s.source),
+        "quicklook_variable": settings.QUICKLOOK_VARIABLES.get(s.source, (None,))[0],
     }
     if props["quicklook_variable"]:
         props["quicklook_url"] = reverse("quicklook", args=[s.pk])
@@ -290,18 +290,42 @@ def quicklook(request, pk):
     """A PNG of the source's quicklook variable (settings.QUICKLOOK_VARIABLES);
     its bbox is in its text chunks, which the page reads."""
     s = get_object_or_404(Swaths.objects.defer("shape"), pk=pk)
-    variable = settings.QUICKLOOK_VARIABLES.get(s.source)
-    if not variable:
+    if s.source not in settings.QUICKLOOK_VARIABLES:
         return HttpResponse(f"No quicklook variable for source {s.source}.\n",
                             status=404, content_type="text/plain")
+    variable, value_range = settings.QUICKLOOK_VARIABLES[s.source]
     with connection.cursor() as cur:
-        cur.execute("SELECT swath_quicklook(%s::wosoid, %s, width => %s, projection => %s)",
-                    [s.oid, variable, settings.QUICKLOOK_WIDTH, "equirectangular"])
+        # plate carree, the map's projection, also for polar swaths
+        cur.execute("SELECT swath_quicklook(%s::wosoid, %s, width => %s, value_range => %s::float8[],"
+                    " projection => 'equirectangular')",
+                    [s.oid, variable, settings.QUICKLOOK_WIDTH, list(value_range) if value_range else None])
         png = cur.fetchone()[0]
     if png is None:
         return HttpResponse("No pixel to show.\n", status=404, content_type="text/plain")
     resp = HttpResponse(bytes(png), content_type="image/png")
     # an object's bytes never change, nor does its picture
+    resp["Cache-Control"] = "max-age=86400"
+    return resp
+
+
+@require_GET
+def legend(request):
+    """The colour bar of a quicklook: ?colormap=NAME&range=LO,HI&units=TEXT,
+    as the quicklook's text chunks give them (swath_quicklook_legend)."""
+    try:
+        lo, hi = (float(v) for v in request.GET.get("range", "").split(","))
+    except ValueError:
+        raise BadRequest("range must be two numbers: low,high")
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise BadRequest("range must be finite")
+    try:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SELECT swath_quicklook_legend(%s, ARRAY[%s, %s]::float8[], %s, 256)",
+                        [request.GET.get("colormap", "viridis"), lo, hi, request.GET.get("units") or None])
+            png = cur.fetchone()[0]
+    except DataError as e:  # an unknown colormap, say
+        raise BadRequest(str(e).splitlines()[0])
+    resp = HttpResponse(bytes(png), content_type="image/png")
     resp["Cache-Control"] = "max-age=86400"
     return resp
 

@@ -49,19 +49,23 @@ TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "/static/"
 
-# The variable each source's quicklook shows (swath_quicklook); a source not
-# named here has no quicklook.  EOSITE_QUICKLOOK_VARIABLES adds or replaces
-# entries: "source=variable;source=variable".
+# The variable each source's quicklook shows (swath_quicklook), and the
+# value range of its colours (None: the variable's valid_min/valid_max, or
+# robust percentiles); a source not named here has no quicklook.
+# EOSITE_QUICKLOOK_VARIABLES adds or replaces entries:
+# "source=variable;source=variable:low,high".
 QUICKLOOK_VARIABLES = {
-    "VIIRS": "sea_surface_temperature",
-    "ASCAT": "wind_speed",
-    "TROPOMI": "PRODUCT/methane_mixing_ratio",
-    "Sentinel-6": "data_01/ku/swh_ocean",
-    "Jason-1": "swh_ku",
+    "VIIRS": ("sea_surface_temperature", (271.0, 285.0)),
+    "ASCAT": ("wind_speed", (0.0, 20.0)),
+    "TROPOMI": ("PRODUCT/methane_mixing_ratio", None),
+    "Sentinel-6": ("data_01/ku/swh_ocean", None),
+    "Jason-1": ("swh_ku", None),
 }
 for item in filter(None, os.environ.get("EOSITE_QUICKLOOK_VARIABLES", "").split(";")):
-    source, _, variable = item.partition("=")
-    QUICKLOOK_VARIABLES[source.strip()] = variable.strip()
+    source, _, spec = item.partition("=")
+    variable, _, bounds = spec.partition(":")
+    QUICKLOOK_VARIABLES[source.strip()] = (
+        variable.strip(), tuple(float(v) for v in bounds.split(",")) if bounds else None)
 
 # Bytes per chunk of a download (wos_stream_get's chunk_size)
 DOWNLOAD_CHUNK = 256 * 1024

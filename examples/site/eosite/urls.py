@@ -10,4 +10,5 @@ urlpatterns = [
     path("swath/<int:pk>/granule", views.granule, name="granule"),
     path("swath/<int:pk>/subset", views.subset, name="subset"),
     path("swath/<int:pk>/quicklook.png", views.quicklook, name="quicklook"),
+    path("legend.png", views.legend, name="legend"),
 ]

@@ -229,7 +229,9 @@
     showQuicklook(e.target.checked && selected && selected.properties.quicklook_url ? selected : null);
   });
 
-  // The PNG's text chunks (tEXt: keyword, NUL, Latin-1 text) as an object.
+  // The PNG's text chunks as an object: tEXt (keyword, NUL, Latin-1 text)
+  // and uncompressed iTXt (keyword, NUL, flag, method, language, NUL,
+  // translated keyword, NUL, UTF-8 text), as swath_quicklook writes them.
   function pngText(buf) {
     const bytes = new Uint8Array(buf);
     const view = new DataView(buf);
@@ -237,13 +239,18 @@
     if (bytes.length < 8 || sig.some((b, i) => bytes[i] !== b)) throw new Error("not a PNG");
     const out = {};
     const latin1 = new TextDecoder("latin1");
+    const utf8 = new TextDecoder("utf-8");
     for (let at = 8; at + 12 <= bytes.length;) {
       const len = view.getUint32(at);
       const type = latin1.decode(bytes.subarray(at + 4, at + 8));
-      if (type === "tEXt") {
-        const data = bytes.subarray(at + 8, at + 8 + len);
-        const nul = data.indexOf(0);
+      const data = bytes.subarray(at + 8, at + 8 + len);
+      const nul = data.indexOf(0);
+      if (type === "tEXt" && nul > 0) {
         out[latin1.decode(data.subarray(0, nul))] = latin1.decode(data.subarray(nul + 1));
+      } else if (type === "iTXt" && nul > 0 && data[nul + 1] === 0) {
+        const lang = data.indexOf(0, nul + 3);
+        const tkey = data.indexOf(0, lang + 1);
+        if (lang > 0 && tkey > 0) out[latin1.decode(data.subarray(0, nul))] = utf8.decode(data.subarray(tkey + 1));
       }
       if (type === "IEND") break;
       at += 12 + len;
@@ -251,6 +258,7 @@
     return out;
   }
 
+  const legend = document.getElementById("d-legend");
   let quicklookRequest = 0;
   async function showQuicklook(f) {
     const mine = ++quicklookRequest;
@@ -262,6 +270,8 @@
     }
     info.textContent = "";
     info.dataset.state = "";
+    legend.hidden = true;
+    legend.removeAttribute("src");
     if (!f) return;
     info.textContent = "Rendering the quicklook\u2026";
     try {
@@ -280,10 +290,18 @@
       quicklook.bringToFront();
       info.dataset.state = "shown";
       info.dataset.bbox = [w, s, e, n].join(",");
-      info.textContent = `${text.variable || f.properties.quicklook_variable}` +
+      const range = (text.value_range || "").split(",").map(Number);
+      const fmt = (x) => Number(x.toPrecision(4));
+      info.textContent = `${text.long_name || text.variable || f.properties.quicklook_variable}` +
         `${text.units ? " (" + text.units + ")" : ""}` +
-        `${text.value_range ? ", " + text.value_range : ""}` +
-        `${text.colormap ? ", " + text.colormap : ""}`;
+        `${range.length === 2 ? ": " + fmt(range[0]) + " to " + fmt(range[1]) : ""}`;
+      if (range.length === 2 && range.every(Number.isFinite)) {
+        legend.src = "legend.png?" + new URLSearchParams({
+          colormap: text.colormap || "viridis", range: range.join(","), units: text.units || "",
+        });
+        legend.hidden = false;
+      }
+      map.fitBounds(quicklook.getBounds(), { padding: [30, 30], maxZoom: 6 });
     } catch (err) {
       if (mine !== quicklookRequest) return;
       info.dataset.state = "error";
