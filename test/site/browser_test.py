@@ -287,21 +287,22 @@ objects = sql("SELECT count(*) FROM eoswath.objects")[0][0]
 path = download("d-subset", "SS_VIIRS_NPP-NAVO-L2P-v3.0_subset_*.nc")
 check(sql("SELECT count(*) FROM eoswath.objects")[0][0] == objects,
       f"the subset download leaves no object behind ({objects} objects)")
+# quality_level is set for every pixel of the granule, sea_surface_temperature
+# for the clear sea only; outside the box, the subset has fill
 with netCDF4.Dataset(path) as nc:
-    lat = nc["lat"][:]
-    lon = nc["lon"][:]
-    sst = nc["sea_surface_temperature"][:]
     check(nc.data_model == "NETCDF4", f"the subset is netCDF-4 ({nc.data_model})")
-valid = ~np.ma.getmaskarray(sst[0])
+    lat, lon = np.asarray(nc["lat"][:]), np.asarray(nc["lon"][:])
+    cut = {v: ~np.ma.getmaskarray(nc[v][:][0]) for v in ("quality_level", "sea_surface_temperature")}
 with netCDF4.Dataset(os.path.join(GRANULES, "SS_VIIRS_NPP-NAVO-L2P-v3.0.nc")) as nc:
-    whole = int(np.ma.count(nc["sea_surface_temperature"][:]))
-n_valid = int(valid.sum())
-check(0 < n_valid < whole, f"the subset keeps some SST pixels, fewer than the granule: {n_valid} of {whole}")
-la, lo = np.asarray(lat)[valid], np.asarray(lon)[valid]
+    whole = {v: int(np.ma.count(nc[v][:])) for v in cut}
 w, s, e, n = box
-check(bool(np.all((la >= s) & (la <= n) & (lo >= w) & (lo <= e))),
-      f"every SST pixel of the subset lies in the box: lat {la.min():.3f}..{la.max():.3f}, "
-      f"lon {lo.min():.3f}..{lo.max():.3f}")
+for v, valid in cut.items():
+    got = int(valid.sum())
+    check(0 < got < whole[v], f"the subset keeps some {v} pixels, fewer than the granule: {got} of {whole[v]}")
+    la, lo = lat[valid], lon[valid]
+    check(bool(np.all((la >= s) & (la <= n) & (lo >= w) & (lo <= e))),
+          f"every {v} pixel of the subset lies in the box: lat {la.min():.3f}..{la.max():.3f}, "
+          f"lon {lo.min():.3f}..{lo.max():.3f}")
 check(http_status(f"swath/{viirs}/subset?bbox=0,0,10,10") == 404, "a subset outside the swath is 404")
 check(sql("SELECT count(*) FROM eoswath.objects")[0][0] == objects, "and leaves no object behind either")
 
