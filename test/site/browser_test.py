@@ -74,7 +74,7 @@ def finish(rc):
     sys.exit(rc)
 
 
-db = psycopg2.connect("")
+db = psycopg2.connect(options="-c TimeZone=UTC")  # days are UTC days, as the site's
 db.autocommit = True
 
 

@@ -108,6 +108,9 @@ def parse_bbox(text, required=True):
         raise BadRequest("bbox must be four numbers: west,south,east,north")
     if not all(math.isfinite(v) for v in (w, s, e, n)):
         raise BadRequest("bbox must be finite")
+    # a box from +180 eastwards starts at -180; one to -180 ends at +180
+    w = -180.0 if w == 180 else w
+    e = 180.0 if e == -180 else e
     if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s < n <= 90 and w != e):
         raise BadRequest("bbox: longitudes in -180..180 (west > east crosses the antimeridian), "
                          "latitudes in -90..90 with south < north")
