@@ -29,7 +29,6 @@ import fnmatch
 import json
 import os
 import sys
-import time
 import urllib.error
 import urllib.request
 
