@@ -37,6 +37,7 @@
 
 #define DEG (M_PI / 180.0)
 #define LON_BINS		360
+#define POLAR_BINS		3600	/* of 0.1 degree */
 #define SPACING_SAMPLES 4096
 #define MAX_LISTED		40
 
@@ -65,7 +66,10 @@ typedef struct Extent
 	bool		bin_used[LON_BINS];
 	double		bin_lo[LON_BINS];
 	double		bin_hi[LON_BINS];
-	double		ps[2][4];		/* north, south stereographic: x, y lo, hi */
+	/* per hemisphere (north, south) and bin: the latitude range there */
+	bool		hemi_used[2][POLAR_BINS];
+	double		hemi_lo[2][POLAR_BINS];
+	double		hemi_hi[2][POLAR_BINS];
 	bool		pole[2];		/* a region holding the north, south pole */
 } Extent;
 
@@ -337,11 +341,6 @@ extent_init(Extent *e)
 	memset(e, 0, sizeof(Extent));
 	e->lat_lo = 90;
 	e->lat_hi = -90;
-	for (int h = 0; h < 2; h++)
-	{
-		e->ps[h][0] = e->ps[h][2] = HUGE_VAL;
-		e->ps[h][1] = e->ps[h][3] = -HUGE_VAL;
-	}
 }
 
 /* a point (lon in [-180, 180)) in the extent */
@@ -363,19 +362,21 @@ extent_add(Extent *e, double lat, double lon)
 		e->bin_lo[b] = Min(e->bin_lo[b], lon);
 		e->bin_hi[b] = Max(e->bin_hi[b], lon);
 	}
-	for (int h = 0; h < 2; h++)
 	{
-		double		x,
-					y;
+		/* a polar picture shows its own hemisphere */
+		int			h = lat >= 0 ? 0 : 1;
 
-		/* the far hemisphere's points go far out: they cannot be drawn */
-		if ((h == 0 && lat < -60) || (h == 1 && lat > 60))
-			continue;
-		stereo(h == 0, lat, lon, &x, &y);
-		e->ps[h][0] = Min(e->ps[h][0], x);
-		e->ps[h][1] = Max(e->ps[h][1], x);
-		e->ps[h][2] = Min(e->ps[h][2], y);
-		e->ps[h][3] = Max(e->ps[h][3], y);
+		b = Max(0, Min(POLAR_BINS - 1, (int) floor((lon + 180.0) * 10)));
+		if (!e->hemi_used[h][b])
+		{
+			e->hemi_used[h][b] = true;
+			e->hemi_lo[h][b] = e->hemi_hi[h][b] = lat;
+		}
+		else
+		{
+			e->hemi_lo[h][b] = Min(e->hemi_lo[h][b], lat);
+			e->hemi_hi[h][b] = Max(e->hemi_hi[h][b], lat);
+		}
 	}
 }
 
@@ -441,6 +442,40 @@ extent_of_region(Extent *e, const Region *r)
 		extent_add(e, 90, 0);
 	if (e->pole[1])
 		extent_add(e, -90, 0);
+}
+
+/*
+ * The stereographic extent (x lo, hi, y lo, hi) of one hemisphere's points:
+ * from each 0.1-degree bin's latitude range, at the bin's edges (sine and
+ * cosine are monotonic within a bin, whose edges hold their extremes), so
+ * it holds every point and is at most a bin wider.  False when none.
+ */
+static bool
+polar_extent(const Extent *e, int h, double ps[4])
+{
+	bool		any = false;
+
+	ps[0] = ps[2] = HUGE_VAL;
+	ps[1] = ps[3] = -HUGE_VAL;
+	for (int b = 0; b < POLAR_BINS; b++)
+	{
+		if (!e->hemi_used[h][b])
+			continue;
+		any = true;
+		for (int k = 0; k < 4; k++)
+		{
+			double		x,
+						y;
+
+			stereo(h == 0, k < 2 ? e->hemi_lo[h][b] : e->hemi_hi[h][b],
+				   (b + (k & 1)) / 10.0 - 180.0, &x, &y);
+			ps[0] = Min(ps[0], x);
+			ps[1] = Max(ps[1], x);
+			ps[2] = Min(ps[2], y);
+			ps[3] = Max(ps[3], y);
+		}
+	}
+	return any;
 }
 
 /*
@@ -639,18 +674,19 @@ plan_grid(Grid *g, const Extent *e, QlProjection proj, int width,
 	else
 	{
 		int			h = proj == QL_PROJ_NORTH ? 0 : 1;
+		double		ps[4];
 
-		if (!(e->ps[h][0] <= e->ps[h][1]))
+		if (!polar_extent(e, h, ps))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the swath of %s cannot be drawn in the %s projection", label,
 							ql_projection_name(proj)),
 					 errdetail("It lies in the other hemisphere.")));
 		pad = from_region ? 0 : spacing * QL_EARTH_RADIUS / 2;
-		g->x0 = e->ps[h][0] - pad;
-		g->x1 = e->ps[h][1] + pad;
-		g->y0 = e->ps[h][2] - pad;
-		g->y1 = e->ps[h][3] + pad;
+		g->x0 = ps[0] - pad;
+		g->x1 = ps[1] + pad;
+		g->y0 = ps[2] - pad;
+		g->y1 = ps[3] + pad;
 		if (g->x1 - g->x0 < 100)
 		{
 			g->x0 -= 50;
@@ -679,10 +715,9 @@ plan_grid(Grid *g, const Extent *e, QlProjection proj, int width,
 	g->dy = (g->y1 - g->y0) / g->height;
 
 	/* the radius: 0.75 cell or one pixel spacing, the larger */
-	cell_m = proj == QL_PROJ_EQUIRECT ? Max(g->dx, g->dy) * DEG * QL_EARTH_RADIUS :
+	/* (a plate carree cell is narrower than high away from the equator) */
+	cell_m = proj == QL_PROJ_EQUIRECT ? g->dy * DEG * QL_EARTH_RADIUS :
 		Max(g->dx, g->dy);
-	if (proj == QL_PROJ_EQUIRECT)
-		cell_m = g->dy * DEG * QL_EARTH_RADIUS;
 	g->chord = Max(0.75 * cell_m / QL_EARTH_RADIUS, spacing);
 	g->angle = 2 * asin(Min(1.0, g->chord / 2));
 }

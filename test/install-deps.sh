@@ -10,7 +10,7 @@ PKGS=(
     libseccomp-dev clang libclang-rt-14-dev python3-h5py
     libipc-run-perl netcdf-bin python3 python3-netcdf4 python3-numpy bc
     python3-django python3-psycopg2 libgdal32 libgeos-c1v5 libproj25 tmux pv
-    python3-jsonschema
+    python3-jsonschema libpng-dev python3-pykdtree
 )
 PKGS+=(${EOSWATH_EXTRA_PKGS:-})
 

@@ -579,6 +579,55 @@ bench(const char *what, const char *path, int n)
 	return 0;
 }
 
+static void
+bench_sink(void *arg, const char *data, size_t len)
+{
+	*(int64 *) arg += len;
+}
+
+/*
+ * eoswath-granule --bench quicklook PATH N VARIABLE WIDTH: granule_quicklook()
+ * of the whole swath N times in this process (test/bench/quicklook.sh
+ * measures its time and peak memory); prints the mean milliseconds.
+ */
+static int
+bench_quicklook(const char *path, int n, const char *variable, int width)
+{
+	sigjmp_buf	jump;
+	struct timespec t0,
+				t1;
+
+	if (!RT_TRY(jump))
+	{
+		fprintf(stderr, "eoswath-granule: %s\n", rt_last_error.message);
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++)
+	{
+		MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "bench", ALLOCSET_DEFAULT_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		GranuleQuicklookRequest req = {0};
+		GranuleQuicklookInfo info;
+		int64		bytes = 0;
+		Granule    *g;
+
+		req.variable = variable;
+		req.width = width;
+		req.colormap = "viridis";
+		req.source = "benchmark";
+		hdf5_check(path, "bench");
+		g = granule_open(path, "bench");
+		granule_quicklook(g, &req, &info, bench_sink, &bytes);
+		granule_close(g);
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%.3f\n", ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6) / n);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -587,6 +636,8 @@ main(int argc, char **argv)
 	size_t		cap = 0;
 
 	rt_init();
+	if (argc == 7 && strcmp(argv[1], "--bench") == 0 && strcmp(argv[2], "quicklook") == 0)
+		return bench_quicklook(argv[3], atoi(argv[4]), argv[5], atoi(argv[6]));
 	if (argc == 5 && strcmp(argv[1], "--bench") == 0)
 		return bench(argv[2], argv[3], atoi(argv[4]));
 

@@ -6,8 +6,10 @@
  * per-process temporary directory and served as the helper's child serves
  * a request (src/helper/main.c), minus the sandbox: hdf5_check(), then
  * granule_open(), granule_describe(), granule_footprint() of all pairs,
- * the pixel iterator over every pair and granule_subset() of a small box
- * into an output file bounded by max_output_bytes, all inside RT_TRY().
+ * the pixel iterator over every pair, granule_subset() of a small box
+ * into an output file bounded by max_output_bytes and granule_quicklook()
+ * of the latitude (whole, or in the box: bit 8 of the length), all inside
+ * RT_TRY().
  * Three bits of the input's length vary the requests: great-circle or
  * straight box edges, the default footprint options or short parts
  * without simplification, every variable or one.
@@ -300,6 +302,12 @@ read_pixels(Granule *g, const GranuleInfo *info, int pair, bool *found,
 	granule_pixels_end(it);
 }
 
+static void
+fuzz_png_sink(void *arg, const char *data, size_t len)
+{
+	appendBinaryStringInfo((StringInfo) arg, data, len);
+}
+
 /* the requests of the helper, one after another, on one granule */
 static void
 serve(const uint8_t *data, size_t size)
@@ -348,6 +356,32 @@ serve(const uint8_t *data, size_t size)
 		broken("subset status %d, %d pairs hit, %lld pixels, %lld bytes",
 			   (int) st, stats.npairs_hit, (long long) stats.pixels,
 			   (long long) stats.size);
+
+	/* a quicklook of the latitude: of the whole swath, or in the box */
+	{
+		GranuleQuicklookRequest ql = {0};
+		GranuleQuicklookInfo qi;
+		StringInfoData png;
+
+		initStringInfo(&png);
+		ql.variable = psprintf("%s/%s", strcmp(info->pairs[0].group, "/") == 0 ? "" :
+							   info->pairs[0].group, info->pairs[0].lat_var);
+		if (size & 8)
+		{
+			ql.region_wkb = wkb;
+			ql.region_len = req.region_len;
+			ql.spherical = req.spherical;
+		}
+		ql.width = 64;
+		ql.colormap = "viridis";
+		ql.max_grid_bytes = 64 * 1024 * 1024;
+		granule_quicklook(g, &ql, &qi, fuzz_png_sink, &png);
+		if (qi.empty ? png.len != 0 :
+			(png.len < 8 || memcmp(png.data, "\x89PNG\r\n\x1a\n", 8) != 0 ||
+			 qi.width != 64 || qi.height < 1 || qi.height > 54000))
+			broken("quicklook: %d bytes, %d x %d, empty %d", png.len, qi.width,
+				   qi.height, (int) qi.empty);
+	}
 	granule_close(g);
 }
 

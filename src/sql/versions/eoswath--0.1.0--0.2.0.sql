@@ -866,16 +866,18 @@ CREATE FUNCTION @extschema@.swath_quicklook_legend(colormap text, value_range fl
 COMMENT ON FUNCTION @extschema@.swath_quicklook_legend(text, float8[], text, integer) IS
     'PNG colour bar of a colormap over value_range, labelled with its ends, middle and units';
 
-CREATE FUNCTION @extschema@.swath_quicklook_legend(quicklook bytea, width integer DEFAULT 256)
+-- (one argument only: a second would make swath_quicklook_legend('viridis',
+-- '{0,1}') ambiguous)
+CREATE FUNCTION @extschema@.swath_quicklook_legend(quicklook bytea)
     RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN (SELECT @extschema@.swath_quicklook_legend(
                        i->'text'->>'colormap',
                        pg_catalog.string_to_array(i->'text'->>'value_range', ',')::float8[],
-                       i->'text'->>'units', width)
+                       i->'text'->>'units')
               FROM (SELECT @extschema@.swath_quicklook_info(quicklook) AS i) x);
-COMMENT ON FUNCTION @extschema@.swath_quicklook_legend(bytea, integer) IS
-    'the legend of a quicklook: its colormap, value range and units, read from its text chunks';
+COMMENT ON FUNCTION @extschema@.swath_quicklook_legend(bytea) IS
+    'the legend (256 pixels wide) of a quicklook: its colormap, value range and units, read from its text chunks';
 
 -- Stored quicklooks, linked to the swath they show
 CREATE TABLE @extschema@.swath_quicklooks (
