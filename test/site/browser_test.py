@@ -282,10 +282,18 @@ path = download("d-granule", "SS_VIIRS_NPP-NAVO-L2P-v3.0.nc")
 with open(path, "rb") as a, open(os.path.join(GRANULES, "SS_VIIRS_NPP-NAVO-L2P-v3.0.nc"), "rb") as b:
     check(a.read() == b.read(), "the granule downloads byte for byte")
 
-objects = sql("SELECT count(*) FROM eoswath.objects")[0][0]
+def site_files():
+    """The files on the directory sites (the server runs as this user)."""
+    data = sql("SHOW data_directory")[0][0]
+    return sorted(os.path.join(d, f) for (loc,) in sql("SELECT location FROM wos_sites WHERE kind = 'dir'")
+                  for d, _, fs in os.walk(os.path.join(data, loc)) for f in fs)
+
+
+objects, files = sql("SELECT count(*) FROM eoswath.objects")[0][0], site_files()
+check(len(files) >= 6, f"the granules' files are on the sites ({len(files)} files)")
 path = download("d-subset", "SS_VIIRS_NPP-NAVO-L2P-v3.0_subset_*.nc")
-check(sql("SELECT count(*) FROM eoswath.objects")[0][0] == objects,
-      f"the subset download leaves no object behind ({objects} objects)")
+check(sql("SELECT count(*) FROM eoswath.objects")[0][0] == objects and site_files() == files,
+      f"the subset download leaves no object behind ({objects} objects, {len(files)} files on the sites)")
 # quality_level is set for every pixel of the granule, sea_surface_temperature
 # for the clear sea only; outside the box, the subset has fill
 with netCDF4.Dataset(path) as nc:
@@ -303,7 +311,8 @@ for v, valid in cut.items():
           f"every {v} pixel of the subset lies in the box: lat {la.min():.3f}..{la.max():.3f}, "
           f"lon {lo.min():.3f}..{lo.max():.3f}")
 check(http_status(f"swath/{viirs}/subset?bbox=0,0,10,10") == 404, "a subset outside the swath is 404")
-check(sql("SELECT count(*) FROM eoswath.objects")[0][0] == objects, "and leaves no object behind either")
+check(sql("SELECT count(*) FROM eoswath.objects")[0][0] == objects and site_files() == files,
+      "and leaves no object behind either")
 
 # ---------------------------------------------------------------------------
 # 4. the quicklook overlay
@@ -370,6 +379,7 @@ if True:
 # ---------------------------------------------------------------------------
 type_search(-180, -60, 0, 60)
 before = results()
+until(lambda: js("return eosite.events.readyState") == 1, "the page listens for new swaths")
 sql("""SELECT swath_register(wos_put(pg_read_binary_file(%s)), %s, 'Jason-1', '1', 2)""",
     [os.path.join(GRANULES, JASON), JASON])
 jid = sql("SELECT id FROM swaths WHERE filename = %s", [JASON])[0][0]

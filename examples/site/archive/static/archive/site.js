@@ -330,5 +330,5 @@
   });
 
   // for the tests and the curious
-  window.eosite = { map, search, footprints };
+  window.eosite = { map, search, footprints, events };
 })();
