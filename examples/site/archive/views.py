@@ -6,6 +6,7 @@ swath_subset_store, swath_quicklook); the views only turn requests into
 those calls and their results into HTTP.
 """
 import datetime
+import functools
 import json
 import math
 import re
@@ -30,6 +31,19 @@ MAX_RESULTS = 500
 # ---------------------------------------------------------------------------
 # Requests: the region (a lon/lat box), the dates and the source
 # ---------------------------------------------------------------------------
+
+def get_only(view):
+    """GET only; a request the view cannot take (BadRequest) is a 400 whose
+    text says why, which the page shows."""
+    @require_GET
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except BadRequest as e:
+            return HttpResponse(f"{e}\n", status=400, content_type="text/plain")
+    return wrapped
+
 
 class Query:
     """The search a request asks for: ?bbox=W,S,E,N&from=DATE&to=DATE&source=S.
@@ -155,13 +169,13 @@ def feature(s, query=None):
             "properties": props}
 
 
-@require_GET
+@get_only
 def index(request):
     sources = Swaths.objects.order_by("source").values_list("source", flat=True).distinct()
     return render(request, "archive/index.html", {"sources": list(sources)})
 
 
-@require_GET
+@get_only
 def search(request):
     """The swaths of a search, as a GeoJSON FeatureCollection (swath_search)."""
     query = Query(request.GET)
@@ -174,7 +188,7 @@ def search(request):
     })
 
 
-@require_GET
+@get_only
 def swath(request, pk):
     """One swath as a Feature; with a search's parameters, also whether the
     search finds it (in_search), for the swaths the live updates announce."""
@@ -234,7 +248,7 @@ def safe_name(name):
     return re.sub(r"[^A-Za-z0-9._+-]", "_", name.rsplit("/", 1)[-1]) or "download"
 
 
-@require_GET
+@get_only
 def granule(request, pk):
     """The whole granule, as stored."""
     s = get_object_or_404(Swaths.objects.defer("shape"), pk=pk)
@@ -249,7 +263,7 @@ def granule(request, pk):
         raise
 
 
-@require_GET
+@get_only
 def subset(request, pk):
     """The part of the granule inside the drawn box, as netCDF-4.
 
@@ -288,7 +302,7 @@ def subset(request, pk):
 # Quicklooks
 # ---------------------------------------------------------------------------
 
-@require_GET
+@get_only
 def quicklook(request, pk):
     """A PNG of the source's quicklook variable (settings.QUICKLOOK_VARIABLES);
     its bbox is in its text chunks, which the page reads."""
@@ -311,7 +325,7 @@ def quicklook(request, pk):
     return resp
 
 
-@require_GET
+@get_only
 def legend(request):
     """The colour bar of a quicklook: ?colormap=NAME&range=LO,HI&units=TEXT,
     as the quicklook's text chunks give them (swath_quicklook_legend)."""
@@ -337,7 +351,7 @@ def legend(request):
 # Live updates: the NOTIFYs of new swaths as server-sent events
 # ---------------------------------------------------------------------------
 
-@require_GET
+@get_only
 def events(request):
     """text/event-stream: an event "swath" for every new row of the catalog.
 

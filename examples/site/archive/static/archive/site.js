@@ -104,10 +104,17 @@
     map.dragging.enable();
     map.getContainer().classList.remove("drawing");
     const clampLat = (x) => round(Math.max(-90, Math.min(90, x)));
+    const round360 = Math.abs(a.lng - b.lng) >= 360;
     const box = {
-      west: wrap(Math.min(a.lng, b.lng)), east: wrap(Math.max(a.lng, b.lng)),
+      west: round360 ? -180 : wrap(Math.min(a.lng, b.lng)), east: round360 ? 180 : wrap(Math.max(a.lng, b.lng)),
       south: clampLat(Math.min(a.lat, b.lat)), north: clampLat(Math.max(a.lat, b.lat)),
     };
+    if (box.west === box.east || box.south === box.north) {
+      region.remove();
+      region = null;
+      setStatus("idle", "The box is empty: press Draw a box and drag on the map.");
+      return;
+    }
     for (const k of Object.keys(box)) form.elements[k].value = box[k];
     showRegion(box);
     search();
