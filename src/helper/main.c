@@ -33,6 +33,7 @@
 
 #include "granule.h"
 #include "granule_proto.h"
+#include "quicklook.h"
 #include "hdf5_check.h"
 #include "sandbox.h"
 
@@ -586,12 +587,14 @@ bench_sink(void *arg, const char *data, size_t len)
 }
 
 /*
- * eoswath-granule --bench quicklook PATH N VARIABLE WIDTH: granule_quicklook()
- * of the whole swath N times in this process (test/bench/quicklook.sh
- * measures its time and peak memory); prints the mean milliseconds.
+ * eoswath-granule --bench quicklook PATH N VARIABLE WIDTH [PROJECTION]:
+ * granule_quicklook() of the whole swath N times in this process
+ * (test/bench/quicklook.sh measures its time and peak memory); prints the
+ * mean milliseconds.
  */
 static int
-bench_quicklook(const char *path, int n, const char *variable, int width)
+bench_quicklook(const char *path, int n, const char *variable, int width,
+				const char *projection)
 {
 	sigjmp_buf	jump;
 	struct timespec t0,
@@ -616,6 +619,11 @@ bench_quicklook(const char *path, int n, const char *variable, int width)
 		req.width = width;
 		req.colormap = "viridis";
 		req.source = "benchmark";
+		if (projection && !ql_projection_parse(projection, (QlProjection *) &req.projection))
+		{
+			fprintf(stderr, "eoswath-granule: unknown projection \"%s\"\n", projection);
+			return 1;
+		}
 		hdf5_check(path, "bench");
 		g = granule_open(path, "bench");
 		granule_quicklook(g, &req, &info, bench_sink, &bytes);
@@ -636,8 +644,10 @@ main(int argc, char **argv)
 	size_t		cap = 0;
 
 	rt_init();
-	if (argc == 7 && strcmp(argv[1], "--bench") == 0 && strcmp(argv[2], "quicklook") == 0)
-		return bench_quicklook(argv[3], atoi(argv[4]), argv[5], atoi(argv[6]));
+	if ((argc == 7 || argc == 8) && strcmp(argv[1], "--bench") == 0 &&
+		strcmp(argv[2], "quicklook") == 0)
+		return bench_quicklook(argv[3], atoi(argv[4]), argv[5], atoi(argv[6]),
+							   argc == 8 ? argv[7] : NULL);
 	if (argc == 5 && strcmp(argv[1], "--bench") == 0)
 		return bench(argv[2], argv[3], atoi(argv[4]));
 
