@@ -11,6 +11,7 @@ PKGS=(
     libipc-run-perl netcdf-bin python3 python3-netcdf4 python3-numpy bc
     python3-django python3-psycopg2 libgdal32 libgeos-c1v5 libproj25 tmux pv
     python3-jsonschema nco pigz s3cmd time libpng-dev python3-pykdtree
+    chromium chromium-driver python3-selenium
 )
 PKGS+=(${EOSWATH_EXTRA_PKGS:-})
 
@@ -18,6 +19,9 @@ missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# npm (the example site's make vendor): Debian's package, unless an npm is
+# there already (e.g. one that came with another nodejs package)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=""
