@@ -22,6 +22,10 @@ SELECT count(*) AS chunks, min(length(c)) AS last_len, max(length(c)) AS chunk_l
   FROM wos_stream_get(:'id', 100000) WITH ORDINALITY AS t(c, n);
 SELECT count(*) AS chunks, sum(length(c)) AS bytes FROM (SELECT wos_stream_get(:'id')) t(c);
 SELECT encode(c, 'escape') FROM (SELECT wos_stream_get(wos_put('abcdefghij'), 3)) t(c);
+-- rows kept by the consumer (an aggregate, a sort) stay intact: the function
+-- reuses one buffer per row, so each consumer must have copied its row
+SELECT array_agg(c) FROM (SELECT wos_stream_get(wos_put('abcdefghij'), 3)) t(c);
+SELECT c FROM (SELECT wos_stream_get(wos_put('abcdefghij'), 3)) t(c) ORDER BY c DESC;
 -- a chunk larger than the object, a stream stopped early
 SELECT length(c) FROM (SELECT wos_stream_get(:'id', 200000000)) t(c);
 SELECT length(c) FROM (SELECT wos_stream_get(:'id', 1000)) t(c) LIMIT 2;
