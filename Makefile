@@ -25,6 +25,11 @@ OBJS = \
 	src/object_copies.o \
 	src/object_place.o \
 	src/object_file.o \
+	src/object_scrub.o \
+	src/object_deletes.o \
+	src/worker_launcher.o \
+	src/worker_main.o \
+	src/wos_health.o \
 	src/wos_objects.o \
 	src/wos_streams.o \
 	src/wos_files.o \

@@ -37,6 +37,15 @@ UPDATE eoswath.objects SET sites = ARRAY(SELECT site_id FROM eoswath.sites WHERE
  WHERE oid = :'broken_oid';
 \set VERBOSITY sqlstate
 SELECT wos_delete(:'broken_oid');
+-- the copies on S3 sites are queued (COMMIT never waits on a gateway);
+-- removing them now tries each site
+SELECT count(*) AS queued FROM eoswath.delete_queue WHERE oid = :'broken_oid';
+SELECT wos_delete_pending() AS removed;
 \set VERBOSITY default
+SELECT count(*) AS still_queued, bool_and(last_error IS NOT NULL) AS with_error
+  FROM eoswath.delete_queue WHERE oid = :'broken_oid';
 DELETE FROM eoswath.sites WHERE name LIKE 's3broken_';
+-- the sites are gone: so are their queued deletes
+SELECT wos_delete_pending() AS removed;
+SELECT count(*) AS queued FROM eoswath.delete_queue;
 SELECT count(*) FROM eoswath.sites WHERE kind = 's3';

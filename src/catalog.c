@@ -680,6 +680,102 @@ catalog_next_batch(WosOid after, int limit, WosOid *out)
 	return n;
 }
 
+/* ---- the delete queue (eoswath.delete_queue) ---- */
+
+/*
+ * Queue the removal of the copy of oid on site_id, in the deleting
+ * transaction: an abort drops the row, a commit makes it durable.  Returns
+ * false if the schema has no queue (an install still at 0.1.0).
+ */
+bool
+catalog_queue_delete(WosOid oid, int32 site_id)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[2];
+	Datum		values[2];
+
+	if (!OidIsValid(get_relname_relid("delete_queue", get_namespace_oid("eoswath", false))))
+		return false;
+	argtypes[1] = INT4OID;
+	values[0] = WosOidGetDatum(oid);
+	values[1] = Int32GetDatum(site_id);
+	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
+	if (SPI_execute_with_args("INSERT INTO eoswath.delete_queue (oid, site_id) VALUES ($1, $2)",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not queue a delete");
+	cat_end(&cs);
+	return true;
+}
+
+/*
+ * Up to limit queued deletes after id 'after' that are due (all: also those
+ * waiting for a retry), oldest first, locked (others skip them); returns the count.
+ */
+int
+catalog_due_deletes(int64 after, int limit, bool all, int64 *ids, WosOid *oids,
+					int32 *sites)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[3] = {INT4OID, BOOLOID, INT8OID};
+	Datum		values[3];
+	int			n;
+
+	if (!OidIsValid(get_relname_relid("delete_queue", get_namespace_oid("eoswath", false))))
+		return 0;				/* a 0.1.0 schema: no queue */
+	values[0] = Int32GetDatum(limit);
+	values[1] = BoolGetDatum(all);
+	values[2] = Int64GetDatum(after);
+	cat_begin(&cs);
+	if (SPI_execute_with_args("SELECT id, oid, site_id FROM eoswath.delete_queue"
+							  " WHERE id > $3 AND ($2 OR next_attempt <= now())"
+							  " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+							  3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the delete queue");
+	n = (int) SPI_processed;
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		oids[i] = DatumGetWosOid(SPI_getbinval(tup, desc, 2, &isnull));
+		sites[i] = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+	}
+	cat_end(&cs);
+	return n;
+}
+
+/*
+ * A queued delete is done (error NULL: the row goes) or failed (the row
+ * stays with the error, its next attempt after a backoff that doubles up to
+ * an hour).
+ */
+void
+catalog_delete_settled(int64 id, const char *error)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	char		nulls[2] = "  ";
+
+	values[0] = Int64GetDatum(id);
+	if (error)
+		values[1] = CStringGetTextDatum(error);
+	else
+		nulls[1] = 'n';
+	cat_begin(&cs);
+	if (SPI_execute_with_args(error == NULL ?
+							  "DELETE FROM eoswath.delete_queue WHERE id = $1 AND $2 IS NULL" :
+							  "UPDATE eoswath.delete_queue SET attempts = attempts + 1, last_error = $2,"
+							  " next_attempt = now() + least(power(2, attempts), 3600) * interval '1 second'"
+							  " WHERE id = $1",
+							  2, argtypes, values, nulls, false, 0) < 0)
+		elog(ERROR, "could not update the delete queue");
+	cat_end(&cs);
+}
+
 /*
  * Add a site: check and prepare it (a directory must be new or empty, a
  * bucket prefix unused), then record it.  The catalog insert comes last; if

@@ -58,6 +58,12 @@ extern void catalog_set_sites(WosOid oid, int nsites, const int32 *sites);
 extern bool catalog_object_has_copy(WosOid oid, int32 site_id, bool *exists);
 extern int	catalog_next_batch(WosOid after, int limit, WosOid *out);
 
+/* the delete queue: copies removed after commit (object_deletes.c) */
+extern bool catalog_queue_delete(WosOid oid, int32 site_id);
+extern int	catalog_due_deletes(int64 after, int limit, bool all, int64 *ids,
+								WosOid *oids, int32 *sites);
+extern void catalog_delete_settled(int64 id, const char *error);
+
 /* the archive's identities, oldest (the archive's own) first */
 extern List *catalog_archive_ids(void);
 /* make the id sequence hand out only ids above oid */

@@ -13,6 +13,7 @@
 #include "granule_file.h"
 #include "object.h"
 #include "s3.h"
+#include "worker.h"
 
 char	   *eoswath_default_policy = NULL;
 int			eoswath_io_block_size = 1024 * 1024;
@@ -37,6 +38,14 @@ int			eoswath_granule_output_limit = 16 * 1024;
 int			eoswath_granule_max_inflated = 16 * 1024;
 bool		eoswath_granule_allow_unconfined = false;
 char	   *eoswath_stac_asset_href = NULL;
+bool		eoswath_deferred_deletes = true;
+int			eoswath_sweep_interval = 24 * 3600;
+int			eoswath_scrub_interval = 7 * 24 * 3600;
+int			eoswath_scrub_rate = 20;
+int			eoswath_subset_workers = 1;
+int			eoswath_subset_max_attempts = 5;
+int			eoswath_subset_retry_delay = 30;
+int			eoswath_launcher_naptime = 10;
 
 /* Define the settings; called once from _PG_init. */
 void
@@ -283,6 +292,73 @@ eoswath_define_gucs(void)
 							   "",
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
+
+	/* ---- background workers (worker_*.c): shared_preload_libraries only ---- */
+	DefineCustomBoolVariable("eoswath.deferred_deletes",
+							 "Let the maintenance worker remove the copies that committed deletes queued.",
+							 "Off: the copies stay queued in eoswath.delete_queue until this is on "
+							 "again or wos_delete_pending() runs.",
+							 &eoswath_deferred_deletes,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.sweep_interval",
+							"Time between the maintenance worker's sweeps (wos_sweep()).",
+							"0: the worker never sweeps.",
+							&eoswath_sweep_interval,
+							24 * 3600, 0, INT_MAX / 1000,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.scrub_interval",
+							"Time between the starts of the scrub's full passes over every copy.",
+							"0: the worker does not scrub.",
+							&eoswath_scrub_interval,
+							7 * 24 * 3600, 0, INT_MAX / 1000,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.scrub_rate",
+							"Bandwidth limit of the scrub, in megabytes per second (0: none).",
+							"Averaged over the objects: after each object the worker waits as long "
+							"as its copies' bytes take at this rate.",
+							&eoswath_scrub_rate,
+							20, 0, INT_MAX / 2,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.subset_workers",
+							"Workers per database that make the subsets queued in swath_subset_queue.",
+							"0: none; the queue is then drained by swath_subset_drain().",
+							&eoswath_subset_workers,
+							1, 0, 16,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.subset_max_attempts",
+							"Attempts a subset worker makes at a queued subset before it leaves it to swath_subset_drain().",
+							NULL,
+							&eoswath_subset_max_attempts,
+							5, 1, 1000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.subset_retry_delay",
+							"Wait before a subset worker retries a failed subset; doubles with each attempt, up to an hour.",
+							NULL,
+							&eoswath_subset_retry_delay,
+							30, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.launcher_naptime",
+							"Time between the launcher's looks at the databases; also the least time between restarts of a worker.",
+							NULL,
+							&eoswath_launcher_naptime,
+							10, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("eoswath");
 }

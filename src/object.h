@@ -7,6 +7,8 @@
  *	object_put.c	the put sequence: new id, lock, sites, copies, hash, row
  *	object_read.c	readers over the copies, verified whole and streamed reads
  *	object_copies.c	checking copies, repair, verify and sweep
+ *	object_scrub.c	one step of the scrub worker: verify, repair, re-replicate
+ *	object_deletes.c	removing the copies queued by committed deletes
  *	object_file.c	objects from and to files on the database server
  *	object_hash.c	SHA-256 contexts
  *
@@ -107,6 +109,34 @@ extern void object_verify_all(bool repair, verify_report report, void *arg);
 typedef void (*sweep_report) (void *arg, StoreSite *site, const char *name,
 							  WosOid oid, const char *what);
 extern void object_sweep(bool dry_run, sweep_report report, void *arg);
+
+/* ---- object_scrub.c ---- */
+
+/* what the scrub found on one copy */
+typedef struct ScrubCopy
+{
+	int32		site_id;		/* 0: the site row is gone */
+	const char *site;
+	const char *status;			/* copy_status_name() */
+	const char *action;			/* object_verify's, or "replaced" */
+} ScrubCopy;
+
+typedef struct ScrubResult
+{
+	WosOid		oid;
+	int64		bytes_read;		/* for the rate limit */
+	int			ncopies;
+	ScrubCopy  *copies;
+	bool		rereplicated;	/* new copies were made elsewhere */
+} ScrubResult;
+
+/* check the first stored object after 'after'; false when there is none */
+extern bool object_scrub_next(WosOid after, ScrubResult *res);
+
+/* ---- object_deletes.c ---- */
+
+/* remove queued copies (limit 0: all due; all: retries too) */
+extern int64 object_delete_pending(int limit, bool all, int64 *removed);
 
 /* ---- object_place.c ---- */
 

@@ -136,13 +136,21 @@ sweep_row(void *arg, StoreSite *site, const char *name, WosOid oid, const char *
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
-/* wos_sweep(dry_run DEFAULT false): remove what no committed row owns. */
+/*
+ * wos_sweep(dry_run DEFAULT false): remove what no committed row owns; the
+ * copies queued by committed deletes go first (wos_delete_pending()).
+ */
 PG_FUNCTION_INFO_V1(wos_sweep);
 Datum
 wos_sweep(PG_FUNCTION_ARGS)
 {
+	bool		dry_run = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+	int64		removed;
+
 	InitMaterializedSRF(fcinfo, 0);
-	object_sweep(PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0), sweep_row, fcinfo->resultinfo);
+	if (!dry_run)
+		(void) object_delete_pending(0, true, &removed);
+	object_sweep(dry_run, sweep_row, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 

@@ -8,7 +8,9 @@
  * transaction or the subtransaction that wrote them aborts, they are removed.
  * A delete removes the catalog row at once (MVCC hides it from others until
  * commit) and removes the copies only after commit, so a rollback leaves the
- * object whole.  What a crash leaves behind, in either direction, is bytes
+ * object whole: through the delete queue, emptied by a background worker,
+ * or for directory sites without workers in the commit callback (see
+ * xact_copy_deleted).  What a crash leaves behind, in either direction, is bytes
  * that no committed row owns: wos_sweep() finds and removes them.
  *
  * Every transaction that writes, deletes or repairs copies of an object holds
@@ -28,6 +30,7 @@
 #include "utils/memutils.h"
 
 #include "catalog.h"
+#include "worker.h"
 #include "xact.h"
 
 /* a field4 value of advisory locks that SQL's pg_advisory_* never uses */
@@ -48,6 +51,7 @@ typedef struct PendingOp
 } PendingOp;
 
 static List *pending_ops = NIL; /* in TopTransactionContext */
+static bool deletes_queued = false; /* rows in eoswath.delete_queue */
 
 /* Take the object's lock for the rest of the transaction. */
 bool
@@ -91,10 +95,25 @@ xact_copy_created(StoreSite *site, WosOid oid)
 	pending_add(PENDING_CREATED, site, oid);
 }
 
+/*
+ * The copy goes after commit.  With the workers (shared_preload_libraries)
+ * every such delete is queued in eoswath.delete_queue, in this transaction,
+ * and the database's maintenance worker removes the copy after commit: a
+ * COMMIT never waits on a site.  Without them a directory copy is unlinked
+ * by the commit callback as before, and a copy on any other kind of site (a
+ * network call) is queued for wos_delete_pending() or wos_sweep().
+ */
 void
 xact_copy_deleted(StoreSite *site, WosOid oid)
 {
-	pending_add(PENDING_DELETE, site, oid);
+	if ((eoswath_workers_preloaded || strcmp(site->kind, "dir") != 0) &&
+		catalog_queue_delete(oid, site->id))
+	{
+		deletes_queued = true;
+		worker_wake_at_commit(WORKER_MAINTENANCE);
+	}
+	else
+		pending_add(PENDING_DELETE, site, oid);
 }
 
 /* Remove the copies of the pending ops of one kind; never raises an error. */
@@ -124,7 +143,7 @@ eoswath_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			AtPreCommit_PutStreams();
-			if (pending_ops != NIL)
+			if (pending_ops != NIL || deletes_queued)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot PREPARE a transaction that has written or deleted eoswath objects")));
@@ -132,17 +151,23 @@ eoswath_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 			pending_settle(PENDING_DELETE);
+			deletes_queued = false;
+			AtCommit_WakeWorkers();
 			AtEOXact_PutStreams();
 			catalog_forget_sites();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			pending_settle(PENDING_CREATED);
+			deletes_queued = false;
+			AtAbort_WakeWorkers();
 			AtEOXact_PutStreams();
 			catalog_forget_sites();
 			break;
 		case XACT_EVENT_PREPARE:
 			pending_ops = NIL;
+			deletes_queued = false;
+			AtAbort_WakeWorkers();
 			AtEOXact_PutStreams();
 			catalog_forget_sites();
 			break;

@@ -137,7 +137,11 @@ delpid=$!
 sleep 1
 is "$(s3keys c1)" "$oid $big" "delete: the copy stays until commit"
 wait $delpid
-is "$(s3keys c1)" "$big" "delete: the copy goes at commit"
+# without the background workers an S3 delete is queued: COMMIT never calls the gateway
+is "$(s3keys c1)" "$oid $big" "delete: COMMIT leaves the copy to the delete queue"
+is "$(q "SELECT count(*) FROM eoswath.delete_queue WHERE oid = '$oid'")" "1" "delete: one copy queued"
+is "$(q "SELECT wos_delete_pending()")" "1" "wos_delete_pending() removes it"
+is "$(s3keys c1) / $(q "SELECT count(*) FROM eoswath.delete_queue")" "$big / 0" "delete: the copy is gone, the queue empty"
 
 echo "== s3: sweep"
 orphan=000000000ZZZZ
