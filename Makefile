@@ -23,6 +23,7 @@ OBJS = \
 	src/object_put.o \
 	src/object_read.o \
 	src/object_copies.o \
+	src/object_blocks.o \
 	src/object_place.o \
 	src/object_file.o \
 	src/object_scrub.o \

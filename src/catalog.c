@@ -234,6 +234,21 @@ catalog_oid_at_least(WosOid oid)
 	cat_end(&cs);
 }
 
+/*
+ * Does the catalog have block checksums (eoswath.objects.block_size)?  Not
+ * while a database still runs the 0.1.0 schema with this library, until
+ * ALTER EXTENSION eoswath UPDATE: its objects are then stored and read
+ * with the whole-object checksum only.
+ */
+static bool
+catalog_has_blocks(void)
+{
+	Oid			nsp = get_namespace_oid("eoswath", true);
+	Oid			rel = OidIsValid(nsp) ? get_relname_relid("objects", nsp) : InvalidOid;
+
+	return OidIsValid(rel) && get_attnum(rel, "block_size") != InvalidAttrNumber;
+}
+
 /* Decode a row of the objects query below. */
 static ObjectRecord *
 record_from_tuple(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
@@ -274,6 +289,8 @@ record_from_tuple(HeapTuple tup, TupleDesc desc, MemoryContext cxt)
 			rec->sites[i] = DatumGetInt32(elems[i]);
 	}
 	rec->created = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
+	d = SPI_getbinval(tup, desc, 10, &isnull);
+	rec->block_size = isnull ? 0 : DatumGetInt32(d);
 	MemoryContextSwitchTo(old);
 	return rec;
 }
@@ -291,11 +308,10 @@ catalog_lookup(WosOid oid, bool for_update)
 	values[0] = WosOidGetDatum(oid);
 	cat_begin(&cs);
 	argtypes[0] = cs.info.wosoid_type;
-	if (SPI_execute_with_args(for_update ?
-							  "SELECT oid, state, policy, size, sha256, encoding, meta, sites, created"
-							  "  FROM eoswath.objects WHERE oid = $1 FOR UPDATE" :
-							  "SELECT oid, state, policy, size, sha256, encoding, meta, sites, created"
-							  "  FROM eoswath.objects WHERE oid = $1",
+	if (SPI_execute_with_args(psprintf("SELECT oid, state, policy, size, sha256, encoding, meta, sites, created, %s"
+									   "  FROM eoswath.objects WHERE oid = $1%s",
+									   catalog_has_blocks() ? "block_size" : "NULL::integer",
+									   for_update ? " FOR UPDATE" : ""),
 							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the object catalog");
 	if (SPI_processed == 1)
@@ -337,14 +353,31 @@ sha_datum(ObjectRecord *rec)
 	return PointerGetDatum(b);
 }
 
+/* the block digests of a put, or NULL */
+static Datum
+blocks_datum(ObjectRecord *rec, char *null)
+{
+	int64		len = ObjectNumBlocks(rec) * WOS_SHA256_LEN;
+	bytea	   *b;
+
+	*null = 'n';
+	if (rec->block_size <= 0 || rec->block_sha256 == NULL)
+		return (Datum) 0;
+	b = palloc(VARHDRSZ + len);
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), rec->block_sha256, len);
+	*null = ' ';
+	return PointerGetDatum(b);
+}
+
 /* Insert a new catalog row (reserved or stored). */
 void
 catalog_insert(ObjectRecord *rec)
 {
 	CatalogSpi	cs;
-	Oid			argtypes[8] = {InvalidOid, TEXTOID, TEXTOID, INT8OID, BYTEAOID, TEXTOID, JSONBOID, INT4ARRAYOID};
-	Datum		values[8];
-	char		nulls[8] = "        ";
+	Oid			argtypes[10] = {InvalidOid, TEXTOID, TEXTOID, INT8OID, BYTEAOID, TEXTOID, JSONBOID, INT4ARRAYOID, INT4OID, BYTEAOID};
+	Datum		values[10];
+	char		nulls[10] = "          ";
 	bool		stored = (rec->state == OBJECT_STORED);
 
 	values[0] = WosOidGetDatum(rec->oid);
@@ -355,6 +388,13 @@ catalog_insert(ObjectRecord *rec)
 	values[5] = CStringGetTextDatum(rec->encoding ? rec->encoding : "identity");
 	values[6] = rec->meta ? JsonbPGetDatum(rec->meta) : (Datum) 0;
 	values[7] = sites_array(rec);
+	values[9] = stored ? blocks_datum(rec, &nulls[9]) : (Datum) 0;
+	values[8] = Int32GetDatum(rec->block_size);
+	if (!stored || nulls[9] == 'n')
+	{
+		nulls[8] = 'n';
+		nulls[9] = 'n';
+	}
 	if (!stored)
 	{
 		nulls[3] = 'n';
@@ -365,11 +405,17 @@ catalog_insert(ObjectRecord *rec)
 
 	cat_begin(&cs);
 	argtypes[0] = cs.info.wosoid_type;
-	if (SPI_execute_with_args("INSERT INTO eoswath.objects"
+	if (SPI_execute_with_args(catalog_has_blocks() ?
+							  "INSERT INTO eoswath.objects"
+							  " (oid, state, policy, size, sha256, encoding, meta, sites, stored_at,"
+							  "  block_size, block_sha256)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, '{}'), $8,"
+							  "  CASE WHEN $2 = 'stored' THEN clock_timestamp() END, $9, $10)" :
+							  "INSERT INTO eoswath.objects"
 							  " (oid, state, policy, size, sha256, encoding, meta, sites, stored_at)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, '{}'), $8,"
 							  "  CASE WHEN $2 = 'stored' THEN clock_timestamp() END)",
-							  8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
+							  catalog_has_blocks() ? 10 : 8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert into the object catalog");
 	cat_end(&cs);
 }
@@ -379,9 +425,9 @@ void
 catalog_mark_stored(ObjectRecord *rec)
 {
 	CatalogSpi	cs;
-	Oid			argtypes[6] = {InvalidOid, INT8OID, BYTEAOID, TEXTOID, JSONBOID, INT4ARRAYOID};
-	Datum		values[6];
-	char		nulls[6] = "      ";
+	Oid			argtypes[8] = {InvalidOid, INT8OID, BYTEAOID, TEXTOID, JSONBOID, INT4ARRAYOID, INT4OID, BYTEAOID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
 
 	values[0] = WosOidGetDatum(rec->oid);
 	values[1] = Int64GetDatum(rec->size);
@@ -389,19 +435,103 @@ catalog_mark_stored(ObjectRecord *rec)
 	values[3] = CStringGetTextDatum(rec->encoding ? rec->encoding : "identity");
 	values[4] = rec->meta ? JsonbPGetDatum(rec->meta) : (Datum) 0;
 	values[5] = sites_array(rec);
+	values[6] = Int32GetDatum(rec->block_size);
+	values[7] = blocks_datum(rec, &nulls[7]);
+	if (nulls[7] == 'n')
+		nulls[6] = 'n';
 	if (rec->meta == NULL)
 		nulls[4] = 'n';
 
 	cat_begin(&cs);
 	argtypes[0] = cs.info.wosoid_type;
-	if (SPI_execute_with_args("UPDATE eoswath.objects SET state = 'stored', size = $2,"
+	if (SPI_execute_with_args(catalog_has_blocks() ?
+							  "UPDATE eoswath.objects SET state = 'stored', size = $2,"
+							  " sha256 = $3, encoding = $4, meta = coalesce($5, '{}'), sites = $6,"
+							  " stored_at = clock_timestamp(), block_size = $7, block_sha256 = $8"
+							  " WHERE oid = $1 AND state = 'reserved'" :
+							  "UPDATE eoswath.objects SET state = 'stored', size = $2,"
 							  " sha256 = $3, encoding = $4, meta = coalesce($5, '{}'), sites = $6,"
 							  " stored_at = clock_timestamp()"
 							  " WHERE oid = $1 AND state = 'reserved'",
-							  6, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE ||
+							  catalog_has_blocks() ? 8 : 6, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE ||
 		SPI_processed != 1)
 		elog(ERROR, "could not update the object catalog");
 	cat_end(&cs);
+}
+
+/*
+ * count block digests of a stored object from block first (0-based), into
+ * out.  A slice of the column is read (it is stored uncompressed), so a
+ * ranged read of a huge object fetches only the digests it needs.
+ */
+void
+catalog_block_sha256(ObjectRecord *rec, int64 first, int64 count, uint8 *out)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[3] = {InvalidOid, INT4OID, INT4OID};
+	Datum		values[3];
+	bool		isnull = true;
+	bytea	   *b = NULL;
+
+	Assert(first >= 0 && count > 0 && first + count <= ObjectNumBlocks(rec));
+	values[0] = WosOidGetDatum(rec->oid);
+	values[1] = Int32GetDatum((int32) (first * WOS_SHA256_LEN + 1));
+	values[2] = Int32GetDatum((int32) (count * WOS_SHA256_LEN));
+	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
+	if (SPI_execute_with_args("SELECT substring(block_sha256 FROM $2 FOR $3) FROM eoswath.objects"
+							  " WHERE oid = $1",
+							  3, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the block checksums of an object");
+	if (SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			b = DatumGetByteaPP(d);
+	}
+	if (b == NULL || VARSIZE_ANY_EXHDR(b) != count * WOS_SHA256_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("object %s was deleted or changed during the read", wosoid_to_cstring(rec->oid))));
+	memcpy(out, VARDATA_ANY(b), count * WOS_SHA256_LEN);
+	cat_end(&cs);
+}
+
+/*
+ * Record the block digests of an object stored without them (0.1.0), once
+ * a copy has been found intact by its whole-object checksum.  False if the
+ * row has them already, or is gone.
+ */
+bool
+catalog_set_block_sha256(ObjectRecord *rec, int32 block_size, const uint8 *digests)
+{
+	CatalogSpi	cs;
+	Oid			argtypes[5] = {InvalidOid, INT4OID, BYTEAOID, BYTEAOID, INT8OID};
+	Datum		values[5];
+	int64		len = ((rec->size + block_size - 1) / block_size) * WOS_SHA256_LEN;
+	bytea	   *b = palloc(VARHDRSZ + len);
+	bool		done;
+
+	if (!catalog_has_blocks())
+		return false;
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), digests, len);
+	values[0] = WosOidGetDatum(rec->oid);
+	values[1] = Int32GetDatum(block_size);
+	values[2] = PointerGetDatum(b);
+	values[3] = sha_datum(rec);
+	values[4] = Int64GetDatum(rec->size);
+	cat_begin(&cs);
+	argtypes[0] = cs.info.wosoid_type;
+	if (SPI_execute_with_args("UPDATE eoswath.objects SET block_size = $2, block_sha256 = $3"
+							  " WHERE oid = $1 AND state = 'stored' AND block_sha256 IS NULL"
+							  " AND sha256 = $4 AND size = $5",
+							  5, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update the object catalog");
+	done = (SPI_processed == 1);
+	cat_end(&cs);
+	return done;
 }
 
 /* Record where an object's copies are (the caller holds the row locked). */

@@ -36,7 +36,15 @@ typedef struct ObjectRecord
 	int			nsites;
 	int32	   *sites;			/* site ids holding copies */
 	TimestampTz created;
+	int32		block_size;		/* bytes per block checksum; 0: none (0.1.0) */
+	uint8	   *block_sha256;	/* a put's block digests (catalog_insert,
+								 * catalog_mark_stored); NULL after a lookup:
+								 * see catalog_block_sha256() */
 } ObjectRecord;
+
+/* the number of block checksums of a stored object (0: none) */
+#define ObjectNumBlocks(rec) \
+	((rec)->block_size > 0 ? ((rec)->size + (rec)->block_size - 1) / (rec)->block_size : 0)
 
 /* One row of eoswath.policies. */
 typedef struct Policy
@@ -57,6 +65,12 @@ extern void catalog_delete(WosOid oid);
 extern void catalog_set_sites(WosOid oid, int nsites, const int32 *sites);
 extern bool catalog_object_has_copy(WosOid oid, int32 site_id, bool *exists);
 extern int	catalog_next_batch(WosOid after, int limit, WosOid *out);
+/* count block digests of a stored object from block first, into out */
+extern void catalog_block_sha256(ObjectRecord *rec, int64 first, int64 count,
+								 uint8 *out);
+/* record the block digests of an object stored without them */
+extern bool catalog_set_block_sha256(ObjectRecord *rec, int32 block_size,
+									 const uint8 *digests);
 
 /* the delete queue: copies removed after commit (object_deletes.c) */
 extern bool catalog_queue_delete(WosOid oid, int32 site_id);

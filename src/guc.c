@@ -17,6 +17,7 @@
 
 char	   *eoswath_default_policy = NULL;
 int			eoswath_io_block_size = 1024 * 1024;
+int			eoswath_block_size = 4 * 1024 * 1024;
 int			eoswath_gzip_level = 6;
 int			eoswath_site_min_free = 0;
 char	   *eoswath_default_site_path = NULL;
@@ -46,6 +47,18 @@ int			eoswath_subset_workers = 1;
 int			eoswath_subset_max_attempts = 5;
 int			eoswath_subset_retry_delay = 30;
 int			eoswath_launcher_naptime = 10;
+
+/* eoswath.block_size: 0 (no block checksums) or at least 64 kB */
+static bool
+check_block_size(int *newval, void **extra, GucSource source)
+{
+	if (*newval != 0 && *newval < 64 * 1024)
+	{
+		GUC_check_errdetail("eoswath.block_size must be 0 or at least 64kB.");
+		return false;
+	}
+	return true;
+}
 
 /* Define the settings; called once from _PG_init. */
 void
@@ -80,6 +93,18 @@ eoswath_define_gucs(void)
 							PGC_USERSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.block_size",
+							"Size of the blocks that new objects get a SHA-256 for.",
+							"Fixed per object when it is put; every read verifies whole blocks. "
+							"0 stores the whole-object checksum only (the 0.1.0 rule).",
+							&eoswath_block_size,
+							4 * 1024 * 1024,
+							0,
+							64 * 1024 * 1024,
+							PGC_USERSET,
+							GUC_UNIT_BYTE,
+							check_block_size, NULL, NULL);
 
 	DefineCustomIntVariable("eoswath.gzip_level",
 							"zlib compression level of objects stored with compress => true.",

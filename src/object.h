@@ -9,6 +9,8 @@
  *	object_copies.c	checking copies, repair, verify and sweep
  *	object_scrub.c	one step of the scrub worker: verify, repair, re-replicate
  *	object_deletes.c	removing the copies queued by committed deletes
+
+ *	object_blocks.c	block checksums: verified block reads across copies
  *	object_file.c	objects from and to files on the database server
  *	object_hash.c	SHA-256 contexts
  *
@@ -25,6 +27,7 @@
 /* settings (guc.c) */
 extern char *eoswath_default_policy;
 extern int	eoswath_io_block_size;	/* bytes */
+extern int	eoswath_block_size;		/* bytes per block checksum, 0: none */
 extern int	eoswath_gzip_level;		/* zlib level of compress => true */
 extern int	eoswath_site_min_free;	/* MB a site keeps free of new copies */
 extern char *eoswath_default_site_path;	/* where default sites go; empty: the data directory */
@@ -137,6 +140,35 @@ extern bool object_scrub_next(WosOid after, ScrubResult *res);
 
 /* remove queued copies (limit 0: all due; all: retries too) */
 extern int64 object_delete_pending(int limit, bool all, int64 *removed);
+
+/* ---- object_blocks.c ---- */
+
+/*
+ * Reading an object's blocks, each verified against its SHA-256 before it
+ * is returned, from the copies on 'sources' (tried in order; at a corrupt
+ * or unreadable block the next intact copy takes over).  Only for objects
+ * with block checksums (rec->block_size > 0).
+ */
+typedef struct BlockReader BlockReader;
+
+extern BlockReader *blocks_open(ObjectRecord *rec, List *sources);
+extern size_t blocks_read(BlockReader *br, int64 k, char *buf);
+extern StoreSite *blocks_site(BlockReader *br);
+/* close; the copies to repair (found bad; check_unread: or unread and missing) */
+extern List *blocks_close(BlockReader *br, bool check_unread);
+extern int64 object_block_length(ObjectRecord *rec, int64 k);
+/* no copy could serve the object (block -1) or its block k: the error */
+extern void object_no_intact_copy(ObjectRecord *rec, int64 block) pg_attribute_noreturn();
+
+/* check one copy block by block (rec->block_size > 0) */
+extern CopyStatus object_check_copy_blocks(ObjectRecord *rec, StoreSite *s);
+
+/*
+ * Check one copy; for an object without block checksums that copy, if
+ * intact by the whole-object checksum, gives them (computed in the same
+ * read at eoswath.block_size and stored in the catalog and in rec).
+ */
+extern CopyStatus object_blocks_fill(ObjectRecord *rec, StoreSite *s);
 
 /* ---- object_place.c ---- */
 

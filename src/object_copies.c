@@ -78,12 +78,12 @@ object_check_rest(ObjectRecord *rec, List *rest, List *bad)
 	return bad;
 }
 
-/* Check one copy: present, right size, right hash. */
+/* Check one copy: present, right size, right hash (of every block, if it has them). */
 CopyStatus
 object_check_copy(ObjectRecord *rec, StoreSite *s)
 {
 	int64		size = -1;
-	void	   *h = s->methods->open_read(s, rec->oid, &size);
+	void	   *h;
 	char	   *buf;
 	Sha256Ctx  *md;
 	uint8		digest[WOS_SHA256_LEN];
@@ -92,6 +92,9 @@ object_check_copy(ObjectRecord *rec, StoreSite *s)
 				old;
 	CopyStatus	result;
 
+	if (rec->block_size > 0)
+		return object_check_copy_blocks(rec, s);
+	h = s->methods->open_read(s, rec->oid, &size);
 	if (h == NULL)
 		return COPY_MISSING;
 	if (size != rec->size)
@@ -129,18 +132,80 @@ object_check_copy(ObjectRecord *rec, StoreSite *s)
 
 /*
  * Write copies of rec on the sites of 'to' from its copy on 'from',
- * verifying the bytes against the object's SHA-256 as they go; durable when
+ * verifying the bytes against the object's SHA-256 as they go (with block
+ * checksums: block by block, a bad block of 'from' taken from another
+ * copy, so that nothing unverified is written); durable when
  * this returns.  created: register each new copy with xact.c first, so that
  * an abort removes it (moving copies); otherwise (a repair, which writes back
  * committed bytes) the partial copies are aborted on error here.  what: the
  * operation, for messages.
  */
+static bool
+site_listed(List *sites, StoreSite *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, sites)
+		if (((StoreSite *) lfirst(lc))->id == s->id)
+			return true;
+	return false;
+}
+
+/*
+ * The bytes of an object with block checksums, for object_copy_between:
+ * every block verified, from 'from' or, where its block is bad, from
+ * another copy: first those not being written, then those being rewritten
+ * (a copy bad in one block still holds the others; the new bytes replace
+ * it only once whole, at finish_write).  So copies each bad in a different
+ * block are all repaired.
+ */
+static void
+copy_blocks(ObjectRecord *rec, StoreSite *from, List *to, void **handles)
+{
+	List	   *sources = list_make1(from);
+	List	   *rewritten = NIL;
+	BlockReader *br;
+	char	   *buf = palloc(rec->block_size);
+	ListCell   *lc;
+
+	foreach(lc, object_sites(rec))
+	{
+		StoreSite  *s = lfirst(lc);
+
+		if (s->id == from->id)
+			continue;
+		if (site_listed(to, s))
+			rewritten = lappend(rewritten, s);
+		else
+			sources = lappend(sources, s);
+	}
+	sources = list_concat(sources, rewritten);
+	br = blocks_open(rec, sources);
+	for (int64 k = 0; k < ObjectNumBlocks(rec); k++)
+	{
+		size_t		n = blocks_read(br, k, buf);
+		int			i = 0;
+
+		foreach(lc, to)
+		{
+			StoreSite  *s = lfirst(lc);
+
+			s->methods->write(handles[i++], buf, n);
+		}
+	}
+	/* bad copies among the sources are left to wos_verify() (logged) */
+	(void) blocks_close(br, false);
+	pfree(buf);
+}
+
 void
 object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
 					const char *what)
 {
 	int64		size = -1;
-	void	   *h = from->methods->open_read(from, rec->oid, &size);
+	/* with block checksums, read block by block: see copy_blocks() */
+	void	   *h = rec->block_size > 0 ? NULL :
+		from->methods->open_read(from, rec->oid, &size);
 	void	  **handles;
 	char	   *buf;
 	Sha256Ctx  *md = sha256_begin();
@@ -149,7 +214,9 @@ object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
 	ListCell   *lc;
 	int			i = 0;
 
-	if (h == NULL || size != rec->size)
+	if (rec->block_size > 0)
+		size = rec->size;
+	if ((h == NULL && rec->block_size == 0) || size != rec->size)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("copy of object %s on site \"%s\" vanished during the %s",
@@ -166,7 +233,9 @@ object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
 	buf = palloc(eoswath_io_block_size);
 	PG_TRY();
 	{
-		while (pos < size)
+		if (rec->block_size > 0)
+			copy_blocks(rec, from, to, handles);
+		while (h != NULL && pos < size)
 		{
 			size_t		n;
 
@@ -187,8 +256,9 @@ object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
 			}
 			pos += n;
 		}
-		sha256_final(md, digest);
-		if (memcmp(digest, rec->sha256, WOS_SHA256_LEN) != 0)
+		if (h != NULL)
+			sha256_final(md, digest);
+		if (h != NULL && memcmp(digest, rec->sha256, WOS_SHA256_LEN) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("checksum mismatch in copy of object %s on site \"%s\" read for the %s",
@@ -221,7 +291,8 @@ object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	from->methods->close_read(h);
+	if (h != NULL)
+		from->methods->close_read(h);
 }
 
 /*
@@ -357,7 +428,8 @@ verify_object(ObjectRecord *rec, bool repair, bool report_ok,
 	{
 		StoreSite  *s = lfirst(lc);
 
-		status[i] = object_check_copy(rec, s);
+		/* a repairing verify gives block checksums to an object without */
+		status[i] = repair ? object_blocks_fill(rec, s) : object_check_copy(rec, s);
 		/* a copy not found on a site that is down is not known to be lost */
 		if (status[i] == COPY_MISSING && !s->methods->available(s, NULL))
 			status[i] = COPY_UNREACHABLE;
@@ -367,7 +439,34 @@ verify_object(ObjectRecord *rec, bool repair, bool report_ok,
 			bad = lappend(bad, s);
 		i++;
 	}
-	if (bad != NIL && good != NULL && repair)
+	/*
+	 * With block checksums, copies each bad in other blocks together still
+	 * hold the object: repair them all from the first that can be read.
+	 */
+	if (good == NULL && rec->block_size > 0)
+	{
+		StoreSite  *readable = NULL;
+
+		i = 0;
+		foreach(lc, sites)
+		{
+			if (status[i++] == COPY_BAD_CHECKSUM)
+			{
+				readable = lfirst(lc);
+				break;
+			}
+		}
+		if (readable != NULL && repair)
+		{
+			repaired = object_repair(rec, readable, bad);
+			if (repaired)
+				good = readable;
+			/* else some block is intact nowhere: unrecoverable */
+		}
+		else
+			good = readable;	/* without repair: "needs repair" */
+	}
+	else if (bad != NIL && good != NULL && repair)
 		repaired = object_repair(rec, good, bad);
 
 	i = 0;

@@ -9,7 +9,10 @@
  *	   those not available now;
  *	4. a copy opened on each, registered with xact.c first so that an abort
  *	   removes whatever part was written;
- *	5. the bytes, optionally through gzip, to every copy, hashed once;
+ *	5. the bytes, optionally through gzip, to every copy, hashed as a whole
+ *	   (the object's SHA-256) and per block of eoswath.block_size (the
+ *	   block checksums that reads verify); both cover the stored bytes, the
+ *	   gzip bytes of a compressed put, as reads return and verify them;
  *	6. every copy made durable (fsync, or the server's 200);
  *	7. the catalog row: inserted, or the reserved row marked stored.
  *
@@ -24,6 +27,7 @@
 
 #include "common/hashfn.h"
 #include "miscadmin.h"
+#include "utils/memutils.h"
 
 #include "gzip.h"
 #include "object.h"
@@ -37,7 +41,13 @@ struct ObjectPut
 	Policy	   *policy;
 	List	   *sites;			/* StoreSite *, one per copy */
 	void	  **handles;
-	Sha256Ctx  *md;
+	Sha256Ctx  *md;				/* the whole object */
+	int32		block_size;		/* 0: no block checksums */
+	Sha256Ctx  *block_md;		/* the current block */
+	int64		block_fill;		/* bytes of the current block hashed */
+	uint8	   *blocks;			/* the digests of the blocks done */
+	int64		nblocks;
+	int64		blocks_cap;		/* bytes allocated for blocks */
 	int64		size;			/* bytes stored (after compression) */
 	int64		in_bytes;		/* bytes given (before compression) */
 	GzipWriter *gz;
@@ -206,6 +216,49 @@ object_choose_sites(WosOid oid, Policy *policy, int64 size)
 	return chosen;
 }
 
+/* the digest of the block just hashed */
+static void
+put_end_block(ObjectPut *put)
+{
+	if ((put->nblocks + 1) * WOS_SHA256_LEN > put->blocks_cap)
+	{
+		int64		cap = Max(put->blocks_cap * 2, 64 * WOS_SHA256_LEN);
+
+		if (cap > (int64) (MaxAllocSize - VARHDRSZ))
+			cap = (MaxAllocSize - VARHDRSZ) / WOS_SHA256_LEN * WOS_SHA256_LEN;
+		if ((put->nblocks + 1) * WOS_SHA256_LEN > cap)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("object is too large for block checksums of %d bytes", put->block_size),
+					 errdetail("Its block checksums would exceed 1 GB."),
+					 errhint("Put it with a larger eoswath.block_size.")));
+		put->blocks = put->blocks ? repalloc(put->blocks, cap) : palloc(cap);
+		put->blocks_cap = cap;
+	}
+	sha256_final(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
+	put->nblocks++;
+	sha256_restart(put->block_md);
+	put->block_fill = 0;
+}
+
+/* hash stored bytes: the whole object, and block by block */
+static void
+put_hash(ObjectPut *put, const char *data, size_t len)
+{
+	sha256_update(put->md, data, len);
+	while (put->block_size > 0 && len > 0)
+	{
+		size_t		n = Min(len, (size_t) (put->block_size - put->block_fill));
+
+		sha256_update(put->block_md, data, n);
+		put->block_fill += n;
+		data += n;
+		len -= n;
+		if (put->block_fill == put->block_size)
+			put_end_block(put);
+	}
+}
+
 /* append stored bytes to every copy */
 static void
 put_copies(ObjectPut *put, const char *data, size_t len)
@@ -215,7 +268,7 @@ put_copies(ObjectPut *put, const char *data, size_t len)
 
 	if (len == 0)
 		return;
-	sha256_update(put->md, data, len);
+	put_hash(put, data, len);
 	foreach(lc, put->sites)
 	{
 		StoreSite  *s = lfirst(lc);
@@ -252,6 +305,9 @@ put_open(ObjectRecord *rec, bool reserved, Policy *policy, bool compress, int64 
 	put->sites = object_choose_sites(rec->oid, policy, compress ? -1 : size);
 	put->handles = palloc0(sizeof(void *) * list_length(put->sites));
 	put->md = sha256_begin();
+	put->block_size = eoswath_block_size;
+	if (put->block_size > 0)
+		put->block_md = sha256_begin();
 	foreach(lc, put->sites)
 	{
 		StoreSite  *s = lfirst(lc);
@@ -333,7 +389,12 @@ object_put_finish(ObjectPut *put)
 		s->methods->finish_write(put->handles[i++]);
 	}
 	sha256_final(put->md, rec->sha256);
+	if (put->block_fill > 0)
+		put_end_block(put);
 	rec->size = put->size;
+	rec->block_size = put->block_size;
+	rec->block_sha256 = put->blocks;
+	Assert(put->nblocks == ObjectNumBlocks(rec));
 	rec->nsites = list_length(put->sites);
 	rec->sites = palloc(sizeof(int32) * rec->nsites);
 	i = 0;

@@ -2,13 +2,22 @@
  * object_read.c
  *		Reading objects from their copies.
  *
- * A read takes the cheapest copy whose size is right.  A whole read
- * (object_read_all) checks the hash at the end, falls back to another copy
- * if it does not match, and then repairs the copies it found missing or
- * corrupt from the good one.  A read in order (object_stream_*) hashes as
- * it goes and checks at the end, where a mismatch is an error: the bytes
- * already returned cannot be taken back.  Ranged reads are not verified:
- * only the whole object has a hash.
+ * A read takes the cheapest copy whose size is right.
+ *
+ * Objects with block checksums (object_blocks.c) are read in whole blocks,
+ * each verified before any byte of it is returned or used: whole reads,
+ * byte ranges and reads in order alike.  At a block that is corrupt or
+ * cannot be read, the read goes on from another copy; a block no copy
+ * holds intact is an error (XX001), never wrong bytes.  After the read, the
+ * copies found bad are repaired from good ones (a stream abandoned before
+ * its end leaves them to wos_verify()).
+ *
+ * Objects without them (stored by 0.1.0) keep the old rule until the scrub
+ * or wos_verify() gives them block checksums: a whole read checks the hash
+ * at the end and falls back to another copy if it does not match; a read
+ * in order hashes as it goes and checks at the end, where a mismatch is an
+ * error (the bytes already returned cannot be taken back); ranges are not
+ * verified.
  */
 #include "eoswath.h"
 
@@ -22,6 +31,12 @@
 struct ObjectReader
 {
 	ObjectRecord *rec;
+	/* an object with block checksums */
+	BlockReader *br;
+	MemoryContext cxt;			/* the reader's (reads may run in a shorter one) */
+	char	   *block;			/* one block, for reads of part of it */
+	int64		blockno;		/* the block in 'block', -1: none */
+	/* an object without: one copy, hashed whole if verify */
 	List	   *order;			/* copies to try, cheapest first */
 	List	   *bad;			/* copies found missing or wrong */
 	StoreSite  *site;			/* the copy being read */
@@ -112,23 +127,10 @@ reader_next_copy(ObjectReader *r)
 	return false;
 }
 
-static void
-no_good_copy(ObjectRecord *rec)
-{
-	if (RecoveryInProgress())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no copy of object %s is reachable from this standby", wosoid_to_cstring(rec->oid)),
-				 errdetail("Its %d recorded copies are missing here.", rec->nsites),
-				 errhint("A standby reads copies on sites both servers reach (a shared directory, S3); sites inside the primary's data directory, such as the default site, hold here only what the base backup copied.")));
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("no intact copy of object %s is available", wosoid_to_cstring(rec->oid)),
-			 errdetail("All %d recorded copies are missing, unreadable or corrupt.", rec->nsites),
-			 errhint("Check the sites' disks, then run wos_verify() on the object.")));
-}
-
-/* Open an object for reading.  verify: hash sequential reads. */
+/*
+ * Open an object for reading.  With block checksums every read is verified;
+ * without, verify asks for the whole hash of reads in order.
+ */
 ObjectReader *
 object_open(ObjectRecord *rec, bool verify)
 {
@@ -136,22 +138,70 @@ object_open(ObjectRecord *rec, bool verify)
 
 	object_require_stored(rec);
 	r->rec = rec;
-	r->order = object_sites(rec);
 	r->verify = verify;
+	if (rec->block_size > 0)
+	{
+		r->br = blocks_open(rec, object_sites(rec));
+		r->cxt = CurrentMemoryContext;
+		r->blockno = -1;
+		return r;
+	}
+	r->order = object_sites(rec);
 	if (verify)
 		r->md = sha256_begin();
 	if (!reader_next_copy(r))
-		no_good_copy(rec);
+		object_no_intact_copy(rec, -1);
 	return r;
 }
 
-/* Read a byte range (no verification: only the whole object has a hash). */
+/* len bytes at offset from verified blocks */
+static void
+pread_blocks(ObjectReader *r, char *buf, size_t len, int64 offset)
+{
+	ObjectRecord *rec = r->rec;
+	size_t		done = 0;
+
+	while (done < len)
+	{
+		int64		pos = offset + done;
+		int64		k = pos / rec->block_size;
+		size_t		in = pos - k * rec->block_size;
+		size_t		blen = object_block_length(rec, k);
+		size_t		n = Min(blen - in, len - done);
+
+		if (in == 0 && n == blen)
+			(void) blocks_read(r->br, k, buf + done);	/* a whole block */
+		else
+		{
+			if (r->blockno != k)
+			{
+				if (r->block == NULL)
+					r->block = MemoryContextAlloc(r->cxt, rec->block_size);
+				r->blockno = -1;
+				(void) blocks_read(r->br, k, r->block);
+				r->blockno = k;
+			}
+			memcpy(buf + done, r->block + in, n);
+		}
+		done += n;
+	}
+}
+
+/*
+ * Read a byte range: with block checksums, only from blocks verified whole;
+ * without (0.1.0 objects), unverified.
+ */
 size_t
 object_pread(ObjectReader *r, char *buf, size_t len, int64 offset)
 {
 	if (offset >= r->rec->size)
 		return 0;
 	len = Min((int64) len, r->rec->size - offset);
+	if (r->br != NULL)
+	{
+		pread_blocks(r, buf, len, offset);
+		return len;
+	}
 	return r->site->methods->read(r->handle, buf, len, offset);
 }
 
@@ -171,7 +221,7 @@ object_read(ObjectReader *r, char *buf, size_t len)
 				 errmsg("copy of object %s on site \"%s\" ended early",
 						wosoid_to_cstring(r->rec->oid), r->site->name)));
 	r->pos += n;
-	if (r->verify)
+	if (r->verify && r->br == NULL)
 	{
 		sha256_update(r->md, buf, n);
 		if (r->pos == r->rec->size)
@@ -190,19 +240,46 @@ object_read(ObjectReader *r, char *buf, size_t len)
 	return n;
 }
 
-/* Close the copy; after a verified read to the end, repair what was bad. */
-void
-object_close(ObjectReader *r)
+/*
+ * Close the reader.  repair: rewrite the copies found bad (with block
+ * checksums: in any read; without: after a verified read to the end).
+ */
+static void
+reader_close(ObjectReader *r, bool repair)
 {
+	if (r->br != NULL)
+	{
+		StoreSite  *good = blocks_site(r->br);
+		/* a whole read (verify) checks the copies it did not open too */
+		List	   *bad = blocks_close(r->br, r->verify && repair);
+
+		r->br = NULL;
+		if (bad == NIL)
+			return;
+		if (repair && good != NULL)
+			(void) object_repair(r->rec, good, bad);
+		else
+			ereport(LOG,
+					(errmsg("eoswath object %s: %d bad copies left for wos_verify()",
+							wosoid_to_cstring(r->rec->oid), list_length(bad))));
+		return;
+	}
 	if (r->handle)
 		r->site->methods->close_read(r->handle);
 	r->handle = NULL;
-	if (r->verify && r->pos == r->rec->size)
+	if (repair && r->verify && r->pos == r->rec->size)
 	{
 		r->bad = object_check_rest(r->rec, r->order, r->bad);
 		if (r->bad != NIL)
 			(void) object_repair(r->rec, r->site, r->bad);
 	}
+}
+
+/* Close the reader, repairing the copies the read found bad. */
+void
+object_close(ObjectReader *r)
+{
+	reader_close(r, true);
 }
 
 /* Read one whole copy into buf and check size and hash. */
@@ -261,6 +338,15 @@ object_read_all(ObjectRecord *rec)
 	result = palloc(VARHDRSZ + rec->size);
 	SET_VARSIZE(result, VARHDRSZ + rec->size);
 
+	if (rec->block_size > 0)
+	{
+		ObjectReader *r = object_open(rec, true);
+
+		pread_blocks(r, VARDATA(result), rec->size, 0);
+		object_close(r);
+		return result;
+	}
+
 	order = object_sites(rec);
 	foreach(lc, order)
 	{
@@ -279,7 +365,7 @@ object_read_all(ObjectRecord *rec)
 						wosoid_to_cstring(rec->oid), s->name, copy_status_name(st))));
 		bad = lappend(bad, s);
 	}
-	no_good_copy(rec);
+	object_no_intact_copy(rec, -1);
 	return NULL;				/* keep compiler quiet */
 }
 
@@ -301,9 +387,9 @@ stream_raw_read(ObjectStream *os, char *buf, size_t len)
 		done += n;
 		if (os->raw_pos >= os->rec->size)
 		{
-			/* object_read() has verified the checksum; repair if needed */
+			/* every block or the whole checksum is verified: repair if needed */
 			os->closed = true;
-			object_close(os->r);
+			reader_close(os->r, true);
 		}
 	}
 	return done;
@@ -352,6 +438,7 @@ object_stream_close(ObjectStream *os)
 	if (!os->closed)
 	{
 		os->closed = true;
-		object_close(os->r);	/* before the end: just closes the copy */
+		reader_close(os->r, false); /* before the end: may run at executor
+									 * shutdown, no repair there */
 	}
 }

@@ -5,7 +5,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 rc=0
-for b in objects streams catalog subset granule s3 scrub; do
+for b in objects blocks streams catalog subset granule s3 scrub; do
     [ -x "$HERE/$b.sh" ] || [ -f "$HERE/$b.sh" ] || continue
     echo "=================== $b"
     bash "$HERE/$b.sh" || rc=1

@@ -78,6 +78,10 @@ unlink $files[0];
 unlink $files[1];
 is($node->safe_psql('postgres', "SELECT length(wos_get('$id', 100, 50))"), '50',
 	'range read served by the remaining copy');
+# it verified its block and repaired the copies it found missing
+is(sha256_file($_), $sum, "range read restored $_") for @files[0, 1];
+unlink $files[0];
+unlink $files[1];
 
 # 6. every copy bad: a clear error, never wrong data
 flip_byte($files[2], 10);

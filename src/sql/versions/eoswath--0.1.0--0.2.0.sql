@@ -1032,3 +1032,22 @@ GRANT EXECUTE ON FUNCTION eoswath.worker_status(), @extschema@.wos_delete_pendin
 GRANT EXECUTE ON FUNCTION eoswath.health_summary() TO eoswath_reader;
 GRANT SELECT ON @extschema@.wos_health, @extschema@.wos_health_objects TO eoswath_admin;
 GRANT SELECT ON @extschema@.wos_health_summary TO eoswath_reader;
+
+-- ---------------------------------------------------------------------------
+-- Block checksums (26_blocks.sql): a SHA-256 per block; objects stored by
+-- 0.1.0 keep NULL (the whole-object checksum only) until wos_verify() or the
+-- scrub computes them
+-- ---------------------------------------------------------------------------
+
+ALTER TABLE eoswath.objects ADD COLUMN block_size integer CHECK (block_size > 0);
+ALTER TABLE eoswath.objects ADD COLUMN block_sha256 bytea;
+ALTER TABLE eoswath.objects ALTER COLUMN block_sha256 SET STORAGE EXTERNAL;
+ALTER TABLE eoswath.objects ADD CONSTRAINT objects_block_sha256_check
+    CHECK ((block_size IS NULL) = (block_sha256 IS NULL)
+           AND (block_sha256 IS NULL
+                OR (state = 'stored'
+                    AND length(block_sha256) = 32 * ((size + block_size - 1) / block_size))));
+COMMENT ON COLUMN eoswath.objects.block_size IS
+    'bytes per block of block_sha256 (eoswath.block_size when the object was put); NULL: whole-object checksum only (objects stored by 0.1.0, until wos_verify() or the scrub fills it)';
+COMMENT ON COLUMN eoswath.objects.block_sha256 IS
+    'the SHA-256 of each block_size block of the stored bytes (the last one shorter), 32 bytes each, concatenated';

@@ -1,0 +1,534 @@
+/*
+ * object_blocks.c
+ *		Block checksums: reading an object's blocks verified against their
+ *		SHA-256 before any byte of them is used, switching to another copy at
+ *		the block where one is corrupt or cannot be read; checking one copy
+ *		block by block; and computing the block checksums of objects stored
+ *		without them (by 0.1.0).
+ *
+ * An object put with eoswath.block_size > 0 has, beside the SHA-256 of all
+ * its stored bytes, the SHA-256 of each block_size block of them
+ * (eoswath.objects.block_sha256).  Both are computed in the put's single
+ * pass over the bytes.  Reads of such an object verify whole blocks only:
+ * every byte returned lies in a block whose digest matched, so the whole
+ * checksum is not computed again.  Objects without block checksums are read
+ * under the old rule (object_read.c) until object_blocks_fill() gives them
+ * some.
+ *
+ * A read error (a copy that ends early, an I/O or network error) is caught
+ * in a subtransaction around the block's read, so that the read can go on
+ * from another copy; a cancel, a shutdown and a lack of resources are not
+ * caught.
+ */
+#include "eoswath.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "object.h"
+
+/* block digests fetched from the catalog at a time (128 kB) */
+#define DIGEST_WINDOW	4096
+
+/* One copy a block reader may read. */
+typedef struct BlockCopy
+{
+	StoreSite  *site;
+	bool		opened;			/* was opened at least once */
+	bool		dead;			/* missing, wrong size or unreadable */
+	bool		bad;			/* found missing or corrupt: needs repair */
+} BlockCopy;
+
+struct BlockReader
+{
+	ObjectRecord *rec;
+	int			ncopies;
+	BlockCopy  *copies;			/* in the order to try them */
+	int			cur;			/* the copy open, -1: none */
+	int			last;			/* the copy that served the last block */
+	void	   *handle;
+	int64		nblocks;
+	uint8	   *digests;		/* digests of blocks [dig_first, +dig_count) */
+	int64		dig_first;
+	int64		dig_count;
+	Sha256Ctx  *md;
+	MemoryContext cxt;			/* the reader's: handles live here */
+};
+
+/* The bytes in block k of rec (the last block is shorter). */
+int64
+object_block_length(ObjectRecord *rec, int64 k)
+{
+	int64		start = k * rec->block_size;
+
+	return Min((int64) rec->block_size, rec->size - start);
+}
+
+/*
+ * Errors a read must not swallow by moving to another copy: a cancel or
+ * statement_timeout, a shutdown, a lack of memory or other resources.
+ */
+static bool
+error_stops_read(int sqlerrcode)
+{
+	return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+}
+
+/* No copy could serve the object (block -1) or its block k: the error. */
+void
+object_no_intact_copy(ObjectRecord *rec, int64 block)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no copy of object %s is reachable from this standby", wosoid_to_cstring(rec->oid)),
+				 errdetail("Its %d recorded copies are missing or unreadable here.", rec->nsites),
+				 errhint("A standby reads copies on sites both servers reach (a shared directory, S3); sites inside the primary's data directory, such as the default site, hold here only what the base backup copied.")));
+	if (block < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("no intact copy of object %s is available", wosoid_to_cstring(rec->oid)),
+				 errdetail("All %d recorded copies are missing, unreadable or corrupt.", rec->nsites),
+				 errhint("Check the sites' disks, then run wos_verify() on the object.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("no intact copy of object %s is available", wosoid_to_cstring(rec->oid)),
+			 errdetail("Block %lld (bytes %lld to %lld) is missing, unreadable or corrupt in all %d recorded copies.",
+					   (long long) block, (long long) (block * rec->block_size),
+					   (long long) (block * rec->block_size + object_block_length(rec, block) - 1),
+					   rec->nsites),
+			 errhint("Check the sites' disks, then run wos_verify() on the object.")));
+}
+
+/* The digest of block k: from the put's own list, or a window of the catalog's. */
+static const uint8 *
+block_digest(ObjectRecord *rec, int64 k, uint8 **window, int64 *first, int64 *count)
+{
+	if (rec->block_sha256 != NULL)
+		return rec->block_sha256 + k * WOS_SHA256_LEN;
+	if (*window == NULL || k < *first || k >= *first + *count)
+	{
+		int64		nblocks = ObjectNumBlocks(rec);
+
+		Assert(*window != NULL);
+		*first = k;
+		*count = Min((int64) DIGEST_WINDOW, nblocks - k);
+		catalog_block_sha256(rec, *first, *count, *window);
+	}
+	return *window + (k - *first) * WOS_SHA256_LEN;
+}
+
+/* ---- one block from one copy, errors caught ---- */
+
+typedef struct BlockIo
+{
+	BlockReader *br;
+	BlockCopy  *copy;
+	int64		offset;
+	char	   *buf;
+	size_t		len;
+	char	   *why;			/* set: the copy failed, and why */
+} BlockIo;
+
+/* open io->copy (it becomes br->handle) */
+static void
+io_open(BlockIo *io)
+{
+	StoreSite  *s = io->copy->site;
+	int64		size = -1;
+	MemoryContext old = MemoryContextSwitchTo(io->br->cxt);
+	void	   *h = s->methods->open_read(s, io->br->rec->oid, &size);
+
+	MemoryContextSwitchTo(old);
+	if (h == NULL)
+	{
+		io->why = "missing";
+		return;
+	}
+	if (size != io->br->rec->size)
+	{
+		s->methods->close_read(h);
+		io->why = psprintf("of the wrong size (%lld bytes, not %lld)",
+						   (long long) size, (long long) io->br->rec->size);
+		return;
+	}
+	io->br->handle = h;
+}
+
+/* read io->len bytes at io->offset from the open copy */
+static void
+io_read(BlockIo *io)
+{
+	StoreSite  *s = io->copy->site;
+	size_t		done = 0;
+
+	while (done < io->len)
+	{
+		size_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		n = s->methods->read(io->br->handle, io->buf + done,
+							 Min(io->len - done, (size_t) eoswath_io_block_size),
+							 io->offset + done);
+		if (n == 0)
+		{
+			io->why = psprintf("ended early, at byte %lld", (long long) (io->offset + done));
+			return;
+		}
+		done += n;
+	}
+}
+
+/*
+ * Run fn in a subtransaction: an error becomes io->why (the copy is then
+ * not to be used) unless it must stop the read.
+ */
+static void
+guarded(void (*fn) (BlockIo *), BlockIo *io)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(io);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (error_stops_read(edata->sqlerrcode))
+			ReThrowError(edata);
+		io->why = psprintf("unreadable: %s", edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+/* ---- the block reader ---- */
+
+/*
+ * A reader of rec's blocks from the copies on 'sources', tried in that
+ * order.  Everything lives in the current memory context.
+ */
+BlockReader *
+blocks_open(ObjectRecord *rec, List *sources)
+{
+	BlockReader *br = palloc0(sizeof(BlockReader));
+	ListCell   *lc;
+
+	Assert(rec->block_size > 0);
+	br->rec = rec;
+	br->nblocks = ObjectNumBlocks(rec);
+	br->copies = palloc0(sizeof(BlockCopy) * Max(list_length(sources), 1));
+	foreach(lc, sources)
+		br->copies[br->ncopies++].site = lfirst(lc);
+	br->cur = -1;
+	br->cxt = CurrentMemoryContext;
+	br->md = sha256_begin();
+	/* reads may run in a shorter-lived context (a stream's per-call one) */
+	if (rec->block_sha256 == NULL)
+		br->digests = palloc(Min(br->nblocks, DIGEST_WINDOW) * WOS_SHA256_LEN);
+	return br;
+}
+
+static void
+close_current(BlockReader *br)
+{
+	if (br->handle != NULL)
+	{
+		void	   *h = br->handle;
+
+		br->handle = NULL;
+		br->copies[br->cur].site->methods->close_read(h);
+	}
+	br->cur = -1;
+}
+
+/* The copy i failed (why): never read it again; it needs repair. */
+static void
+copy_failed(BlockReader *br, int i, const char *why)
+{
+	BlockCopy  *c = &br->copies[i];
+
+	ereport(LOG,
+			(errmsg("eoswath object %s: copy on site \"%s\" is %s",
+					wosoid_to_cstring(br->rec->oid), c->site->name, why)));
+	/* opened in a subtransaction that committed: still ours to close */
+	if (br->cur == i)
+		close_current(br);
+	c->dead = true;
+	c->bad = true;
+}
+
+/*
+ * Read block k into buf (object_block_length() bytes, returned), verified
+ * against its digest.  The copy read last is tried first; when it is
+ * corrupt in this block or cannot be read, the others are tried in turn,
+ * and the first good one goes on serving the blocks after.  No intact copy
+ * of the block: an error (XX001), never unverified bytes.
+ */
+size_t
+blocks_read(BlockReader *br, int64 k, char *buf)
+{
+	ObjectRecord *rec = br->rec;
+	size_t		len = object_block_length(rec, k);
+	const uint8 *want;
+	int			start = br->cur >= 0 ? br->cur : br->last;
+
+	Assert(k >= 0 && k < br->nblocks);
+	want = block_digest(rec, k, &br->digests, &br->dig_first, &br->dig_count);
+	for (int t = 0; t < br->ncopies; t++)
+	{
+		int			i = (start + t) % br->ncopies;
+		BlockCopy  *c = &br->copies[i];
+		BlockIo		io = {br, c, k * rec->block_size, buf, len, NULL};
+		uint8		got[WOS_SHA256_LEN];
+
+		if (c->dead)
+			continue;
+		if (br->cur != i)
+		{
+			close_current(br);
+			c->opened = true;
+			guarded(io_open, &io);
+			if (io.why != NULL)
+			{
+				copy_failed(br, i, io.why);
+				continue;
+			}
+			br->cur = i;
+		}
+		guarded(io_read, &io);
+		if (io.why != NULL)
+		{
+			copy_failed(br, i, io.why);
+			continue;
+		}
+		sha256_restart(br->md);
+		sha256_update(br->md, buf, len);
+		sha256_final(br->md, got);
+		if (memcmp(got, want, WOS_SHA256_LEN) == 0)
+		{
+			br->last = i;
+			return len;
+		}
+		ereport(LOG,
+				(errmsg("eoswath object %s: checksum mismatch in block %lld of the copy on site \"%s\"",
+						wosoid_to_cstring(rec->oid), (long long) k, c->site->name)));
+		/* other blocks of this copy may still serve */
+		c->bad = true;
+	}
+	close_current(br);
+	object_no_intact_copy(rec, k);
+	return 0;					/* keep compiler quiet */
+}
+
+/* The copy that served the last block read, or NULL. */
+StoreSite *
+blocks_site(BlockReader *br)
+{
+	return br->cur >= 0 ? br->copies[br->cur].site : NULL;
+}
+
+/*
+ * Close the reader.  Returns the copies found missing or corrupt, plus, if
+ * check_unread (a whole read), those never opened that are missing or of
+ * the wrong size (a cheap check: no data is read), for the caller to repair.
+ */
+List *
+blocks_close(BlockReader *br, bool check_unread)
+{
+	List	   *bad = NIL;
+	List	   *unread = NIL;
+
+	close_current(br);
+	for (int i = 0; i < br->ncopies; i++)
+	{
+		if (br->copies[i].bad)
+			bad = lappend(bad, br->copies[i].site);
+		else if (!br->copies[i].opened && check_unread)
+			unread = lappend(unread, br->copies[i].site);
+	}
+	return object_check_rest(br->rec, unread, bad);
+}
+
+/* ---- one copy, block by block ---- */
+
+/*
+ * Check the copy of rec on site s against its block checksums, reading it
+ * once in I/O blocks.  The first corrupt block is logged.
+ */
+CopyStatus
+object_check_copy_blocks(ObjectRecord *rec, StoreSite *s)
+{
+	int64		size = -1;
+	void	   *h = s->methods->open_read(s, rec->oid, &size);
+	char	   *buf;
+	Sha256Ctx  *md;
+	uint8		got[WOS_SHA256_LEN];
+	uint8	   *window;
+	int64		first = 0,
+				count = 0;
+	int64		pos = 0;
+	int64		k = 0;
+	MemoryContext cxt,
+				old;
+	CopyStatus	result = COPY_OK;
+
+	Assert(rec->block_size > 0);
+	if (h == NULL)
+		return COPY_MISSING;
+	if (size != rec->size)
+	{
+		s->methods->close_read(h);
+		return COPY_BAD_SIZE;
+	}
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath check", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	buf = palloc(eoswath_io_block_size);
+	window = palloc(DIGEST_WINDOW * WOS_SHA256_LEN);
+	md = sha256_begin();
+	while (pos < size && result == COPY_OK)
+	{
+		int64		block_end = k * rec->block_size + object_block_length(rec, k);
+		size_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		n = s->methods->read(h, buf, Min((int64) eoswath_io_block_size, block_end - pos), pos);
+		if (n == 0)
+		{
+			result = COPY_BAD_SIZE;
+			break;
+		}
+		sha256_update(md, buf, n);
+		pos += n;
+		if (pos == block_end)
+		{
+			sha256_final(md, got);
+			if (memcmp(got, block_digest(rec, k, &window, &first, &count), WOS_SHA256_LEN) != 0)
+			{
+				ereport(LOG,
+						(errmsg("eoswath object %s: checksum mismatch in block %lld of the copy on site \"%s\"",
+								wosoid_to_cstring(rec->oid), (long long) k, s->name)));
+				result = COPY_BAD_CHECKSUM;
+			}
+			sha256_restart(md);
+			k++;
+		}
+	}
+	s->methods->close_read(h);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return result;
+}
+
+/* ---- objects stored without block checksums ---- */
+
+/*
+ * Check the copy of rec on site s and, for an object stored without block
+ * checksums (by 0.1.0, or with eoswath.block_size = 0), give it some: the
+ * copy is read once, hashed whole and per block of eoswath.block_size; if
+ * the whole digest matches the object's checksum, the block digests are
+ * stored in the catalog and in rec (so later checks of the other copies
+ * use them).  Returns the copy's status.  Nothing is stored in a read-only
+ * transaction, on a standby, or with eoswath.block_size = 0; an object that
+ * has block checksums is only checked.  The scrub calls this on the first
+ * copy of such an object it reads.
+ */
+CopyStatus
+object_blocks_fill(ObjectRecord *rec, StoreSite *s)
+{
+	int32		bs = eoswath_block_size;
+	int64		size = -1;
+	int64		nblocks;
+	void	   *h;
+	char	   *buf;
+	uint8	   *digests;
+	Sha256Ctx  *md;
+	Sha256Ctx  *block_md;
+	uint8		whole[WOS_SHA256_LEN];
+	int64		pos = 0;
+	int64		k = 0;
+	MemoryContext cxt,
+				old;
+
+	if (rec->block_size > 0)
+		return object_check_copy_blocks(rec, s);
+	if (bs == 0 || RecoveryInProgress() || XactReadOnly)
+		return object_check_copy(rec, s);
+	nblocks = (rec->size + bs - 1) / bs;
+	if (nblocks * WOS_SHA256_LEN > (int64) (MaxAllocSize - VARHDRSZ))
+		return object_check_copy(rec, s);	/* too many: keep the old rule */
+
+	h = s->methods->open_read(s, rec->oid, &size);
+	if (h == NULL)
+		return COPY_MISSING;
+	if (size != rec->size)
+	{
+		s->methods->close_read(h);
+		return COPY_BAD_SIZE;
+	}
+	/* the digests outlive the check: they go into rec */
+	digests = palloc(nblocks * WOS_SHA256_LEN);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath block fill", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	buf = palloc(eoswath_io_block_size);
+	md = sha256_begin();
+	block_md = sha256_begin();
+	while (pos < size)
+	{
+		int64		block_end = Min((k + 1) * bs, size);
+		size_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		n = s->methods->read(h, buf, Min((int64) eoswath_io_block_size, block_end - pos), pos);
+		if (n == 0)
+			break;
+		sha256_update(md, buf, n);
+		sha256_update(block_md, buf, n);
+		pos += n;
+		if (pos == block_end)
+		{
+			sha256_final(block_md, digests + k * WOS_SHA256_LEN);
+			sha256_restart(block_md);
+			k++;
+		}
+	}
+	s->methods->close_read(h);
+	MemoryContextSwitchTo(old);
+	if (pos != size)
+	{
+		MemoryContextDelete(cxt);
+		return COPY_BAD_SIZE;
+	}
+	sha256_final(md, whole);
+	MemoryContextDelete(cxt);
+	if (memcmp(whole, rec->sha256, WOS_SHA256_LEN) != 0)
+		return COPY_BAD_CHECKSUM;
+	if (catalog_set_block_sha256(rec, bs, digests))
+	{
+		rec->block_size = bs;
+		rec->block_sha256 = digests;
+		ereport(DEBUG1,
+				(errmsg("eoswath object %s: block checksums computed from the copy on site \"%s\"",
+						wosoid_to_cstring(rec->oid), s->name)));
+	}
+	return COPY_OK;
+}

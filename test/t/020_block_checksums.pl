@@ -1,0 +1,253 @@
+# Block checksums: every byte a read returns is verified.  A copy with a
+# flipped bit or cut short is left at the bad block for another copy, the
+# client gets correct bytes (or XX001 when no copy holds the block intact,
+# never wrong bytes), and the bad copy is repaired.  Objects without block
+# checksums (0.1.0) keep the old rule until wos_verify() gives them some.
+use strict;
+use warnings;
+use Digest::SHA qw(sha256_hex);
+use PostgreSQL::Test::Utils;
+use Test::More;
+use EoswathTest;
+
+my $B = 65536;
+my $node = eoswath_node('blocks', sites => 2, conf => "eoswath.block_size = '64kB'\n");
+
+sub sql { return $node->safe_psql('postgres', $_[0]); }
+
+# the copies of an object in the order reads try them (as in 003_repair.pl)
+sub copies_of
+{
+	my ($id) = @_;
+	my @files = map {
+		my $site = $_;
+		my $loc = sql("SELECT location FROM eoswath.sites WHERE name = '$site'");
+		$loc = $node->data_dir . "/$loc" unless $loc =~ m{^/};
+		grep { index($_, "$loc/") == 0 } object_files($node, $id)
+	} split /,/, sql("SELECT array_to_string(sites, ',') FROM wos_stat('$id')");
+	return @files;
+}
+
+sub slurp
+{
+	my ($path) = @_;
+	open(my $fh, '<:raw', $path) or die "$path: $!";
+	local $/;
+	my $d = <$fh>;
+	close $fh;
+	return $d;
+}
+
+sub spew
+{
+	my ($path, $data) = @_;
+	open(my $fh, '>:raw', $path) or die "$path: $!";
+	print $fh $data;
+	close $fh;
+}
+
+sub flip_byte
+{
+	my ($path, $offset) = @_;
+	open(my $fh, '+<:raw', $path) or die "$path: $!";
+	seek($fh, $offset, 0);
+	read($fh, my $c, 1);
+	seek($fh, $offset, 0);
+	print $fh chr(ord($c) ^ 0x01);
+	close $fh;
+}
+
+# the block digests of some bytes, as the catalog keeps them (hex)
+sub block_digests
+{
+	my ($data, $bs) = @_;
+	my $hex = '';
+	for (my $off = 0; $off < length($data); $off += $bs)
+	{
+		$hex .= sha256_hex(substr($data, $off, $bs));
+	}
+	return $hex;
+}
+
+# the SHA-256 of what wos_stream_get returns, in rows of $chunk
+sub stream_sum
+{
+	my ($id, $chunk, $decompress) = @_;
+	$decompress = $decompress ? 'true' : 'false';
+	return sql("SELECT encode(sha256(string_agg(c, ''::bytea ORDER BY n)), 'hex')"
+		  . " FROM wos_stream_get('$id', $chunk, $decompress) WITH ORDINALITY AS t(c, n)");
+}
+
+# bytea rows printed by psql (\x...) back to bytes
+sub rows_bytes
+{
+	my ($out) = @_;
+	return join('', map { s/^\\x//r } grep { /^\\x/ } split /\n/, $out // '') =~ s/(..)/chr(hex($1))/ger;
+}
+
+# ---- 1. the put records a digest per block of the stored bytes
+my $id = sql("SELECT wos_put(decode(string_agg(md5(g::text), ''), 'hex'), '{}', 'copy3')"
+	  . " FROM generate_series(1, 200000) g");
+my @files = copies_of($id);
+is(scalar(@files), 3, 'three copies');
+my $data = slurp($files[0]);
+my $sum = sql("SELECT sha256 FROM wos_stat('$id')");
+is(sha256_hex($data), $sum, 'the copy holds the object');
+my $nblocks = int((length($data) + $B - 1) / $B);
+is($nblocks, 49, '49 blocks of 64 kB');
+is(sql("SELECT block_size || ' ' || length(block_sha256) FROM eoswath.objects WHERE oid = '$id'"),
+	"$B " . (32 * $nblocks), 'block size and one digest per block recorded');
+is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$id'"),
+	block_digests($data, $B), 'each digest is the SHA-256 of its block');
+
+# ---- 2. streamed reads with a bit flipped in one copy: 10 of 10 correct
+for my $round (0 .. 9)
+{
+	my $copy = $round % 3;
+	my $block = (7 * $round + 3) % $nblocks;
+	flip_byte($files[$copy], $block * $B + 1000 + $round);
+	my $chunk = $round % 2 ? 100000 : $B;    # rows across block edges too
+	is(stream_sum($id, $chunk, 0), $sum, "round $round: stream correct, copy $copy bad in block $block");
+	# the first copy is the one read: found bad and repaired at once
+	is(sha256_file($files[0]), $sum, "round $round: copy 0 intact after the read") if $copy == 0;
+}
+# bad blocks the reads did not touch: wos_verify finds and repairs them
+is(sql("SELECT count(*) FROM wos_verify('$id') WHERE status <> 'ok' AND action <> 'repaired'"), '0',
+	'verify repairs whatever the reads left');
+is(sha256_file($_), $sum, "copy $_ intact again") for @files;
+flip_byte($files[2], 40 * $B + 3);
+is(stream_sum($id, $B, 0), $sum, 'stream correct with the last copy bad');
+isnt(sha256_file($files[2]), $sum, 'a copy the stream did not read stays as it was');
+is(sql("SELECT string_agg(status || ':' || action, ',') FROM wos_verify('$id') WHERE status <> 'ok'"),
+	'checksum mismatch:repaired', 'verify finds and repairs it');
+is(sha256_file($files[2]), $sum, 'repaired');
+
+# ---- 3. ranged reads verify the blocks they touch
+flip_byte($files[0], 7 * $B + 300);
+is(sql("SELECT encode(sha256(wos_get('$id', " . (7 * $B + 50) . ", 1000)), 'hex')"),
+	sha256_hex(substr($data, 7 * $B + 50, 1000)), 'range inside a bad block: correct bytes');
+is(sha256_file($files[0]), $sum, 'the bad copy repaired by the ranged read');
+flip_byte($files[0], 8 * $B + 5);
+flip_byte($files[1], 10 * $B + 5);
+is(sql("SELECT encode(sha256(wos_get('$id', " . (6 * $B + 10) . ", " . (5 * $B) . ")), 'hex')"),
+	sha256_hex(substr($data, 6 * $B + 10, 5 * $B)), 'range over blocks bad in two copies: correct bytes');
+is(sha256_file($files[0]), $sum, 'copy 0 repaired');
+is(sha256_file($files[1]), $sum, 'copy 1 repaired');
+
+# ---- 4. a whole wos_get with a bad block
+flip_byte($files[0], 20 * $B + 7);
+is(sql("SELECT encode(sha256(wos_get('$id')), 'hex')"), $sum, 'whole get correct');
+is(sha256_file($files[0]), $sum, 'and repaired');
+
+# ---- 5. a copy cut short while a stream reads it: the stream goes on from another
+{
+	my $bg = $node->background_psql('postgres');
+	$bg->query_safe('BEGIN');
+	$bg->query_safe("DECLARE c NO SCROLL CURSOR FOR SELECT wos_stream_get('$id', $B)");
+	my $head = $bg->query_safe('FETCH 3 FROM c');
+	truncate($files[0], 5 * $B) or die "truncate: $!";
+	my $tail = $bg->query_safe('FETCH ALL FROM c');
+	$bg->query_safe('COMMIT');
+	$bg->quit;
+	my $got = rows_bytes($head) . rows_bytes($tail);
+	is(length($got), length($data), 'stream over a truncated copy: every byte');
+	is(sha256_hex($got), $sum, 'stream over a truncated copy: correct bytes');
+	is(sha256_file($files[0]), $sum, 'the truncated copy repaired');
+}
+
+# ---- 6. every copy bad in one block (not the first): an error, never bad bytes
+flip_byte($_, 9 * $B + 10) for @files;
+{
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"BEGIN; DECLARE c NO SCROLL CURSOR FOR SELECT wos_stream_get('$id', $B);"
+		  . " FETCH 9 FROM c; FETCH 1 FROM c;");
+	isnt($ret, 0, 'stream: error at the bad block');
+	like($err, qr/no intact copy of object $id is available/, 'stream: the error says so');
+	like($err, qr/Block 9 \(bytes 589824 to 655359\)/, 'stream: and names the block');
+	my $got = rows_bytes($out);
+	is(length($got), 9 * $B, 'the 9 blocks before it were returned, nothing more');
+	is(sha256_hex($got), sha256_hex(substr($data, 0, 9 * $B)), 'and they are correct');
+}
+# the SQLSTATE an expression raises ('none' if it succeeds)
+sub sqlstate_of
+{
+	my ($expr) = @_;
+	my ($r, $o, $e) = $node->psql('postgres',
+		"DO \$\$ BEGIN PERFORM $expr; RAISE WARNING 'state none';"
+		  . " EXCEPTION WHEN OTHERS THEN RAISE WARNING 'state %', SQLSTATE; END \$\$");
+	return $e =~ /state (\w+)/ ? $1 : '?';
+}
+is(sqlstate_of("wos_get('$id')"), 'XX001', 'whole get: data_corrupted');
+is(sqlstate_of("wos_get('$id', " . (9 * $B + 100) . ", 10)"), 'XX001', 'range in the bad block: data_corrupted');
+is(sql("SELECT encode(sha256(wos_get('$id', " . (2 * $B) . ", $B)), 'hex')"),
+	sha256_hex(substr($data, 2 * $B, $B)), 'range elsewhere: still served');
+is(sql("SELECT string_agg(DISTINCT status || ':' || action, ',') FROM wos_verify('$id')"),
+	'checksum mismatch:unrecoverable', 'verify: every copy unrecoverable');
+spew($_, $data) for @files;
+is(sql("SELECT count(*) FROM wos_verify('$id') WHERE status = 'ok'"), '3', 'restored by hand');
+
+# ---- 7. gzip'd puts: block digests of the stored (gzip) bytes
+my $gid = (split /\n/, sql(
+	"BEGIN; SELECT wos_put_stream('copy3', '{}', compress => true) AS s \\gset\n"
+	  . "SELECT wos_stream_write(:s, convert_to(string_agg(g::text || ' lorem ipsum', ','), 'UTF8'))"
+	  . " FROM generate_series(1, 200000) g;\n"
+	  . "SELECT wos_stream_close(:s);\nCOMMIT;"))[-1];
+my $logical = sql("SELECT encode(sha256(convert_to(string_agg(g::text || ' lorem ipsum', ','), 'UTF8')), 'hex')"
+	  . " FROM generate_series(1, 200000) g");
+my @gfiles = copies_of($gid);
+my $gdata = slurp($gfiles[0]);
+is(sql("SELECT encoding FROM wos_stat('$gid')"), 'gzip', 'stored gzipped');
+cmp_ok(length($gdata), '>', 3 * $B, 'over three blocks of gzip');
+is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$gid'"),
+	block_digests($gdata, $B), 'digests of the stored gzip bytes');
+flip_byte($gfiles[0], 2 * $B + 77);
+is(stream_sum($gid, 30000, 1), $logical, 'decompressing stream over a bad block: correct');
+is(sha256_file($gfiles[0]), sha256_hex($gdata), 'and the copy repaired');
+
+# ---- 8. putoid, server files and the block size setting
+my $rid = sql("SELECT wos_reserve('replicate')");
+sql("SELECT wos_putoid('$rid', decode(repeat('ab', 200000), 'hex'))");
+is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$rid'"),
+	block_digests("\xab" x 200000, $B), 'putoid: digests');
+my $path = $node->basedir . '/infile';
+spew($path, substr($data, 0, 150000));
+my $fid = sql("SELECT wos_put_file('$path')");
+is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$fid'"),
+	block_digests(substr($data, 0, 150000), $B), 'put_file: digests');
+is(sql("SET eoswath.block_size = '4MB'; SELECT wos_put(decode(repeat('00', 5 * 1048576), 'hex')) AS x \\gset\n"
+	  . "SELECT block_size || ' ' || length(block_sha256) FROM eoswath.objects WHERE oid = :'x'"),
+	'4194304 64', 'block size fixed per object at put: 4MB gives two blocks');
+my ($ret, $out, $err) = $node->psql('postgres', "LOAD 'eoswath'; SET eoswath.block_size = '1kB'");
+like($err, qr/invalid value for parameter "eoswath.block_size"/, 'block size below 64kB refused');
+
+# ---- 9. objects without block checksums (0.1.0): the old rule, then filled
+my $lid = sql("SET eoswath.block_size = 0; SELECT wos_put(decode(string_agg(md5(g::text), ''), 'hex'), '{}', 'copy3')"
+	  . " FROM generate_series(1, 50000) g");
+is(sql("SELECT block_size IS NULL AND block_sha256 IS NULL FROM eoswath.objects WHERE oid = '$lid'"), 't',
+	'block_size = 0: no block digests, as 0.1.0 stored');
+my @lfiles = copies_of($lid);
+my $ldata = slurp($lfiles[0]);
+my $lsum = sha256_hex($ldata);
+is(stream_sum($lid, $B, 0), $lsum, 'legacy: stream correct');
+is(sql("SELECT encode(wos_get('$lid', 100000, 4), 'hex')"), unpack('H*', substr($ldata, 100000, 4)),
+	'legacy: range read');
+flip_byte($lfiles[0], 3 * $B);
+is(sql("SELECT encode(sha256(wos_get('$lid')), 'hex')"), $lsum, 'legacy: whole get falls back (old rule)');
+is(sha256_file($lfiles[0]), $lsum, 'legacy: and repairs');
+flip_byte($lfiles[0], 3 * $B);
+($ret, $out, $err) = $node->psql('postgres', "SELECT count(*) FROM wos_stream_get('$lid', $B)");
+like($err, qr/checksum mismatch in copy of object $lid/, 'legacy: a stream still checks only at the end (old rule)');
+is(sql("SELECT count(*) FROM wos_verify('$lid', repair => false) WHERE status <> 'ok'"), '1',
+	'verify without repair reports the bad copy');
+is(sql("SELECT block_sha256 IS NULL FROM eoswath.objects WHERE oid = '$lid'"), 't',
+	'and gives no block digests (it changes nothing)');
+is(sql("SELECT string_agg(status || ':' || action, ',') FROM wos_verify('$lid') WHERE status <> 'ok'"),
+	'checksum mismatch:repaired', 'verify repairs the bad copy');
+is(sql("SELECT block_size || ' ' || encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$lid'"),
+	"$B " . block_digests($ldata, $B), 'and gives the object block digests from an intact copy');
+flip_byte($lfiles[0], 5 * $B + 9);
+is(stream_sum($lid, $B, 0), $lsum, 'now a stream over a bad block is correct');
+is(sha256_file($lfiles[0]), $lsum, 'and repairs');
+
+$node->stop;
+done_testing();
