@@ -237,7 +237,7 @@ clean-fuzz:
 # ---- the soak test (README: "The soak test", under "Tests") ----
 # "make soak [SOAK_SECONDS=3600] [SOAK_SEED=N]": writers, readers and faults
 # for that long, then the consistency checks; test/suites/soak.sh is the
-# bounded run in CI (120 s of load).
+# bounded run in CI (75 s of load).
 SOAK_SECONDS ?= 600
 .PHONY: soak
 soak:

@@ -10,7 +10,7 @@
 # back or deleted visible, every object at its policy's copy count, sites
 # and catalog matching exactly, and the server log free of internal errors.
 #
-#   SOAK_SECONDS=120   seconds of load (CI: the default; make soak: any)
+#   SOAK_SECONDS=75    seconds of load (CI: the default; make soak: any)
 #   SOAK_SEED=N        replay a run's random choices (printed at the start)
 #   SOAK_WRITERS=3 SOAK_READERS=2 SOAK_MAX_SIZE_MB=64
 #   SOAK_EVIDENCE=DIR  where a failing run keeps the server log and the
@@ -30,7 +30,7 @@ fail() { echo "soak: FAIL: $*"; exit 1; }
 [ -n "${EOSWATH_NO_BUILD:-}" ] || build_and_install
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || fail "python3-psycopg2 is needed"
 
-SECONDS_LOAD=${SOAK_SECONDS:-120}
+SECONDS_LOAD=${SOAK_SECONDS:-75}
 SEED=${SOAK_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 1000000 ))}
 EVIDENCE=${SOAK_EVIDENCE:-/tmp/eoswath-soak-$SEED-$(date +%Y%m%d%H%M%S)}
 
@@ -125,7 +125,7 @@ for s in t1 t2 t3; do
 done
 set +e
 PGDATABASE=selftest PYTHONUNBUFFERED=1 /usr/bin/python3 "$HERE/../soak/soak.py" --sabotage \
-    --seconds 10 --seed "$SEED" --pgdata "$PGDATA" --log "$LOG" --bindir "$PGBIN" \
+    --seconds 5 --seed "$SEED" --pgdata "$PGDATA" --log "$LOG" --bindir "$PGBIN" \
     --writers 2 --readers 1 --max-size 4194304 --fault-interval 3 --progress 60 \
     --policies default,replicate,copy3 --policy-weights 20,40,40 --small-mode none \
     $( [ "$(id -u)" != 0 ] || echo --as-user "$TEST_USER" ) | grep -E 'sabotage|FAIL|ok:'
