@@ -49,7 +49,7 @@ HELPER_SRCS  = src/helper/main.c src/helper/sandbox.c src/helper/runtime.c \
                src/helper/hdf5_check.c \
                src/granule_proto.c src/granule.c src/nc_util.c src/nc_swath.c \
                src/nc_time.c src/footprint.c src/region.c src/subset_window.c \
-               src/subset_write.c src/quicklook_grid.c src/quicklook_png.c \
+               src/subset_write.c src/quicklook_grid.c src/quicklook_var.c src/quicklook_png.c \
                src/quicklook_cmap.c src/quicklook_font.c
 HELPER_OBJS  = $(patsubst src/%.c,src/helper/obj/%.o,$(patsubst src/helper/%,src/%,$(HELPER_SRCS)))
 
@@ -175,7 +175,7 @@ FUZZ_SRCS       = test/fuzz/fuzz_granule.c \
                   src/helper/runtime.c src/helper/hdf5_check.c \
                   src/granule.c src/nc_util.c src/nc_swath.c src/nc_time.c \
                   src/footprint.c src/region.c src/subset_window.c \
-                  src/subset_write.c src/quicklook_grid.c src/quicklook_png.c \
+                  src/subset_write.c src/quicklook_grid.c src/quicklook_var.c src/quicklook_png.c \
                   src/quicklook_cmap.c src/quicklook_font.c
 FUZZ_OBJS       = $(patsubst %.c,test/fuzz/obj/%.o,$(FUZZ_SRCS))
 # a second target: WKB regions (region.c is also built into the backend)

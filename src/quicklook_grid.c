@@ -33,29 +33,26 @@
 #include "granule.h"
 #include "nc.h"
 #include "quicklook.h"
+#include "quicklook_nc.h"
 #include "region.h"
 
 #define DEG (M_PI / 180.0)
 #define LON_BINS		360
 #define POLAR_BINS		3600	/* of 0.1 degree */
 #define SPACING_SAMPLES 4096
-#define MAX_LISTED		40
+/* the geolocation of pass 1 is kept for pass 2 when it fits in this */
+#define GEO_CACHE_BYTES (64 * 1024 * 1024)
 
-/* the variable drawn and how it lies on its swath */
-typedef struct QlVar
+/* pass 1's geolocation, kept (lat NULL: not kept, pass 2 reads it again) */
+typedef struct GeoCache
 {
-	int			grpid;
-	int			varid;
-	char	   *path;
-	int			pair;
-	int			ndims;
-	size_t		shape[NC_MAX_VAR_DIMS];
-	int			row_dim;		/* index among the variable's dimensions */
-	int			col_dim;		/* -1 for a track */
-	NcPacking	pack;
-	char	   *units;
-	char	   *long_name;
-} QlVar;
+	double	   *lat;
+	double	   *lon;
+	size_t		nrows;
+	size_t		ncols;
+	size_t		block_rows;
+} GeoCache;
+
 
 /* what pass 1 learns */
 typedef struct Extent
@@ -87,6 +84,7 @@ typedef struct Grid
 	bool		wrap;			/* plate carree round the whole Earth */
 	double		chord;			/* search radius on the unit sphere */
 	double		angle;			/* the same as an angle, radians */
+	double		sin_angle;
 	float	   *val;			/* NaN: fill; meaningful where best < inf */
 	double	   *best;			/* squared chord to the nearest pixel */
 	double	   *rcos,
@@ -95,222 +93,6 @@ typedef struct Grid
 			   *csin;			/* plate carree: per row and column */
 	double	   *xyz;			/* stereographic: unit vector per cell */
 } Grid;
-
-/* ---------- the variable ---------- */
-
-static bool
-numeric_type(nc_type t)
-{
-	return t >= NC_BYTE && t <= NC_UINT64 && t != NC_CHAR && t != NC_STRING;
-}
-
-/*
- * Does a variable lie on the grid of a swath (pair)?  Its dimensions must
- * hold the pair's along-track and across-track dimensions, any other
- * being of length 1; or (netCDF-4 files without shared dimensions) its
- * shape must be the latitude's.
- */
-static bool
-var_fits(NcSwath *sw, int grpid, int varid, QlVar *v)
-{
-	int			ndims;
-	int			dimids[NC_MAX_VAR_DIMS];
-	size_t		len[NC_MAX_VAR_DIMS];
-
-	NC_CHECK(&sw->what, nc_inq_varndims(grpid, varid, &ndims));
-	if (ndims < 1 || ndims > NC_MAX_VAR_DIMS)
-		return false;
-	NC_CHECK(&sw->what, nc_inq_vardimid(grpid, varid, dimids));
-	for (int d = 0; d < ndims; d++)
-		NC_CHECK(&sw->what, nc_inq_dimlen(grpid, dimids[d], &len[d]));
-	for (int p = 0; p < sw->npairs; p++)
-	{
-		NcGeoPair  *gp = &sw->pairs[p];
-		int			latdims[NC_MAX_VAR_DIMS];
-		int			rowid,
-					colid;
-		int			vr = -1,
-					vc = -1;
-		bool		ok = true;
-
-		NC_CHECK(&sw->what, nc_inq_vardimid(gp->grpid, gp->lat_varid, latdims));
-		rowid = latdims[gp->row_dim];
-		colid = gp->col_dim >= 0 ? latdims[gp->col_dim] : -1;
-		for (int d = 0; d < ndims && ok; d++)
-		{
-			if (dimids[d] == rowid && vr < 0)
-				vr = d;
-			else if (colid >= 0 && dimids[d] == colid && vc < 0)
-				vc = d;
-			else if (len[d] != 1)
-				ok = false;
-		}
-		if (!ok || vr < 0 || (colid >= 0 && vc < 0))
-		{
-			/* the same shape as the latitude */
-			ok = ndims == gp->ndims;
-			for (int d = 0; d < ndims && ok; d++)
-				ok = len[d] == gp->shape[d];
-			if (!ok)
-				continue;
-			vr = gp->row_dim;
-			vc = gp->col_dim;
-		}
-		if (len[vr] != gp->nrows || (vc >= 0 && len[vc] != gp->ncols))
-			continue;
-		v->pair = p;
-		v->ndims = ndims;
-		memcpy(v->shape, len, sizeof(size_t) * ndims);
-		v->row_dim = vr;
-		v->col_dim = vc;
-		return true;
-	}
-	return false;
-}
-
-/* the variables a quicklook can draw, for a message */
-static char *
-drawable_vars(NcSwath *sw)
-{
-	StringInfoData buf;
-	int			ngroups;
-	int		   *groups = nc_groups(&sw->what, sw->ncid, &ngroups);
-	int			listed = 0,
-				more = 0;
-
-	initStringInfo(&buf);
-	for (int g = 0; g < ngroups; g++)
-	{
-		int			nvars;
-		int		   *ids;
-
-		NC_CHECK(&sw->what, nc_inq_varids(groups[g], &nvars, NULL));
-		ids = palloc(sizeof(int) * Max(nvars, 1));
-		NC_CHECK(&sw->what, nc_inq_varids(groups[g], &nvars, ids));
-		for (int i = 0; i < nvars; i++)
-		{
-			char		name[NC_MAX_NAME + 1];
-			nc_type		t;
-			QlVar		v;
-
-			NC_CHECK(&sw->what, nc_inq_var(groups[g], ids[i], name, &t, NULL, NULL, NULL));
-			if (!numeric_type(t) || !var_fits(sw, groups[g], ids[i], &v))
-				continue;
-			if (listed++ < MAX_LISTED)
-				appendStringInfo(&buf, "%s%s", listed > 1 ? ", " : "",
-								 nc_var_path(&sw->what, groups[g], name));
-			else
-				more++;
-		}
-		pfree(ids);
-	}
-	if (more > 0)
-		appendStringInfo(&buf, " and %d more", more);
-	return listed > 0 ? buf.data : pstrdup("none");
-}
-
-/* find the variable by path or by name, check that it can be drawn */
-static void
-find_var(NcSwath *sw, const char *want, QlVar *v)
-{
-	int			ngroups;
-	int		   *groups = nc_groups(&sw->what, sw->ncid, &ngroups);
-	int			found = 0;
-	StringInfoData paths;
-	nc_type		type = NC_NAT;
-
-	initStringInfo(&paths);
-	for (int g = 0; g < ngroups; g++)
-	{
-		int			varid;
-		const char *name = want;
-		char	   *gpath = nc_group_path(&sw->what, groups[g]);
-
-		if (want[0] == '/')
-		{
-			const char *slash = strrchr(want, '/');
-			size_t		glen = slash - want;
-
-			/* "/x" is in the root group "/", "/A/x" in "/A" */
-			if (!(glen == 0 ? strcmp(gpath, "/") == 0 :
-				  strlen(gpath) == glen && strncmp(gpath, want, glen) == 0))
-				continue;
-			name = slash + 1;
-		}
-		if (name[0] == '\0' || !nc_find_var(&sw->what, groups[g], name, &varid))
-			continue;
-		if (found++ == 0)
-		{
-			v->grpid = groups[g];
-			v->varid = varid;
-			v->path = nc_var_path(&sw->what, groups[g], name);
-		}
-		appendStringInfo(&paths, "%s%s", found > 1 ? ", " : "",
-						 nc_var_path(&sw->what, groups[g], name));
-	}
-	if (found == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("variable \"%s\" not found in %s", want, sw->label),
-				 errdetail("Variables that can be drawn: %s.", drawable_vars(sw)),
-				 errhint("Name a variable by its path, such as \"/PRODUCT/methane_mixing_ratio\", or by its name.")));
-	if (found > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_AMBIGUOUS_PARAMETER),
-				 errmsg("variable name \"%s\" is ambiguous in %s", want, sw->label),
-				 errdetail("It names %s.", paths.data),
-				 errhint("Name the variable by its path.")));
-	NC_CHECK(&sw->what, nc_inq_vartype(v->grpid, v->varid, &type));
-	if (!numeric_type(type))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("variable \"%s\" of %s is not numeric", v->path, sw->label),
-				 errdetail("Only numeric variables can be drawn."),
-				 errhint("Variables that can be drawn: %s.", drawable_vars(sw))));
-	if (!var_fits(sw, v->grpid, v->varid, v))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("variable \"%s\" of %s does not lie on a swath's grid", v->path, sw->label),
-				 errdetail("A variable drawn must have the dimensions of a latitude/longitude pair (others of length 1).  Variables that can be drawn: %s.",
-						   drawable_vars(sw))));
-	nc_read_packing(&sw->what, v->grpid, v->varid, &v->pack);
-	v->units = nc_att_text(&sw->what, v->grpid, v->varid, "units", NULL);
-	v->long_name = nc_att_text(&sw->what, v->grpid, v->varid, "long_name", NULL);
-}
-
-/* read rows [row0, row0 + nrows) of the variable as physical values (NaN: fill) */
-static void
-read_var_rows(NcSwath *sw, QlVar *v, size_t row0, size_t nrows, size_t ncols,
-			  double *out)
-{
-	size_t		start[NC_MAX_VAR_DIMS];
-	size_t		count[NC_MAX_VAR_DIMS];
-	size_t		n = nrows * ncols;
-
-	for (int d = 0; d < v->ndims; d++)
-	{
-		start[d] = 0;
-		count[d] = 1;
-	}
-	start[v->row_dim] = row0;
-	count[v->row_dim] = nrows;
-	if (v->col_dim >= 0)
-		count[v->col_dim] = ncols;
-	NC_CHECK(&sw->what, nc_get_vara_double(v->grpid, v->varid, start, count, out));
-	if (v->col_dim >= 0 && v->col_dim < v->row_dim && nrows > 1 && ncols > 1)
-	{
-		/* stored across-track first: transpose into row-major order */
-		double	   *t = palloc(sizeof(double) * n);
-
-		for (size_t c = 0; c < ncols; c++)
-			for (size_t r = 0; r < nrows; r++)
-				t[r * ncols + c] = out[c * nrows + r];
-		memcpy(out, t, sizeof(double) * n);
-		pfree(t);
-	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = nc_unpack_value(&v->pack, out[i]);
-}
 
 /* ---------- projections ---------- */
 
@@ -569,7 +351,7 @@ pixel_inside(const Region *region, double lat, double lon)
  */
 static int64
 scan_pixels(NcSwath *sw, int pair, const Region *region, Extent *e,
-			double *spacing)
+			double *spacing, GeoCache *cache)
 {
 	NcSwathIter *it = nc_swath_iter_begin(sw, pair, 0);
 	NcSwathBlock *b;
@@ -578,26 +360,51 @@ scan_pixels(NcSwath *sw, int pair, const Region *region, Extent *e,
 	int			nalong = 0,
 				nacross = 0;
 	int64		inside = 0;
-	size_t		step;
+	size_t		step,
+				first,
+				next;
 	NcGeoPair  *gp = &sw->pairs[pair];
 
 	/* sample about SPACING_SAMPLES neighbour pairs of each kind */
 	step = Max(1, (gp->nrows * gp->ncols) / SPACING_SAMPLES);
+	memset(cache, 0, sizeof(GeoCache));
+	if (gp->nrows * Max(gp->ncols, 1) <= GEO_CACHE_BYTES / (2 * sizeof(double)))
+	{
+		cache->nrows = gp->nrows;
+		cache->ncols = Max(gp->ncols, 1);
+		cache->block_rows = it->block_rows;
+		cache->lat = MemoryContextAllocHuge(CurrentMemoryContext,
+											sizeof(double) * cache->nrows * cache->ncols);
+		cache->lon = MemoryContextAllocHuge(CurrentMemoryContext,
+											sizeof(double) * cache->nrows * cache->ncols);
+	}
 	while ((b = nc_swath_iter_next(it)) != NULL)
 	{
 		size_t		n = b->nrows * b->ncols;
 
+		if (cache->lat)
+		{
+			memcpy(cache->lat + b->row0 * b->ncols, b->lat, sizeof(double) * n);
+			memcpy(cache->lon + b->row0 * b->ncols, b->lon, sizeof(double) * n);
+		}
+
+		/* the samples: pixels whose index in the swath is a multiple of step */
+		first = b->row0 * b->ncols;
+		next = (first + step - 1) / step * step;
 		for (size_t i = 0; i < n; i++)
 		{
 			double		la = b->lat[i],
 						lo = b->lon[i];
+			bool		sample = first + i == next;
 
+			if (sample)
+				next += step;
 			if (!pixel_inside(region, la, lo))
 				continue;
 			inside++;
 			if (region == NULL)
 				extent_add(e, la, lo);
-			if ((b->row0 * b->ncols + i) % step != 0)
+			if (!sample)
 				continue;
 			/* neighbours within the block */
 			if (i % b->ncols + 1 < b->ncols && !isnan(b->lat[i + 1]) &&
@@ -720,6 +527,7 @@ plan_grid(Grid *g, const Extent *e, QlProjection proj, int width,
 		Max(g->dx, g->dy);
 	g->chord = Max(0.75 * cell_m / QL_EARTH_RADIUS, spacing);
 	g->angle = 2 * asin(Min(1.0, g->chord / 2));
+	g->sin_angle = sin(g->angle);
 }
 
 static void
@@ -834,7 +642,15 @@ splat(Grid *g, double lat, double lon, float v)
 		if (fabs(lat) + a_deg >= 90)
 			wc = g->width;
 		else
-			wc = asin(Min(1.0, sin(g->angle) / cl)) / DEG / g->dx;
+		{
+			/*
+			 * the cap's half width in longitude is asin(sin(angle) / cos
+			 * lat); asin(x) <= x / sqrt(1 - x^2) bounds it without asin
+			 */
+			double		x = g->sin_angle / cl;
+
+			wc = x >= 0.999 ? g->width : x / sqrt(1 - x * x) / DEG / g->dx;
+		}
 	}
 	else
 	{
@@ -884,12 +700,10 @@ splat(Grid *g, double lat, double lon, float v)
 			double		d[3],
 						d2;
 
-			if (g->wrap)
-			{
-				c %= g->width;
-				if (c < 0)
-					c += g->width;
-			}
+			if (c < 0)
+				c += g->width;	/* (a wrapped window is narrower than the grid) */
+			else if (c >= g->width)
+				c -= g->width;
 			i = (int64) r * g->width + c;
 			if (g->proj == QL_PROJ_EQUIRECT)
 			{
@@ -913,17 +727,36 @@ splat(Grid *g, double lat, double lon, float v)
 }
 
 static void
-resample(NcSwath *sw, QlVar *v, const Region *region, Grid *g)
+resample(NcSwath *sw, QlVar *v, const Region *region, Grid *g,
+		 const GeoCache *cache)
 {
-	NcSwathIter *it = nc_swath_iter_begin(sw, v->pair, 0);
-	NcSwathBlock *b;
+	NcSwathIter *it = cache->lat ? NULL : nc_swath_iter_begin(sw, v->pair, 0);
+	NcSwathBlock *b,
+				cached;
 	double	   *vals = NULL;
 	size_t		cap = 0;
+	size_t		n;
 
-	while ((b = nc_swath_iter_next(it)) != NULL)
+	cached.row0 = 0;
+	cached.nrows = 0;
+	for (;;)
 	{
-		size_t		n = b->nrows * b->ncols;
-
+		if (it)
+			b = nc_swath_iter_next(it);
+		else
+		{
+			/* the next block of the kept geolocation */
+			CHECK_FOR_INTERRUPTS();
+			cached.row0 += cached.nrows;
+			cached.nrows = Min(cache->block_rows, cache->nrows - cached.row0);
+			cached.ncols = cache->ncols;
+			cached.lat = cache->lat + cached.row0 * cache->ncols;
+			cached.lon = cache->lon + cached.row0 * cache->ncols;
+			b = cached.nrows > 0 ? &cached : NULL;
+		}
+		if (b == NULL)
+			break;
+		n = b->nrows * b->ncols;
 		if (n > cap)
 		{
 			if (vals)
@@ -931,12 +764,13 @@ resample(NcSwath *sw, QlVar *v, const Region *region, Grid *g)
 			vals = nc_alloc_array(&sw->what, n, sizeof(double));
 			cap = n;
 		}
-		read_var_rows(sw, v, b->row0, b->nrows, b->ncols, vals);
+		ql_read_var_rows(sw, v, b->row0, b->nrows, b->ncols, vals);
 		for (size_t i = 0; i < n; i++)
 			if (pixel_inside(region, b->lat[i], b->lon[i]))
 				splat(g, b->lat[i], b->lon[i], (float) vals[i]);
 	}
-	nc_swath_iter_end(it);
+	if (it)
+		nc_swath_iter_end(it);
 	if (vals)
 		pfree(vals);
 }
@@ -1018,6 +852,7 @@ quicklook_run(NcSwath *sw, const GranuleQuicklookRequest *req,
 	Region	   *region = NULL;
 	Extent	   *e = palloc(sizeof(Extent));
 	Grid		g = {0};
+	GeoCache	cache;
 	double		spacing;
 	double		lo = req->range_lo,
 				hi = req->range_hi;
@@ -1037,12 +872,12 @@ quicklook_run(NcSwath *sw, const GranuleQuicklookRequest *req,
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("width must be between 1 and %d pixels", QL_MAX_SIDE)));
-	find_var(sw, req->variable, &v);
+	ql_find_var(sw, req->variable, &v);
 	if (req->region_wkb)
 		region = region_from_wkb(req->region_wkb, req->region_len, req->spherical);
 
 	extent_init(e);
-	if (scan_pixels(sw, v.pair, region, e, &spacing) == 0)
+	if (scan_pixels(sw, v.pair, region, e, &spacing, &cache) == 0)
 	{
 		info->empty = true;
 		return;
@@ -1052,7 +887,7 @@ quicklook_run(NcSwath *sw, const GranuleQuicklookRequest *req,
 	plan_grid(&g, e, (QlProjection) req->projection, req->width, spacing,
 			  region != NULL, sw->label);
 	grid_alloc(&g, req->max_grid_bytes, sw->label);
-	resample(sw, &v, region, &g);
+	resample(sw, &v, region, &g, &cache);
 	info->cells = value_range(&g, &v, region, req->has_range, &lo, &hi);
 
 	info->width = g.width;

@@ -10,9 +10,9 @@
  * into an output file bounded by max_output_bytes and granule_quicklook()
  * of the latitude (whole, or in the box: bit 8 of the length), all inside
  * RT_TRY().
- * Three bits of the input's length vary the requests: great-circle or
+ * Four bits of the input's length vary the requests: great-circle or
  * straight box edges, the default footprint options or short parts
- * without simplification, every variable or one.
+ * without simplification, every variable or one, the quicklook's region.
  * An ereport(ERROR) longjmps back here; the per-input memory context is
  * then reset, which closes the netCDF ids through their reset callbacks,
  * and the next input comes.

@@ -25,7 +25,11 @@ SELECT count(*) AS registered FROM (
   SELECT swath_register(wos_put(pg_read_binary_file(f)), regexp_replace(f, '.*/', ''), 'stac', '1',
                         CASE WHEN f ~ 'ascat' THEN 45145 WHEN f ~ 'GPM' THEN 39665 END)
     FROM unnest(string_to_array(:'files', ' ')) f) x;
-INSERT INTO swath_regions VALUES ('pacific', 'POLYGON((150 -60, -140 -60, -140 60, 150 60, 150 -60))');
+INSERT INTO swath_regions (name, shape, quicklook_variable, quicklook_width)
+VALUES ('pacific', 'POLYGON((150 -60, -140 -60, -140 60, 150 60, 150 -60))', 'wind_speed', 64);
+-- a quicklook of the whole ASCAT pass: the Item's thumbnail
+SELECT swath_quicklook_store(oid, 'wind_speed', width => 128) IS NOT NULL AS quicklook
+  FROM swaths WHERE filename ~ '^ascat';
 SELECT swath_subset_requeue() > 0 AS queued;
 SELECT count(*) FROM swath_subset_drain();
 \o :out
@@ -37,6 +41,10 @@ SELECT 'eos5 bbox west > east: ' || ((swath_stac_item(id)->'bbox'->>0)::float8 >
   FROM swaths WHERE filename = 'synth_eos5.nc';
 SELECT 'items with a subset asset: ' || count(*) FROM swaths
  WHERE EXISTS (SELECT 1 FROM jsonb_object_keys(swath_stac_item(id)->'assets') k WHERE k LIKE 'subset:%');
+SELECT 'items with a thumbnail: ' || count(*) FROM swaths
+ WHERE swath_stac_item(id)->'assets'->'thumbnail'->>'type' = 'image/png';
+SELECT 'items with a regional quicklook: ' || count(*) FROM swaths
+ WHERE swath_stac_item(id)->'assets' ? 'quicklook:wind_speed:pacific';
 SELECT 'unknown id: ' || coalesce(swath_stac_item(-1)::text, 'NULL');
 SQL
 cat "$WORK/stac.txt"
@@ -44,5 +52,7 @@ fail=0
 grep -q '^eos5 bbox west > east: true$' "$WORK/stac.txt" || fail=1
 grep -q '^unknown id: NULL$' "$WORK/stac.txt" || fail=1
 grep -q '^items with a subset asset: [1-9]' "$WORK/stac.txt" || fail=1
+grep -q '^items with a thumbnail: 1$' "$WORK/stac.txt" || fail=1
+grep -q '^items with a regional quicklook: [1-9]' "$WORK/stac.txt" || fail=1
 /usr/bin/python3 "$HERE/../stac/validate.py" "$WORK/stac/items.jsonl" || fail=1
 exit $fail

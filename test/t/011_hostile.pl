@@ -139,6 +139,10 @@ my @calls = (
 	                        FROM (SELECT * FROM p LIMIT 5000) q)} ],
 	[ subset => q{SELECT 'R', encode(swath_subset('%s', ST_MakeEnvelope(-180, -90, 180, 90, 4326)), 'hex')} ],
 	[ subset_store => q{SELECT 'R', swath_subset_store('%s', ST_MakeEnvelope(-180, -90, 180, 90, 4326))} ],
+	# a quicklook of the latitude of the first swath (or of "lat")
+	[ quicklook => q{SELECT 'R', encode(swath_quicklook('%1$s',
+	                   coalesce((SELECT CASE WHEN "group" = '/' THEN '' ELSE "group" END || '/' || lat_var
+	                               FROM swath_geolocation('%1$s') WHERE used LIMIT 1), 'lat'), width => 64), 'hex')} ],
 	[ trigger => q{INSERT INTO swaths (filename, source, oid, overpass) VALUES ('h', 'hostile', '%s', NULL)
 	               RETURNING 'R', id, ST_AsEWKT(shape), overpass, overpass_end} ],
 	# a row given its shape and times is not parsed on insert: the queue parses it
@@ -181,7 +185,7 @@ for my $in (grep { $_->{class} ne 'slow' } @inputs)
 	for my $call (@calls)
 	{
 		my ($cname, $fmt) = @$call;
-		my $r = $s->run($fmt =~ /%s/ ? sprintf($fmt, $in->{id}) : $fmt);
+		my $r = $s->run($fmt =~ /%(1\$)?s/ ? sprintf($fmt, $in->{id}) : $fmt);
 		my @more;
 		# failed items stay queued for the next drain: not this input's business
 		$s->run('DELETE FROM swath_subset_queue') if $cname eq 'drain';

@@ -1008,7 +1008,7 @@ CREATE FUNCTION eoswath.stac_quicklook_asset(s @extschema@.swaths, q @extschema@
                         CASE WHEN q.region = '' THEN '' ELSE ' in the region ' || q.region END),
         'roles', CASE WHEN thumbnail THEN jsonb_build_array('thumbnail', 'overview')
                       ELSE jsonb_build_array('overview') END,
-        'proj:bbox', (SELECT jsonb_agg(x::float8) FROM unnest(string_to_array(q.info->'text'->>'bbox', ',')) x),
+        'eoswath:bbox', (SELECT jsonb_agg(x::float8) FROM unnest(string_to_array(q.info->'text'->>'bbox', ',')) x),
         'eoswath:projection', q.info->'text'->'projection',
         'eoswath:value_range', (SELECT jsonb_agg(x::float8) FROM unnest(string_to_array(q.info->'text'->>'value_range', ',')) x),
         'eoswath:units', q.info->'text'->'units');
