@@ -40,6 +40,9 @@ typedef struct BlockCopy
 	bool		opened;			/* was opened at least once */
 	bool		dead;			/* missing, wrong size or unreadable */
 	bool		bad;			/* found missing or corrupt: needs repair */
+	int			unreachable;	/* dead because its site did not answer:
+								 * the SQLSTATE (class 08), else 0 */
+	char	   *why;			/* why it is dead */
 } BlockCopy;
 
 struct BlockReader
@@ -170,6 +173,7 @@ typedef struct BlockIo
 	char	   *buf;
 	size_t		len;
 	char	   *why;			/* set: the copy failed, and why */
+	int			sqlerrcode;		/* the error that failed it, if one did */
 } BlockIo;
 
 /* open io->copy (it becomes br->handle) */
@@ -253,6 +257,7 @@ guarded(void (*fn) (BlockIo *), BlockIo *io)
 		if (error_stops_read(edata->sqlerrcode))
 			ReThrowError(edata);
 		io->why = psprintf("unreadable: %s", edata->message);
+		io->sqlerrcode = edata->sqlerrcode;
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
@@ -298,20 +303,58 @@ close_current(BlockReader *br)
 	br->cur = -1;
 }
 
-/* The copy i failed (why): never read it again; it needs repair. */
+/*
+ * The copy i failed (io->why): never read it again.  It needs repair,
+ * unless its site did not answer (a service down is not a bad copy).
+ */
 static void
-copy_failed(BlockReader *br, int i, const char *why)
+copy_failed(BlockReader *br, int i, BlockIo *io)
 {
 	BlockCopy  *c = &br->copies[i];
 
 	ereport(LOG,
 			(errmsg("eoswath object %s: copy on site \"%s\" is %s",
-					wosoid_to_cstring(br->rec->oid), c->site->name, why)));
+					wosoid_to_cstring(br->rec->oid), c->site->name, io->why)));
 	/* opened in a subtransaction that committed: still ours to close */
 	if (br->cur == i)
 		close_current(br);
 	c->dead = true;
-	c->bad = true;
+	c->why = MemoryContextStrdup(br->cxt, io->why);
+	if (io->sqlerrcode != 0 &&
+		ERRCODE_TO_CATEGORY(io->sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION)
+		c->unreachable = io->sqlerrcode;
+	else
+		c->bad = true;
+}
+
+/*
+ * No copy served block k.  When every copy failed because its site did not
+ * answer, that is the error (its SQLSTATE, class 08), not corruption: the
+ * read can be retried once the service is back.
+ */
+static void
+no_block(BlockReader *br, int64 k)
+{
+	int			code = 0;
+	const char *why = NULL;
+
+	for (int i = 0; i < br->ncopies; i++)
+	{
+		BlockCopy  *c = &br->copies[i];
+
+		if (!c->dead || c->unreachable == 0)
+			object_no_intact_copy(br->rec, k);
+		code = c->unreachable;
+		why = c->why;
+	}
+	if (code == 0)
+		object_no_intact_copy(br->rec, k);
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("no copy of object %s is reachable", wosoid_to_cstring(br->rec->oid)),
+			 errdetail("Block %lld could not be read from any of the %d copies; the last was %s.",
+					   (long long) k, br->ncopies, why),
+			 errhint("Check that the sites' services are up, then retry.")));
 }
 
 /*
@@ -335,7 +378,7 @@ blocks_read(BlockReader *br, int64 k, char *buf)
 	{
 		int			i = (start + t) % br->ncopies;
 		BlockCopy  *c = &br->copies[i];
-		BlockIo		io = {br, c, k * rec->block_size, buf, len, NULL};
+		BlockIo		io = {br, c, k * rec->block_size, buf, len, NULL, 0};
 		uint8		got[WOS_SHA256_LEN];
 
 		if (c->dead)
@@ -347,7 +390,7 @@ blocks_read(BlockReader *br, int64 k, char *buf)
 			guarded(io_open, &io);
 			if (io.why != NULL)
 			{
-				copy_failed(br, i, io.why);
+				copy_failed(br, i, &io);
 				continue;
 			}
 			br->cur = i;
@@ -355,7 +398,7 @@ blocks_read(BlockReader *br, int64 k, char *buf)
 		guarded(io_read, &io);
 		if (io.why != NULL)
 		{
-			copy_failed(br, i, io.why);
+			copy_failed(br, i, &io);
 			continue;
 		}
 		sha256_restart(br->md);
@@ -373,7 +416,7 @@ blocks_read(BlockReader *br, int64 k, char *buf)
 		c->bad = true;
 	}
 	close_current(br);
-	object_no_intact_copy(rec, k);
+	no_block(br, k);
 	return 0;					/* keep compiler quiet */
 }
 

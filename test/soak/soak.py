@@ -647,7 +647,10 @@ class Soak(Checks):
         for sid, (name, loc) in sites.items():
             for d, _, files in os.walk(loc):
                 for f in files:
-                    if d == loc and f == '.eoswath-site':
+                    # the marker, and the owner's heartbeat (rewritten
+                    # through a temporary file every heartbeat_interval)
+                    if d == loc and (f == '.eoswath-site' or f == '.eoswath-alive'
+                                     or f.startswith('.eoswath-alive.tmp')):
                         continue
                     out.append((sid, f, os.path.join(d, f)))
         return out
