@@ -44,7 +44,6 @@ struct ObjectPut
 	Policy	   *policy;
 	List	   *sites;			/* StoreSite *, one per copy */
 	void	  **handles;		/* NULL: that site ran out of space */
-	List	   *full;			/* the sites that ran out of space */
 	Sha256Ctx  *md;				/* the whole object */
 	int32		block_size;		/* 0: no block checksums */
 	Sha256Ctx  *block_md;		/* the current block */
@@ -250,7 +249,6 @@ put_site_full(ObjectPut *put, int i)
 
 	s->methods->abort_write(put->handles[i]);
 	put->handles[i] = NULL;
-	put->full = lappend(put->full, s);
 	ereport(LOG,
 			(errmsg("eoswath site \"%s\" ran out of space during the put of object %s",
 					s->name, wosoid_to_cstring(put->rec->oid))));
@@ -273,17 +271,22 @@ static List *
 put_replace_full(ObjectPut *put)
 {
 	List	   *kept = NIL;
+	List	   *full = NIL;
 	List	   *more;
 	int			i = 0;
 	ListCell   *lc;
 
 	foreach(lc, put->sites)
+	{
 		if (put->handles[i++] != NULL)
 			kept = lappend(kept, lfirst(lc));
-	if (put->full == NIL)
+		else
+			full = lappend(full, lfirst(lc));
+	}
+	if (full == NIL)
 		return kept;
 	more = choose_sites(put->rec->oid, put->policy, put->size,
-						list_length(put->full), put->sites, put->full);
+						list_length(full), put->sites, full);
 	object_copy_between(put->rec, linitial(kept), more, true, "put");
 	return list_concat(kept, more);
 }
