@@ -220,11 +220,11 @@ catalog_archive_ids(void)
 /*
  * Where the default site of the instance this catalog was dumped from (or
  * upgraded from) kept its copies, if that is not where this database's
- * default site is: the directory (absolute), and who owned it.  False if
- * there is none (no restore, or the same place).
+ * default site is: that directory and this one (both absolute), and who
+ * owned the former.  False if there is none (no restore, or the same place).
  */
 bool
-catalog_former_default_site(char **dir, char **owner)
+catalog_former_default_site(char **dir, char **owner, char **now_dir)
 {
 	CatalogSpi	cs;
 	MemoryContext caller = CurrentMemoryContext;
@@ -233,7 +233,9 @@ catalog_former_default_site(char **dir, char **owner)
 	cat_begin(&cs);
 	if (SPI_execute("SELECT CASE WHEN a.default_site LIKE '/%' THEN a.default_site"
 					"            ELSE a.data_directory || '/' || a.default_site END,"
-					"       format('database \"%s\" (system identifier %s)', a.database, a.system_identifier)"
+					"       format('database \"%s\" (system identifier %s)', a.database, a.system_identifier),"
+					"       CASE WHEN s.location LIKE '/%' THEN s.location"
+					"            ELSE current_setting('data_directory') || '/' || s.location END"
 					"  FROM eoswath.archive a, eoswath.sites s"
 					" WHERE s.site_id = 1 AND a.default_site IS NOT NULL"
 					"   AND (a.default_site, a.data_directory) IS DISTINCT FROM"
@@ -245,6 +247,7 @@ catalog_former_default_site(char **dir, char **owner)
 	{
 		*dir = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 		*owner = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+		*now_dir = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3));
 		found = true;
 	}
 	cat_end(&cs);

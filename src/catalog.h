@@ -80,7 +80,7 @@ extern void catalog_delete_settled(int64 id, const char *error);
 
 /* the archive's identities, oldest (the archive's own) first */
 extern List *catalog_archive_ids(void);
-extern bool catalog_former_default_site(char **dir, char **owner);
+extern bool catalog_former_default_site(char **dir, char **owner, char **now_dir);
 /* make the id sequence hand out only ids above oid */
 extern void catalog_oid_at_least(WosOid oid);
 

@@ -92,24 +92,17 @@ former_default_hint(ObjectRecord *rec)
 {
 	char	   *dir;
 	char	   *owner;
-	ListCell   *lc;
+	char	   *now_dir;
 
 	for (int i = 0; i < rec->nsites; i++)
 	{
 		if (rec->sites[i] != 1)
 			continue;
-		if (!catalog_former_default_site(&dir, &owner))
+		if (!catalog_former_default_site(&dir, &owner, &now_dir))
 			return NULL;
-		foreach(lc, catalog_get_sites(false))
-		{
-			StoreSite  *s = lfirst(lc);
-
-			if (s->id == 1)
-				return psprintf("This catalog came from %s, whose default site was \"%s\". "
-								"Copy what that directory holds, except its marker file .eoswath-site, into \"%s\", then run wos_verify().",
-								owner, dir,
-								s->location[0] == '/' ? s->location : psprintf("%s/%s", DataDir, s->location));
-		}
+		return psprintf("This catalog came from %s, whose default site was \"%s\". "
+						"Copy what that directory holds, except its marker file .eoswath-site, into \"%s\", then run wos_verify().",
+						owner, dir, now_dir);
 	}
 	return NULL;
 }
