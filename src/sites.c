@@ -32,11 +32,14 @@
 #include "sites.h"
 #include "xact.h"
 
+/* A marker, or the owner's heartbeat (the same "key value" lines) */
 typedef struct Marker
 {
 	char	   *archive;		/* NULL: a 0.1.0 marker */
 	uint64		sysid;
 	Oid			database;
+	int64		time;			/* heartbeat: when written (Unix time) */
+	int			interval;		/* heartbeat: seconds to the next one */
 } Marker;
 
 char *
@@ -72,6 +75,10 @@ parse_marker(char *text, Marker *m)
 			m->sysid = strtou64(line + 18, NULL, 10);
 		else if (strncmp(line, "database ", 9) == 0)
 			m->database = (Oid) strtoul(line + 9, NULL, 10);
+		else if (strncmp(line, "time ", 5) == 0)
+			m->time = strtoi64(line + 5, NULL, 10);
+		else if (strncmp(line, "interval ", 9) == 0)
+			m->interval = atoi(line + 9);
 	}
 }
 
@@ -284,30 +291,17 @@ refuse_live_owner(StoreSite *site, const Marker *m)
 	char	   *why = NULL;
 	char	   *text = site->methods->read_note ?
 		site->methods->read_note(site, SITE_HEARTBEAT, &why) : NULL;
-	char	   *line;
-	char	   *save = NULL;
-	uint64		sysid = 0;
-	Oid			database = InvalidOid;
-	int64		at = 0;
-	int			interval = 0;
+	Marker		hb;
+	int			interval;
 	int64		age;
 
 	if (text == NULL)
 		return;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-	{
-		if (strncmp(line, "system_identifier ", 18) == 0)
-			sysid = strtou64(line + 18, NULL, 10);
-		else if (strncmp(line, "database ", 9) == 0)
-			database = (Oid) strtoul(line + 9, NULL, 10);
-		else if (strncmp(line, "time ", 5) == 0)
-			at = strtoi64(line + 5, NULL, 10);
-		else if (strncmp(line, "interval ", 9) == 0)
-			interval = atoi(line + 9);
-	}
-	if (sysid != m->sysid || database != m->database || interval <= 0)
+	parse_marker(text, &hb);
+	interval = hb.interval;
+	if (hb.sysid != m->sysid || hb.database != m->database || interval <= 0)
 		return;
-	age = (int64) time(NULL) - at;
+	age = (int64) time(NULL) - hb.time;
 	if (age < 3 * (int64) interval + 60)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
