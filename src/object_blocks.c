@@ -26,9 +26,9 @@
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "object.h"
+#include "xact.h"
 
 /* block digests fetched from the catalog at a time (128 kB) */
 #define DIGEST_WINDOW	4096
@@ -171,8 +171,9 @@ typedef struct BlockIo
 
 /* open io->copy (it becomes br->handle) */
 static void
-io_open(BlockIo *io)
+io_open(void *arg)
 {
+	BlockIo    *io = arg;
 	StoreSite  *s = io->copy->site;
 	int64		size = -1;
 	MemoryContext old = MemoryContextSwitchTo(io->br->cxt);
@@ -196,8 +197,9 @@ io_open(BlockIo *io)
 
 /* read io->len bytes at io->offset from the open copy */
 static void
-io_read(BlockIo *io)
+io_read(void *arg)
 {
+	BlockIo    *io = arg;
 	StoreSite  *s = io->copy->site;
 	size_t		done = 0;
 
@@ -223,37 +225,17 @@ io_read(BlockIo *io)
  * not to be used) unless it must stop the read.
  */
 static void
-guarded(void (*fn) (BlockIo *), BlockIo *io)
+guarded(void (*fn) (void *), BlockIo *io)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *edata = xact_try(fn, io);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		fn(io);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (error_stops_read(edata->sqlerrcode))
-			ReThrowError(edata);
-		io->why = psprintf("unreadable: %s", edata->message);
-		io->sqlerrcode = edata->sqlerrcode;
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	if (edata == NULL)
+		return;
+	if (error_stops_read(edata->sqlerrcode))
+		ReThrowError(edata);
+	io->why = psprintf("unreadable: %s", edata->message);
+	io->sqlerrcode = edata->sqlerrcode;
+	FreeErrorData(edata);
 }
 
 /* ---- the block reader ---- */

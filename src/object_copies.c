@@ -10,7 +10,6 @@
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "object.h"
 #include "sites.h"
@@ -351,13 +350,27 @@ writable_targets(ObjectRecord *rec, List *to)
 	return mine;
 }
 
+typedef struct RepairArgs
+{
+	ObjectRecord *rec;
+	StoreSite  *from;
+	List	   *to;
+} RepairArgs;
+
+static void
+repair_copies(void *arg)
+{
+	RepairArgs *r = arg;
+
+	object_copy_between(r->rec, r->from, r->to, false, "repair");
+}
+
 bool
 object_repair(ObjectRecord *rec, StoreSite *from, List *bad)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
-	List	   *to;
+	RepairArgs	r = {rec, from, NIL};
+	ErrorData  *edata;
+	ListCell   *lc;
 
 	if (bad == NIL)
 		return true;
@@ -370,32 +383,16 @@ object_repair(ObjectRecord *rec, StoreSite *from, List *bad)
 		return false;
 	}
 	/* never into a site that is not this database's */
-	to = writable_targets(rec, bad);
-	if (to == NIL)
+	r.to = writable_targets(rec, bad);
+	if (r.to == NIL)
 		return false;
 	/* someone else is writing, deleting or sweeping it: leave it to them */
 	if (!object_lock(rec->oid, true))
 		return false;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
+	edata = xact_try(repair_copies, &r);
+	if (edata != NULL)
 	{
-		object_copy_between(rec, from, to, false, "repair");
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
 		if (error_is_interrupt(edata->sqlerrcode))
 			ReThrowError(edata);
 		ereport(WARNING,
@@ -403,21 +400,14 @@ object_repair(ObjectRecord *rec, StoreSite *from, List *bad)
 				 errmsg("could not repair object %s: %s",
 						wosoid_to_cstring(rec->oid), edata->message)));
 		FreeErrorData(edata);
-		ok = false;
+		return false;
 	}
-	PG_END_TRY();
-
-	if (ok)
-	{
-		ListCell   *lc;
-
-		foreach(lc, to)
-			ereport(LOG,
-					(errmsg("eoswath object %s: repaired copy on site \"%s\" from site \"%s\"",
-							wosoid_to_cstring(rec->oid), ((StoreSite *) lfirst(lc))->name,
-							from->name)));
-	}
-	return ok;
+	foreach(lc, r.to)
+		ereport(LOG,
+				(errmsg("eoswath object %s: repaired copy on site \"%s\" from site \"%s\"",
+						wosoid_to_cstring(rec->oid), ((StoreSite *) lfirst(lc))->name,
+						from->name)));
+	return true;
 }
 
 /* ---- wos_verify ---- */

@@ -13,11 +13,10 @@
  */
 #include "eoswath.h"
 
-#include "access/xact.h"
 #include "miscadmin.h"
-#include "utils/resowner.h"
 
 #include "object.h"
+#include "xact.h"
 
 typedef struct ScrubCollect
 {
@@ -62,36 +61,28 @@ scrub_report(void *arg, WosOid oid, const char *site, const char *status,
  * Give the object copies on the sites its policy picks now (in a
  * subtransaction: a failure is logged and the scrub goes on).
  */
+typedef struct PlaceArgs
+{
+	WosOid		oid;
+	int64		copied;
+} PlaceArgs;
+
+static void
+place_object(void *arg)
+{
+	PlaceArgs  *p = arg;
+
+	p->copied = object_place(p->oid);
+}
+
 static bool
 rereplicate(ObjectRecord *rec, int intact, int wanted)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	PlaceArgs	p = {rec->oid, 0};
+	ErrorData  *edata = xact_try(place_object, &p);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
+	if (edata != NULL)
 	{
-		int64		copied = object_place(rec->oid);
-
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		ereport(LOG,
-				(errmsg("eoswath scrub: object %s had %d intact copies of %d: %lld bytes copied to new sites",
-						wosoid_to_cstring(rec->oid), intact, wanted, (long long) copied)));
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
@@ -99,10 +90,12 @@ rereplicate(ObjectRecord *rec, int intact, int wanted)
 				(errmsg("eoswath scrub: object %s has %d intact copies of %d and could not get more: %s",
 						wosoid_to_cstring(rec->oid), intact, wanted, edata->message)));
 		FreeErrorData(edata);
-		ok = false;
+		return false;
 	}
-	PG_END_TRY();
-	return ok;
+	ereport(LOG,
+			(errmsg("eoswath scrub: object %s had %d intact copies of %d: %lld bytes copied to new sites",
+					wosoid_to_cstring(rec->oid), intact, wanted, (long long) p.copied)));
+	return true;
 }
 
 /*
@@ -110,40 +103,33 @@ rereplicate(ObjectRecord *rec, int intact, int wanted)
  * deleted by a transaction that committed after it was looked up (any other
  * error is raised again).
  */
+typedef struct VerifyArgs
+{
+	WosOid		oid;
+	ScrubCollect *c;
+} VerifyArgs;
+
+static void
+verify_repairing(void *arg)
+{
+	VerifyArgs *v = arg;
+
+	object_verify(v->oid, true, true, scrub_report, v->c);
+}
+
 static bool
 verify_unless_deleted(WosOid oid, ScrubCollect *c)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool found = true;
+	VerifyArgs	v = {oid, c};
+	ErrorData  *edata = xact_try(verify_repairing, &v);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		object_verify(oid, true, true, scrub_report, c);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		c->res->ncopies = 0;
-		found = false;
-	}
-	PG_END_TRY();
-	return found;
+	if (edata == NULL)
+		return true;
+	if (edata->sqlerrcode != ERRCODE_UNDEFINED_OBJECT)
+		ReThrowError(edata);
+	FreeErrorData(edata);
+	c->res->ncopies = 0;
+	return false;
 }
 
 /*

@@ -28,6 +28,7 @@
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "catalog.h"
 #include "worker.h"
@@ -215,6 +216,40 @@ eoswath_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 }
 
 /* Install the transaction hooks; called once from _PG_init. */
+/*
+ * Run fn(arg) in an internal subtransaction, as PL/pgSQL runs a block with
+ * an EXCEPTION clause: its error, if it raised one, is returned (copied into
+ * the caller's memory context) after the subtransaction is rolled back, so
+ * that the caller can decide to go on.  Errors the caller must not swallow
+ * (a cancel, a shutdown) are the caller's to re-throw with ReThrowError().
+ */
+ErrorData *
+xact_try(void (*fn) (void *), void *arg)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return edata;
+}
+
 void
 eoswath_xact_init(void)
 {

@@ -25,6 +25,12 @@ extern void xact_copy_created(StoreSite *site, WosOid oid);
 /* the copy of oid on site goes when the transaction commits */
 extern void xact_copy_deleted(StoreSite *site, WosOid oid);
 
+/*
+ * Run fn(arg) in an internal subtransaction: NULL if it succeeded, else its
+ * error (rolled back; the caller re-throws it or reports it and goes on)
+ */
+extern ErrorData *xact_try(void (*fn) (void *), void *arg);
+
 /* end-of-transaction hooks of the SQL put streams (wos_streams.c) */
 extern void AtPreCommit_PutStreams(void);
 extern void AtEOXact_PutStreams(void);
