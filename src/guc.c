@@ -19,6 +19,7 @@
 char	   *eoswath_default_policy = NULL;
 int			eoswath_io_block_size = 1024 * 1024;
 int			eoswath_block_size = 4 * 1024 * 1024;
+bool		eoswath_hash_thread = true;
 int			eoswath_gzip_level = 6;
 int			eoswath_site_min_free = 0;
 char	   *eoswath_default_site_path = NULL;
@@ -118,6 +119,15 @@ eoswath_define_gucs(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("eoswath.hash_thread",
+							 "Compute a put's whole-object checksum on a second thread of the backend.",
+							 "On: it runs while the backend computes the block checksums and writes the copies. Off: both on the backend's thread.",
+							 &eoswath_hash_thread,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("eoswath.allow_drop_with_objects",
 							 "Let DROP EXTENSION drop the catalog of objects whose bytes stay on the sites.",

@@ -27,6 +27,7 @@
 extern char *eoswath_default_policy;
 extern int	eoswath_io_block_size;	/* bytes */
 extern int	eoswath_block_size;		/* bytes per block checksum, 0: none */
+extern bool eoswath_hash_thread;	/* a put's whole-object digest on a thread */
 extern int	eoswath_gzip_level;		/* zlib level of compress => true */
 extern int	eoswath_site_min_free;	/* MB a site keeps free of new copies */
 extern char *eoswath_default_site_path;	/* where default sites go; empty: the data directory */
@@ -193,5 +194,8 @@ extern void sha256_restart(Sha256Ctx *md);
 extern void sha256_update(Sha256Ctx *md, const void *data, size_t len);
 extern void sha256_final(Sha256Ctx *md, uint8 *out);
 extern char *sha256_hex(const uint8 *digest);
+/* sha256_update() on the hash thread; the bytes stay put until the wait */
+extern void sha256_update_async(Sha256Ctx *md, const void *data, size_t len);
+extern bool sha256_wait(void);
 
 #endif							/* EOSWATH_OBJECT_H */

@@ -1,15 +1,34 @@
 /*
  * object_hash.c
- *		SHA-256 contexts for the object library (OpenSSL's EVP interface).
+ *		SHA-256 contexts for the object library (OpenSSL's EVP interface),
+ *		and the hash thread.
  *
  * A context lives in the memory context current when it is made and is
  * freed through a reset callback on it, so it goes on every path,
  * including errors.
+ *
+ * A put hashes its bytes twice: the object's digest and each block's.  With
+ * eoswath.hash_thread on, the object's digest of each piece is computed on
+ * a second thread of the backend while the backend's own thread hashes the
+ * blocks and writes the copies (sha256_update_async, then sha256_wait), so
+ * that on a machine with a core to spare the second pass costs CPU but not
+ * time.  The thread does nothing but EVP_DigestUpdate() on a context and
+ * bytes the backend hands over and leaves alone until the wait: it calls
+ * no PostgreSQL code, allocates nothing, and blocks every signal, so that
+ * signals reach the backend's thread as always (PostgreSQL's own server-side
+ * zstd compression runs library threads in a backend the same way).  It is
+ * started on first use and lives as long as the process; the process waits
+ * for it to be idle before it exits.  If it cannot be started, the update
+ * runs inline.
  */
 #include "eoswath.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <openssl/evp.h>
 
+#include "storage/ipc.h"
 #include "utils/memutils.h"
 
 #include "object.h"
@@ -74,4 +93,133 @@ sha256_hex(const uint8 *digest)
 	for (int i = 0; i < WOS_SHA256_LEN; i++)
 		sprintf(s + 2 * i, "%02x", digest[i]);
 	return s;
+}
+
+/* ---- the hash thread ---- */
+
+static struct
+{
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pid_t		pid;			/* the process that tried to start it */
+	bool		running;		/* started in that process */
+	bool		handed_over;	/* an update is the thread's (backend's view) */
+	bool		inline_ok;		/* else the last update ran inline: its result */
+	bool		busy;			/* an update is handed over, not yet done */
+	bool		ok;				/* the last update's result */
+	EVP_MD_CTX *md;				/* the update handed over */
+	const void *data;
+	size_t		len;
+}			hasher = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void *
+hasher_main(void *arg)
+{
+	pthread_mutex_lock(&hasher.lock);
+	for (;;)
+	{
+		bool		ok;
+
+		while (!hasher.busy)
+			pthread_cond_wait(&hasher.cond, &hasher.lock);
+		pthread_mutex_unlock(&hasher.lock);
+		ok = EVP_DigestUpdate(hasher.md, hasher.data, hasher.len) == 1;
+		pthread_mutex_lock(&hasher.lock);
+		hasher.ok = ok;
+		hasher.busy = false;
+		pthread_cond_broadcast(&hasher.cond);
+	}
+	return NULL;
+}
+
+/* wait until no update is in progress (also at process exit) */
+static void
+hasher_idle(int code, Datum arg)
+{
+	pthread_mutex_lock(&hasher.lock);
+	while (hasher.busy)
+		pthread_cond_wait(&hasher.cond, &hasher.lock);
+	pthread_mutex_unlock(&hasher.lock);
+}
+
+/* Is the thread running in this process?  Starts it the first time. */
+static bool
+hasher_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t	tid;
+	sigset_t	all;
+	sigset_t	old;
+	int			rc;
+
+	if (hasher.pid == getpid())
+		return hasher.running;
+	/* first use in this process (a forked process has no thread) */
+	pthread_mutex_init(&hasher.lock, NULL);
+	pthread_cond_init(&hasher.cond, NULL);
+	hasher.pid = getpid();
+	hasher.busy = false;
+	hasher.handed_over = false;
+	hasher.running = false;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&tid, &attr, hasher_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+	{
+		ereport(LOG,
+				(errmsg("could not start the eoswath hash thread: %s", strerror(rc)),
+				 errdetail("Puts compute both their checksums on the backend's own thread.")));
+		return false;
+	}
+	on_proc_exit(hasher_idle, (Datum) 0);
+	hasher.running = true;
+	return true;
+}
+
+/*
+ * sha256_update(md, data, len) on the hash thread (inline if
+ * eoswath.hash_thread is off or the thread cannot run).  Until
+ * sha256_wait() returns, data must stay as it is and md must not be used:
+ * the caller waits on every path, errors included (PG_FINALLY).
+ */
+void
+sha256_update_async(Sha256Ctx *md, const void *data, size_t len)
+{
+	Assert(!hasher.handed_over);
+	if (!eoswath_hash_thread || !hasher_start())
+	{
+		hasher.inline_ok = EVP_DigestUpdate(md, data, len) == 1;
+		return;
+	}
+	hasher.handed_over = true;
+	pthread_mutex_lock(&hasher.lock);
+	hasher.md = md;
+	hasher.data = data;
+	hasher.len = len;
+	hasher.busy = true;
+	pthread_cond_broadcast(&hasher.cond);
+	pthread_mutex_unlock(&hasher.lock);
+}
+
+/* Wait for the update sha256_update_async() handed over: did it succeed? */
+bool
+sha256_wait(void)
+{
+	bool		ok;
+
+	if (!hasher.handed_over)
+		return hasher.inline_ok;
+	pthread_mutex_lock(&hasher.lock);
+	while (hasher.busy)
+		pthread_cond_wait(&hasher.cond, &hasher.lock);
+	ok = hasher.ok;
+	pthread_mutex_unlock(&hasher.lock);
+	hasher.handed_over = false;
+	return ok;
 }

@@ -316,11 +316,10 @@ put_end_block(ObjectPut *put)
 	put->block_fill = 0;
 }
 
-/* hash stored bytes: the whole object, and block by block */
+/* hash stored bytes block by block */
 static void
-put_hash(ObjectPut *put, const char *data, size_t len)
+put_hash_blocks(ObjectPut *put, const char *data, size_t len)
 {
-	sha256_update(put->md, data, len);
 	while (put->block_size > 0 && len > 0)
 	{
 		size_t		n = Min(len, (size_t) (put->block_size - put->block_fill));
@@ -334,24 +333,42 @@ put_hash(ObjectPut *put, const char *data, size_t len)
 	}
 }
 
-/* append stored bytes to every copy */
+/*
+ * Append stored bytes to every copy.  They are hashed as a whole on the
+ * hash thread (object_hash.c) while this thread hashes their blocks and
+ * writes them; it waits for the hash thread on every path, errors included,
+ * before the bytes may change.
+ */
 static void
 put_copies(ObjectPut *put, const char *data, size_t len)
 {
-	ListCell   *lc;
-	int			i = 0;
+	volatile bool hashed = false;
 
 	if (len == 0)
 		return;
-	put_hash(put, data, len);
-	foreach(lc, put->sites)
+	sha256_update_async(put->md, data, len);
+	PG_TRY();
 	{
-		StoreSite  *s = lfirst(lc);
+		ListCell   *lc;
+		int			i = 0;
 
-		if (put->handles[i] != NULL && !s->methods->write(put->handles[i], data, len))
-			put_site_full(put, i);
-		i++;
+		put_hash_blocks(put, data, len);
+		foreach(lc, put->sites)
+		{
+			StoreSite  *s = lfirst(lc);
+
+			if (put->handles[i] != NULL && !s->methods->write(put->handles[i], data, len))
+				put_site_full(put, i);
+			i++;
+		}
 	}
+	PG_FINALLY();
+	{
+		hashed = sha256_wait();
+	}
+	PG_END_TRY();
+	if (!hashed)
+		elog(ERROR, "SHA-256 update failed");
 	put->size += len;
 }
 

@@ -29,7 +29,10 @@
  *   read-file PATH    read PATH into memory
  *
  * put-* print the new id on stderr (of the last repetition); every mode
- * prints the median seconds of REPS runs on stdout.  Files written (PATH,
+ * prints the median seconds of REPS runs on stdout.  With OBJBENCH_CPU set
+ * in the environment, a second figure follows on the same line: the
+ * median CPU seconds (user + system) the server backend spent on the
+ * statement, from /proc (server on this machine, same kernel).  Files written (PATH,
  * DST) are removed after each run, outside the timing.
  */
 #include <fcntl.h>
@@ -66,6 +69,29 @@ die(const char *what)
 {
 	perror(what);
 	exit(1);
+}
+
+/* CPU seconds (user + system) process pid has used, from /proc/PID/stat */
+static double
+proc_cpu(int pid)
+{
+	char		path[64];
+	char		line[1024];
+	char	   *p;
+	unsigned long utime,
+				stime;
+	FILE	   *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL || fgets(line, sizeof(line), f) == NULL)
+		die(path);
+	fclose(f);
+	/* fields after the command name, which ends with the last ')' */
+	if ((p = strrchr(line, ')')) == NULL ||
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			   &utime, &stime) != 2)
+		die(path);
+	return (double) (utime + stime) / sysconf(_SC_CLK_TCK);
 }
 
 /* fsync the directory holding path, as a durable rename or create does */
@@ -214,6 +240,8 @@ main(int argc, char **argv)
 	char	   *data = NULL;
 	long		len = 0;
 	double	   *t;
+	double	   *cpu;
+	int			backend = 0;
 	char	   *buf = malloc(BLOCK);
 
 	if (argc != 5 && argc != 6)
@@ -226,6 +254,7 @@ main(int argc, char **argv)
 		arg2 = argv[4];
 	reps = atoi(argv[argc - 1]);
 	t = calloc(reps, sizeof(double));
+	cpu = calloc(reps, sizeof(double));
 	if (strcmp(mode, "cp-fsync") != 0 && strcmp(mode, "read-file") != 0)
 	{
 		conn = PQconnectdb(argv[1]);
@@ -234,6 +263,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s", PQerrorMessage(conn));
 			return 2;
 		}
+		if (getenv("OBJBENCH_CPU"))
+			backend = PQbackendPID(conn);
 	}
 	if (strcmp(mode, "put-wos") == 0 || strcmp(mode, "put-lo") == 0 || strcmp(mode, "put-wire") == 0)
 		len = read_file(argv[3], &data);
@@ -246,6 +277,7 @@ main(int argc, char **argv)
 		int			formats[2] = {0, 0};
 		int			nparams = arg2 ? 2 : 1;
 		double		t0;
+		double		c0 = 0;
 		PGresult   *res;
 
 		if (arg2 && strcmp(mode, "cp-fsync") != 0)
@@ -307,6 +339,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "unknown mode %s\n", mode);
 			return 1;
 		}
+		if (backend)
+			c0 = proc_cpu(backend);
 		if (data)
 		{
 			values[0] = data;
@@ -329,6 +363,8 @@ main(int argc, char **argv)
 			fsync_dir(arg2);
 		}
 		t[i] = now() - t0;
+		if (backend)
+			cpu[i] = proc_cpu(backend) - c0;
 		if (strncmp(mode, "put", 3) == 0)
 			fprintf(stderr, "%.*s\n", PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0));
 		PQclear(res);
@@ -336,7 +372,11 @@ main(int argc, char **argv)
 			unlink(arg2);
 	}
 	qsort(t, reps, sizeof(double), cmp);
-	printf("%.4f\n", t[reps / 2]);
+	qsort(cpu, reps, sizeof(double), cmp);
+	if (backend)
+		printf("%.4f %.2f\n", t[reps / 2], cpu[reps / 2]);
+	else
+		printf("%.4f\n", t[reps / 2]);
 	if (conn)
 		PQfinish(conn);
 	return 0;
