@@ -8,18 +8,18 @@
  * including errors.
  *
  * A put hashes its bytes twice: the object's digest and each block's.  With
- * eoswath.hash_thread on, the object's digest of each piece is computed on
- * a second thread of the backend while the backend's own thread hashes the
- * blocks and writes the copies (sha256_update_async, then sha256_wait), so
- * that on a machine with a core to spare the second pass costs CPU but not
- * time.  The thread does nothing but EVP_DigestUpdate() on a context and
- * bytes the backend hands over and leaves alone until the wait: it calls
- * no PostgreSQL code, allocates nothing, and blocks every signal, so that
- * signals reach the backend's thread as always (PostgreSQL's own server-side
- * zstd compression runs library threads in a backend the same way).  It is
- * started on first use and lives as long as the process; the process waits
- * for it to be idle before it exits.  If it cannot be started, the update
- * runs inline.
+ * eoswath.hash_thread on, both are computed on a second thread of the
+ * backend while the backend's own thread writes the copies and receives the
+ * next bytes (hash_thread_run, then hash_thread_wait), so that on a machine
+ * with a core to spare hashing costs CPU but not time.  The job the thread
+ * runs makes OpenSSL calls only (the sha256_*_nothrow functions below), on
+ * contexts, bytes and room the backend prepared and leaves alone until the
+ * wait: it calls no PostgreSQL code, allocates nothing, and blocks every
+ * signal, so that signals reach the backend's thread as always
+ * (PostgreSQL's own server-side zstd compression runs library threads in a
+ * backend the same way).  The thread is started on first use and lives as
+ * long as the process; the process waits for it to be idle before it exits.
+ * If it cannot be started, jobs run inline.
  */
 #include "eoswath.h"
 
@@ -95,6 +95,23 @@ sha256_hex(const uint8 *digest)
 	return s;
 }
 
+/* For the hash thread: no error is raised, failure is false. */
+bool
+sha256_update_nothrow(Sha256Ctx *md, const void *data, size_t len)
+{
+	return EVP_DigestUpdate(md, data, len) == 1;
+}
+
+/* the digest into out, and md started over */
+bool
+sha256_next_nothrow(Sha256Ctx *md, uint8 *out)
+{
+	unsigned int len;
+
+	return EVP_DigestFinal_ex(md, out, &len) == 1 && len == WOS_SHA256_LEN &&
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+}
+
 /* ---- the hash thread ---- */
 
 static struct
@@ -103,36 +120,30 @@ static struct
 	pthread_cond_t cond;
 	pid_t		pid;			/* the process that tried to start it */
 	bool		running;		/* started in that process */
-	bool		handed_over;	/* an update is the thread's (backend's view) */
-	bool		inline_ok;		/* else the last update ran inline: its result */
-	bool		busy;			/* an update is handed over, not yet done */
-	bool		ok;				/* the last update's result */
-	EVP_MD_CTX *md;				/* the update handed over */
-	const void *data;
-	size_t		len;
+	bool		handed_over;	/* a job is the thread's (backend's view) */
+	bool		busy;			/* a job is handed over, not yet done */
+	void		(*job) (void *);
+	void	   *arg;
 }			hasher = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 static void *
-hasher_main(void *arg)
+hasher_main(void *unused)
 {
 	pthread_mutex_lock(&hasher.lock);
 	for (;;)
 	{
-		bool		ok;
-
 		while (!hasher.busy)
 			pthread_cond_wait(&hasher.cond, &hasher.lock);
 		pthread_mutex_unlock(&hasher.lock);
-		ok = EVP_DigestUpdate(hasher.md, hasher.data, hasher.len) == 1;
+		hasher.job(hasher.arg);
 		pthread_mutex_lock(&hasher.lock);
-		hasher.ok = ok;
 		hasher.busy = false;
 		pthread_cond_broadcast(&hasher.cond);
 	}
 	return NULL;
 }
 
-/* wait until no update is in progress (also at process exit) */
+/* wait until no job is in progress (also at process exit) */
 static void
 hasher_idle(int code, Datum arg)
 {
@@ -174,7 +185,7 @@ hasher_start(void)
 	{
 		ereport(LOG,
 				(errmsg("could not start the eoswath hash thread: %s", strerror(rc)),
-				 errdetail("Puts compute both their checksums on the backend's own thread.")));
+				 errdetail("Puts hash on the backend's own thread.")));
 		return false;
 	}
 	on_proc_exit(hasher_idle, (Datum) 0);
@@ -183,43 +194,35 @@ hasher_start(void)
 }
 
 /*
- * sha256_update(md, data, len) on the hash thread (inline if
- * eoswath.hash_thread is off or the thread cannot run).  Until
- * sha256_wait() returns, data must stay as it is and md must not be used:
+ * Run job(arg) on the hash thread (inline if eoswath.hash_thread is off or
+ * the thread cannot run).  job may make OpenSSL calls only.  Until
+ * hash_thread_wait() returns, what job reads and writes is the thread's:
  * the caller waits on every path, errors included (PG_FINALLY).
  */
 void
-sha256_update_async(Sha256Ctx *md, const void *data, size_t len)
+hash_thread_run(void (*job) (void *), void *arg)
 {
 	Assert(!hasher.handed_over);
 	if (!eoswath_hash_thread || !hasher_start())
 	{
-		hasher.inline_ok = EVP_DigestUpdate(md, data, len) == 1;
+		job(arg);
 		return;
 	}
 	hasher.handed_over = true;
 	pthread_mutex_lock(&hasher.lock);
-	hasher.md = md;
-	hasher.data = data;
-	hasher.len = len;
+	hasher.job = job;
+	hasher.arg = arg;
 	hasher.busy = true;
 	pthread_cond_broadcast(&hasher.cond);
 	pthread_mutex_unlock(&hasher.lock);
 }
 
-/* Wait for the update sha256_update_async() handed over: did it succeed? */
-bool
-sha256_wait(void)
+/* Wait for the job hash_thread_run() handed over to be done. */
+void
+hash_thread_wait(void)
 {
-	bool		ok;
-
 	if (!hasher.handed_over)
-		return hasher.inline_ok;
-	pthread_mutex_lock(&hasher.lock);
-	while (hasher.busy)
-		pthread_cond_wait(&hasher.cond, &hasher.lock);
-	ok = hasher.ok;
-	pthread_mutex_unlock(&hasher.lock);
+		return;
+	hasher_idle(0, (Datum) 0);
 	hasher.handed_over = false;
-	return ok;
 }

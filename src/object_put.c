@@ -51,6 +51,9 @@ struct ObjectPut
 	uint8	   *blocks;			/* the digests of the blocks done */
 	int64		nblocks;
 	int64		blocks_cap;		/* bytes allocated for blocks */
+	const char *hash_data;		/* the bytes the hash job hashes */
+	size_t		hash_len;
+	bool		hash_ok;		/* its result */
 	int64		size;			/* bytes stored (after compression) */
 	int64		in_bytes;		/* bytes given (before compression) */
 	GzipWriter *gz;
@@ -291,68 +294,79 @@ put_replace_full(ObjectPut *put)
 	return list_concat(kept, more);
 }
 
-/* the digest of the block just hashed */
+/* room in put->blocks for the digests of nmore further blocks */
 static void
-put_end_block(ObjectPut *put)
+put_reserve_blocks(ObjectPut *put, int64 nmore)
 {
-	if ((put->nblocks + 1) * WOS_SHA256_LEN > put->blocks_cap)
-	{
-		int64		cap = Max(put->blocks_cap * 2, 64 * WOS_SHA256_LEN);
+	int64		need = (put->nblocks + nmore) * WOS_SHA256_LEN;
+	int64		cap;
 
-		if (cap > (int64) (MaxAllocSize - VARHDRSZ))
-			cap = (MaxAllocSize - VARHDRSZ) / WOS_SHA256_LEN * WOS_SHA256_LEN;
-		if ((put->nblocks + 1) * WOS_SHA256_LEN > cap)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("object is too large for block checksums of %d bytes", put->block_size),
-					 errdetail("Its block checksums would exceed 1 GB."),
-					 errhint("Put it with a larger eoswath.block_size.")));
-		put->blocks = put->blocks ? repalloc(put->blocks, cap) : palloc(cap);
-		put->blocks_cap = cap;
-	}
-	sha256_final(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
-	put->nblocks++;
-	sha256_restart(put->block_md);
-	put->block_fill = 0;
-}
-
-/* hash stored bytes block by block */
-static void
-put_hash_blocks(ObjectPut *put, const char *data, size_t len)
-{
-	while (put->block_size > 0 && len > 0)
-	{
-		size_t		n = Min(len, (size_t) (put->block_size - put->block_fill));
-
-		sha256_update(put->block_md, data, n);
-		put->block_fill += n;
-		data += n;
-		len -= n;
-		if (put->block_fill == put->block_size)
-			put_end_block(put);
-	}
+	if (need <= put->blocks_cap)
+		return;
+	cap = Max(Max(put->blocks_cap * 2, 64 * WOS_SHA256_LEN), need);
+	if (cap > (int64) (MaxAllocSize - VARHDRSZ))
+		cap = (MaxAllocSize - VARHDRSZ) / WOS_SHA256_LEN * WOS_SHA256_LEN;
+	if (need > cap)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("object is too large for block checksums of %d bytes", put->block_size),
+				 errdetail("Its block checksums would exceed 1 GB."),
+				 errhint("Put it with a larger eoswath.block_size.")));
+	put->blocks = put->blocks ? repalloc(put->blocks, cap) : palloc(cap);
+	put->blocks_cap = cap;
 }
 
 /*
- * Append stored bytes to every copy.  They are hashed as a whole on the
- * hash thread (object_hash.c) while this thread hashes their blocks and
- * writes them; it waits for the hash thread on every path, errors included,
- * before the bytes may change.
+ * The hash job: put->hash_data hashed as a whole and block by block.  It
+ * runs on the hash thread (object_hash.c), so it makes OpenSSL calls only,
+ * into the room put_reserve_blocks() made.
+ */
+static void
+put_hash(void *arg)
+{
+	ObjectPut  *put = arg;
+	const char *data = put->hash_data;
+	size_t		len = put->hash_len;
+	bool		ok = sha256_update_nothrow(put->md, data, len);
+
+	while (ok && put->block_size > 0 && len > 0)
+	{
+		size_t		n = Min(len, (size_t) (put->block_size - put->block_fill));
+
+		ok = sha256_update_nothrow(put->block_md, data, n);
+		put->block_fill += n;
+		data += n;
+		len -= n;
+		if (ok && put->block_fill == put->block_size)
+		{
+			ok = sha256_next_nothrow(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
+			put->nblocks++;
+			put->block_fill = 0;
+		}
+	}
+	put->hash_ok = ok;
+}
+
+/*
+ * Append stored bytes to every copy.  They are hashed on the hash thread
+ * while this thread writes them; it waits for the hash job on every path,
+ * errors included, before anything the job uses may change.
  */
 static void
 put_copies(ObjectPut *put, const char *data, size_t len)
 {
-	volatile bool hashed = false;
-
 	if (len == 0)
 		return;
-	sha256_update_async(put->md, data, len);
+	if (put->block_size > 0)
+		put_reserve_blocks(put, (put->block_fill + len) / put->block_size);
+	put->hash_data = data;
+	put->hash_len = len;
+	hash_thread_run(put_hash, put);
 	PG_TRY();
 	{
 		ListCell   *lc;
 		int			i = 0;
 
-		put_hash_blocks(put, data, len);
 		foreach(lc, put->sites)
 		{
 			StoreSite  *s = lfirst(lc);
@@ -364,11 +378,11 @@ put_copies(ObjectPut *put, const char *data, size_t len)
 	}
 	PG_FINALLY();
 	{
-		hashed = sha256_wait();
+		hash_thread_wait();
 	}
 	PG_END_TRY();
-	if (!hashed)
-		elog(ERROR, "SHA-256 update failed");
+	if (!put->hash_ok)
+		elog(ERROR, "SHA-256 computation failed");
 	put->size += len;
 }
 
@@ -487,7 +501,12 @@ object_put_finish(ObjectPut *put)
 	}
 	sha256_final(put->md, rec->sha256);
 	if (put->block_fill > 0)
-		put_end_block(put);
+	{
+		/* the last block, shorter */
+		put_reserve_blocks(put, 1);
+		sha256_final(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
+		put->nblocks++;
+	}
 	rec->size = put->size;
 	rec->block_size = put->block_size;
 	rec->block_sha256 = put->blocks;

@@ -249,5 +249,35 @@ flip_byte($lfiles[0], 5 * $B + 9);
 is(stream_sum($lid, $B, 0), $lsum, 'now a stream over a bad block is correct');
 is(sha256_file($lfiles[0]), $lsum, 'and repairs');
 
+# ---- 10. the hash thread: the same digests with it and without it; it runs
+# in the backend that put with it on, and in no backend that put with it off
+my $big = 'SELECT decode(string_agg(md5(g::text), \'\'), \'hex\') FROM generate_series(1, 150000) g';
+my ($on_pid, $on_id, $on_tasks) = split /\|/, sql(
+	"SET eoswath.hash_thread = on; SELECT pg_backend_pid() AS p, wos_put(($big)) AS x \\gset\n"
+	  . "SELECT :p || '|' || :'x' || '|' || (SELECT count(*) FROM pg_ls_dir('/proc/' || :p || '/task'))");
+my ($off_pid, $off_id, $off_tasks) = split /\|/, sql(
+	"SET eoswath.hash_thread = off; SELECT pg_backend_pid() AS p, wos_put(($big)) AS x \\gset\n"
+	  . "SELECT :p || '|' || :'x' || '|' || (SELECT count(*) FROM pg_ls_dir('/proc/' || :p || '/task'))");
+is($on_tasks, '2', 'hash_thread on: the backend ran a second thread');
+is($off_tasks, '1', 'hash_thread off: no second thread');
+my $bigdata = slurp((copies_of($on_id))[0]);
+is(sql("SELECT sha256 FROM wos_stat('$on_id')"), sha256_hex($bigdata), 'hash_thread on: object digest');
+is(sql("SELECT sha256 FROM wos_stat('$off_id')"), sha256_hex($bigdata), 'hash_thread off: object digest');
+is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$on_id'"),
+	block_digests($bigdata, $B), 'hash_thread on: block digests');
+is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$off_id'"),
+	block_digests($bigdata, $B), 'hash_thread off: block digests');
+# a put cancelled while the thread hashes (48 MB, a 50 ms timeout): the next
+# put in the same backend is whole and right
+my ($cret, $cout, $cerr) = $node->psql('postgres',
+	"CREATE TEMP TABLE b AS SELECT decode(string_agg(md5(g::text), ''), 'hex') AS d FROM generate_series(1, 3000000) g;\n"
+	  . "SET statement_timeout = '50ms';\nSELECT wos_put(d) FROM b;\nRESET statement_timeout;\n"
+	  . "SELECT wos_put(d) AS x FROM b \\gset\n"
+	  . "SELECT (SELECT sha256 FROM wos_stat(:'x')) = encode(sha256(d), 'hex') FROM b;",
+	on_error_stop => 0);
+like($cerr, qr/statement timeout/, 'a put cancelled by statement_timeout');
+is($cout, 't', 'the next put in that backend has the right digest');
+is(sql("SELECT count(*) FROM wos_verify() WHERE status <> 'ok'"), '0', 'and every copy is intact');
+
 $node->stop;
 done_testing();
