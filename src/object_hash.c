@@ -8,18 +8,18 @@
  * including errors.
  *
  * A put hashes its bytes twice: the object's digest and each block's.  With
- * eoswath.hash_thread on, both are computed on a second thread of the
- * backend while the backend's own thread writes the copies and receives the
- * next bytes (hash_thread_run, then hash_thread_wait), so that on a machine
- * with a core to spare hashing costs CPU but not time.  The job the thread
- * runs makes OpenSSL calls only (the sha256_*_nothrow functions below), on
- * contexts, bytes and room the backend prepared and leaves alone until the
- * wait: it calls no PostgreSQL code, allocates nothing, and blocks every
- * signal, so that signals reach the backend's thread as always
- * (PostgreSQL's own server-side zstd compression runs library threads in a
- * backend the same way).  The thread is started on first use and lives as
- * long as the process; the process waits for it to be idle before it exits.
- * If it cannot be started, jobs run inline.
+ * eoswath.hash_thread on, the object's digest is computed on a second thread
+ * of the backend while the backend's own thread hashes the blocks and writes
+ * the copies (hash_thread_run, then hash_thread_wait), so that on a machine
+ * with a core to spare the second SHA-256 pass costs CPU but not time.  The
+ * job the thread runs makes OpenSSL calls only (sha256_update_nothrow), on a
+ * context and bytes the backend leaves alone until the wait: it calls no
+ * PostgreSQL code, allocates nothing, and blocks every signal, so that
+ * signals reach the backend's thread as always (PostgreSQL's own server-side
+ * zstd compression runs library threads in a backend the same way).  The
+ * thread is started on first use and lives as long as the process; the
+ * process waits for it to be idle before it exits. If it cannot be started,
+ * jobs run inline.
  */
 #include "eoswath.h"
 
@@ -100,16 +100,6 @@ bool
 sha256_update_nothrow(Sha256Ctx *md, const void *data, size_t len)
 {
 	return EVP_DigestUpdate(md, data, len) == 1;
-}
-
-/* the digest into out, and md started over */
-bool
-sha256_next_nothrow(Sha256Ctx *md, uint8 *out)
-{
-	unsigned int len;
-
-	return EVP_DigestFinal_ex(md, out, &len) == 1 && len == WOS_SHA256_LEN &&
-		EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
 }
 
 /* ---- the hash thread ---- */

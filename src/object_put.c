@@ -294,79 +294,77 @@ put_replace_full(ObjectPut *put)
 	return list_concat(kept, more);
 }
 
-/* room in put->blocks for the digests of nmore further blocks */
+/* the digest of the block just hashed */
 static void
-put_reserve_blocks(ObjectPut *put, int64 nmore)
+put_end_block(ObjectPut *put)
 {
-	int64		need = (put->nblocks + nmore) * WOS_SHA256_LEN;
-	int64		cap;
+	if ((put->nblocks + 1) * WOS_SHA256_LEN > put->blocks_cap)
+	{
+		int64		cap = Max(put->blocks_cap * 2, 64 * WOS_SHA256_LEN);
 
-	if (need <= put->blocks_cap)
-		return;
-	cap = Max(Max(put->blocks_cap * 2, 64 * WOS_SHA256_LEN), need);
-	if (cap > (int64) (MaxAllocSize - VARHDRSZ))
-		cap = (MaxAllocSize - VARHDRSZ) / WOS_SHA256_LEN * WOS_SHA256_LEN;
-	if (need > cap)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("object is too large for block checksums of %d bytes", put->block_size),
-				 errdetail("Its block checksums would exceed 1 GB."),
-				 errhint("Put it with a larger eoswath.block_size.")));
-	put->blocks = put->blocks ? repalloc(put->blocks, cap) : palloc(cap);
-	put->blocks_cap = cap;
+		if (cap > (int64) (MaxAllocSize - VARHDRSZ))
+			cap = (MaxAllocSize - VARHDRSZ) / WOS_SHA256_LEN * WOS_SHA256_LEN;
+		if ((put->nblocks + 1) * WOS_SHA256_LEN > cap)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("object is too large for block checksums of %d bytes", put->block_size),
+					 errdetail("Its block checksums would exceed 1 GB."),
+					 errhint("Put it with a larger eoswath.block_size.")));
+		put->blocks = put->blocks ? repalloc(put->blocks, cap) : palloc(cap);
+		put->blocks_cap = cap;
+	}
+	sha256_final(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
+	put->nblocks++;
+	sha256_restart(put->block_md);
+	put->block_fill = 0;
 }
 
-/*
- * The hash job: put->hash_data hashed as a whole and block by block.  It
- * runs on the hash thread (object_hash.c), so it makes OpenSSL calls only,
- * into the room put_reserve_blocks() made.
- */
+/* hash stored bytes block by block */
 static void
-put_hash(void *arg)
+put_hash_blocks(ObjectPut *put, const char *data, size_t len)
 {
-	ObjectPut  *put = arg;
-	const char *data = put->hash_data;
-	size_t		len = put->hash_len;
-	bool		ok = sha256_update_nothrow(put->md, data, len);
-
-	while (ok && put->block_size > 0 && len > 0)
+	while (put->block_size > 0 && len > 0)
 	{
 		size_t		n = Min(len, (size_t) (put->block_size - put->block_fill));
 
-		ok = sha256_update_nothrow(put->block_md, data, n);
+		sha256_update(put->block_md, data, n);
 		put->block_fill += n;
 		data += n;
 		len -= n;
-		if (ok && put->block_fill == put->block_size)
-		{
-			ok = sha256_next_nothrow(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
-			put->nblocks++;
-			put->block_fill = 0;
-		}
+		if (put->block_fill == put->block_size)
+			put_end_block(put);
 	}
-	put->hash_ok = ok;
+}
+
+/* The hash job (on the hash thread: OpenSSL calls only): the whole digest. */
+static void
+put_hash_whole(void *arg)
+{
+	ObjectPut  *put = arg;
+
+	put->hash_ok = sha256_update_nothrow(put->md, put->hash_data, put->hash_len);
 }
 
 /*
- * Append stored bytes to every copy.  They are hashed on the hash thread
- * while this thread writes them; it waits for the hash job on every path,
- * errors included, before anything the job uses may change.
+ * Append stored bytes to every copy.  Their whole-object digest is taken on
+ * the hash thread while this thread hashes their blocks and writes them (so
+ * that the two SHA-256 passes run side by side); this thread waits for the
+ * hash job on every path, errors included, before the bytes may change.
  */
 static void
 put_copies(ObjectPut *put, const char *data, size_t len)
 {
 	if (len == 0)
 		return;
-	if (put->block_size > 0)
-		put_reserve_blocks(put, (put->block_fill + len) / put->block_size);
 	put->hash_data = data;
 	put->hash_len = len;
-	hash_thread_run(put_hash, put);
+	hash_thread_run(put_hash_whole, put);
 	PG_TRY();
 	{
 		ListCell   *lc;
 		int			i = 0;
 
+		put_hash_blocks(put, data, len);
 		foreach(lc, put->sites)
 		{
 			StoreSite  *s = lfirst(lc);
@@ -382,7 +380,7 @@ put_copies(ObjectPut *put, const char *data, size_t len)
 	}
 	PG_END_TRY();
 	if (!put->hash_ok)
-		elog(ERROR, "SHA-256 computation failed");
+		elog(ERROR, "SHA-256 update failed");
 	put->size += len;
 }
 
@@ -501,12 +499,7 @@ object_put_finish(ObjectPut *put)
 	}
 	sha256_final(put->md, rec->sha256);
 	if (put->block_fill > 0)
-	{
-		/* the last block, shorter */
-		put_reserve_blocks(put, 1);
-		sha256_final(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
-		put->nblocks++;
-	}
+		put_end_block(put);
 	rec->size = put->size;
 	rec->block_size = put->block_size;
 	rec->block_sha256 = put->blocks;
