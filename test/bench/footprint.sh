@@ -25,7 +25,7 @@ source "$HERE/../harness.sh"
 source "$HERE/table.sh"
 [ -n "${EOSWATH_BENCH_NO_BUILD:-}" ] || build_and_install
 REPS=${REPS:-5}
-GRANULES=${EOSWATH_GRANULES:-$(cd "$HERE/../../.." && pwd)/shared/data/swaths}
+GRANULES=${EOSWATH_GRANULES:-${EOSWATH_SHARED:-$(cd "$HERE/../../.." && pwd)/shared}/data/swaths}
 
 pg_start bench
 psql_user -q -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
@@ -73,6 +73,7 @@ for src in "$GRANULES"/*; do
         <<<"SELECT :'f', \"group\", lat_var, lon_var FROM swath_geolocation((SELECT id FROM fp WHERE f = :'f')) WHERE used"
 done
 chmod 666 "$WORK/pairs"
+[ -s "$WORK/pairs" ] || { echo "no granules in $GRANULES (set EOSWATH_GRANULES)" >&2; exit 1; }
 
 echo "== eoswath: swath_footprint(id), median of $REPS"
 for f in $(psql_user -qAt -c "SELECT f FROM fp ORDER BY f"); do
@@ -122,5 +123,5 @@ chmod 644 "$WORK/rows.tsv" 2>/dev/null || true
 echo "sym. diff.: area of the symmetric difference / eoswath's area; peer only: the part of it the peer covers and eoswath not"
 while IFS=$'\t' read -r name e p ratio sym ponly; do
     bench_row "footprint, $name" "$e ms" "$p ms" "${ratio}x" \
-        "netCDF4 + shapely edge walk per 500 km, union (footprint_peer.py): what a Python user writes; sym. diff. $sym% (peer only $ponly%)"
+        "Python: netCDF4 read, shapely edge walk per 500 km, cut at 180, union (what a user writes); sym. diff. $sym%, peer only $ponly%"
 done < "$WORK/rows.tsv"
