@@ -20,6 +20,9 @@ source "$HERE/../harness.sh"
 source "$HERE/table.sh"
 N=${N:-1051200}
 QUERIES=${QUERIES:-200}
+CLIENTS=${CLIENTS:-16}
+CONC_THREADS=${CONC_THREADS:-2}
+CONC_SECS=${CONC_SECS:-30}
 SHARED=${EOSWATH_SHARED:-$(cd "$HERE/../../.." && pwd)/shared}
 
 [ -n "${EOSWATH_BENCH_NO_BUILD:-}" ] || build_and_install
@@ -81,11 +84,14 @@ INSERT INTO coast VALUES ('Dakar', -17.4, 14.7), ('Abidjan', -4.0, 5.3), ('Lagos
     ('Mogadishu', 45.3, 2.0), ('Djibouti', 43.1, 11.6), ('Alexandria', 29.9, 31.2),
     ('Tunis', 10.2, 36.8), ('Casablanca', -7.6, 33.6), ('Nouadhibou', -17.0, 20.9);
 SELECT setseed(0.42);
-CREATE TEMP TABLE qs AS
+-- a plain table: the concurrent clients below read it too
+CREATE TABLE qs AS
 SELECT i AS q, ST_Buffer(ST_MakePoint(c.lon, c.lat)::geography, 250000) AS region,
        timestamptz '2015-01-01 00:00+00' + (floor(random() * 119))::int * interval '1 month' AS m
   FROM generate_series(1, $QUERIES) i,
        LATERAL (SELECT lon, lat FROM coast OFFSET floor(random() * 15 + i * 0)::int LIMIT 1) c;
+ALTER TABLE qs ADD PRIMARY KEY (q);
+ANALYZE qs;
 CREATE TEMP TABLE lat (q int, mode text, ms float8, n bigint);
 CREATE FUNCTION pg_temp.run(mode text, lim int) RETURNS void LANGUAGE plpgsql AS \$\$
 DECLARE r record; t0 timestamptz; n bigint;
@@ -144,6 +150,34 @@ bench_row "swath_search p50, $rows rows" "$e50 ms" "$p50 ms" "$(awk -v e="$e50" 
     "plain PostGIS ST_Intersects + same time range, same GiST index, same answers"
 bench_row "swath_search p99, $rows rows" "$e99 ms" "$p99 ms" "$(awk -v e="$e99" -v p="$p99" 'BEGIN { printf "%.2fx", p / e }')" \
     "plain PostGIS ST_Intersects + same time range, same GiST index, same answers"
+
+echo "== $CLIENTS concurrent clients, $CONC_SECS s each: swath_search, then plain PostGIS"
+# pgbench, simple protocol (values written into the SQL text, as psycopg2
+# and most web stacks send them): each transaction picks one of the same
+# $QUERIES queries at random (the same seed for both), reads its region and
+# month from qs, then runs the search and counts the rows.
+cat > "$WORK/q_eoswath.sql" <<'PGB'
+\set q random(1, :nq)
+SELECT region AS r, m FROM qs WHERE q = :q \gset
+SELECT count(*) FROM swath_search(':r'::geography, ':m'::timestamptz, ':m'::timestamptz + interval '1 month');
+PGB
+cat > "$WORK/q_postgis.sql" <<'PGB'
+\set q random(1, :nq)
+SELECT region AS r, m FROM qs WHERE q = :q \gset
+SELECT count(*) FROM swaths s WHERE ST_Intersects(s.shape, ':r'::geography)
+   AND tstzrange(s.overpass, coalesce(s.overpass_end, s.overpass), '[]') && tstzrange(':m'::timestamptz, ':m'::timestamptz + interval '1 month', '[)');
+PGB
+chmod 644 "$WORK"/q_*.sql
+for mode in eoswath postgis; do
+    as_user "$PGBIN/pgbench" -n -c "$CLIENTS" -j "$CONC_THREADS" -T "$CONC_SECS" --random-seed=42 -D nq="$QUERIES" \
+        -f "$WORK/q_$mode.sql" > "$WORK/pgbench.$mode" 2>&1 || { cat "$WORK/pgbench.$mode"; exit 1; }
+    grep -E '^(number of transactions actually processed|latency average|tps)' "$WORK/pgbench.$mode" | sed "s/^/$mode: /"
+done
+tps_e=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.eoswath")
+tps_p=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.postgis")
+bench_row "swath_search, $CLIENTS clients, $rows rows" "$(printf '%.0f q/s' "$tps_e")" "$(printf '%.0f q/s' "$tps_p")" \
+    "$(awk -v e="$tps_e" -v p="$tps_p" 'BEGIN { printf "%.2fx", e / p }')" \
+    "plain PostGIS ST_Intersects + same time range, same index; pgbench -c $CLIENTS -j $CONC_THREADS, same queries and seed"
 
 echo "== footprint computation per real granule (median of 5)"
 psql_user -q <<SQL

@@ -14,7 +14,7 @@ BENCH_TABLE=$(mktemp /tmp/eoswath-bench.XXXXXX)
 chmod 666 "$BENCH_TABLE"
 trap 'rm -f "$BENCH_TABLE"' EXIT
 rc=0
-for b in ${BENCHES:-objects blocks streams catalog subset granule quicklook s3 scrub}; do
+for b in ${BENCHES:-objects blocks streams catalog subset granule footprint quicklook s3 scrub}; do
     [ -f "$HERE/$b.sh" ] || continue
     echo "=================== $b"
     bash "$HERE/$b.sh" || { echo "benchmark $b failed"; rc=1; }
