@@ -121,8 +121,8 @@ eoswath_define_gucs(void)
 							NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("eoswath.hash_thread",
-							 "Compute a put's whole-object checksum on a second thread of the backend.",
-							 "On: it runs while the backend computes the block checksums and writes the copies. Off: both on the backend's thread.",
+							 "Compute a put's checksums on two threads of the backend.",
+							 "On: the whole-object and the block checksums are computed while the backend writes the copies. Off: all on the backend's thread.",
 							 &eoswath_hash_thread,
 							 true,
 							 PGC_USERSET,

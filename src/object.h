@@ -196,7 +196,8 @@ extern void sha256_final(Sha256Ctx *md, uint8 *out);
 extern char *sha256_hex(const uint8 *digest);
 /* for jobs on the hash thread: OpenSSL only, false on failure */
 extern bool sha256_update_nothrow(Sha256Ctx *md, const void *data, size_t len);
-/* run a job on the hash thread (or inline); wait for it on every path */
+extern bool sha256_next_nothrow(Sha256Ctx *md, uint8 *out);
+/* run a job on a hash thread (or inline); wait for them on every path */
 extern void hash_thread_run(void (*job) (void *), void *arg);
 extern void hash_thread_wait(void);
 

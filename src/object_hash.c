@@ -8,18 +8,17 @@
  * including errors.
  *
  * A put hashes its bytes twice: the object's digest and each block's.  With
- * eoswath.hash_thread on, the object's digest is computed on a second thread
- * of the backend while the backend's own thread hashes the blocks and writes
- * the copies (hash_thread_run, then hash_thread_wait), so that on a machine
- * with a core to spare the second SHA-256 pass costs CPU but not time.  The
- * job the thread runs makes OpenSSL calls only (sha256_update_nothrow), on a
- * context and bytes the backend leaves alone until the wait: it calls no
- * PostgreSQL code, allocates nothing, and blocks every signal, so that
- * signals reach the backend's thread as always (PostgreSQL's own server-side
- * zstd compression runs library threads in a backend the same way).  The
- * thread is started on first use and lives as long as the process; the
- * process waits for it to be idle before it exits. If it cannot be started,
- * jobs run inline.
+ * eoswath.hash_thread on, the two are computed by two threads of the backend
+ * while the backend's own thread writes the copies (hash_thread_run, then
+ * hash_thread_wait), so that on a machine with cores to spare hashing costs
+ * CPU but little time.  The jobs the threads run make OpenSSL calls only
+ * (the sha256_*_nothrow functions), on contexts, bytes and room the backend
+ * prepared and leaves alone until the wait: they call no PostgreSQL code,
+ * allocate nothing, and block every signal, so that signals reach the
+ * backend's thread as always (PostgreSQL's own server-side zstd compression
+ * runs library threads in a backend the same way).  The threads are started
+ * on first use and live as long as the process; the process waits for them
+ * to be idle before it exits.  A job no thread can take runs inline.
  */
 #include "eoswath.h"
 
@@ -102,117 +101,147 @@ sha256_update_nothrow(Sha256Ctx *md, const void *data, size_t len)
 	return EVP_DigestUpdate(md, data, len) == 1;
 }
 
-/* ---- the hash thread ---- */
+/* the digest into out, and md started over for the next block */
+bool
+sha256_next_nothrow(Sha256Ctx *md, uint8 *out)
+{
+	unsigned int len;
 
-static struct
+	return EVP_DigestFinal_ex(md, out, &len) == 1 && len == WOS_SHA256_LEN &&
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+}
+
+/* ---- the hash threads ---- */
+
+#define HASH_THREADS 2
+
+typedef struct Hasher
 {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	pid_t		pid;			/* the process that tried to start it */
-	bool		running;		/* started in that process */
-	bool		handed_over;	/* a job is the thread's (backend's view) */
 	bool		busy;			/* a job is handed over, not yet done */
 	void		(*job) (void *);
 	void	   *arg;
-}			hasher = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+} Hasher;
+
+static Hasher hashers[HASH_THREADS];
+static pid_t hashers_pid;		/* the process that tried to start them */
+static int	hashers_running;	/* how many run in that process */
+static int	handed_over;		/* jobs given out since the last wait */
 
 static void *
-hasher_main(void *unused)
+hasher_main(void *arg)
 {
-	pthread_mutex_lock(&hasher.lock);
+	Hasher	   *h = arg;
+
+	pthread_mutex_lock(&h->lock);
 	for (;;)
 	{
-		while (!hasher.busy)
-			pthread_cond_wait(&hasher.cond, &hasher.lock);
-		pthread_mutex_unlock(&hasher.lock);
-		hasher.job(hasher.arg);
-		pthread_mutex_lock(&hasher.lock);
-		hasher.busy = false;
-		pthread_cond_broadcast(&hasher.cond);
+		while (!h->busy)
+			pthread_cond_wait(&h->cond, &h->lock);
+		pthread_mutex_unlock(&h->lock);
+		h->job(h->arg);
+		pthread_mutex_lock(&h->lock);
+		h->busy = false;
+		pthread_cond_broadcast(&h->cond);
 	}
 	return NULL;
 }
 
 /* wait until no job is in progress (also at process exit) */
 static void
-hasher_idle(int code, Datum arg)
+hashers_idle(int code, Datum arg)
 {
-	pthread_mutex_lock(&hasher.lock);
-	while (hasher.busy)
-		pthread_cond_wait(&hasher.cond, &hasher.lock);
-	pthread_mutex_unlock(&hasher.lock);
+	for (int i = 0; i < hashers_running; i++)
+	{
+		Hasher	   *h = &hashers[i];
+
+		pthread_mutex_lock(&h->lock);
+		while (h->busy)
+			pthread_cond_wait(&h->cond, &h->lock);
+		pthread_mutex_unlock(&h->lock);
+	}
 }
 
-/* Is the thread running in this process?  Starts it the first time. */
-static bool
-hasher_start(void)
+/* Start the threads the first time in this process; how many run. */
+static int
+hashers_start(void)
 {
 	pthread_attr_t attr;
-	pthread_t	tid;
 	sigset_t	all;
 	sigset_t	old;
-	int			rc;
 
-	if (hasher.pid == getpid())
-		return hasher.running;
-	/* first use in this process (a forked process has no thread) */
-	pthread_mutex_init(&hasher.lock, NULL);
-	pthread_cond_init(&hasher.cond, NULL);
-	hasher.pid = getpid();
-	hasher.busy = false;
-	hasher.handed_over = false;
-	hasher.running = false;
+	if (hashers_pid == getpid())
+		return hashers_running;
+	/* first use in this process (a forked process has no threads) */
+	hashers_pid = getpid();
+	hashers_running = 0;
+	handed_over = 0;
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&tid, &attr, hasher_main, NULL);
+	for (int i = 0; i < HASH_THREADS; i++)
+	{
+		Hasher	   *h = &hashers[i];
+		pthread_t	tid;
+		int			rc;
+
+		pthread_mutex_init(&h->lock, NULL);
+		pthread_cond_init(&h->cond, NULL);
+		h->busy = false;
+		rc = pthread_create(&tid, &attr, hasher_main, h);
+		if (rc != 0)
+		{
+			ereport(LOG,
+					(errmsg("could not start an eoswath hash thread: %s", strerror(rc)),
+					 errdetail("Puts run the hash jobs of the missing threads on the backend's own thread.")));
+			break;
+		}
+		hashers_running++;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
-	if (rc != 0)
-	{
-		ereport(LOG,
-				(errmsg("could not start the eoswath hash thread: %s", strerror(rc)),
-				 errdetail("Puts hash on the backend's own thread.")));
-		return false;
-	}
-	on_proc_exit(hasher_idle, (Datum) 0);
-	hasher.running = true;
-	return true;
+	if (hashers_running > 0)
+		on_proc_exit(hashers_idle, (Datum) 0);
+	return hashers_running;
 }
 
 /*
- * Run job(arg) on the hash thread (inline if eoswath.hash_thread is off or
- * the thread cannot run).  job may make OpenSSL calls only.  Until
- * hash_thread_wait() returns, what job reads and writes is the thread's:
- * the caller waits on every path, errors included (PG_FINALLY).
+ * Run job(arg) on the next free hash thread: inline if eoswath.hash_thread
+ * is off or every thread has a job since the last wait.  job may make
+ * OpenSSL calls only.  Until hash_thread_wait() returns, what a job reads
+ * and writes is its thread's: the caller waits on every path, errors
+ * included (PG_FINALLY).
  */
 void
 hash_thread_run(void (*job) (void *), void *arg)
 {
-	Assert(!hasher.handed_over);
-	if (!eoswath_hash_thread || !hasher_start())
+	int			running = eoswath_hash_thread ? hashers_start() : 0;
+	Hasher	   *h;
+
+	if (handed_over >= running)
 	{
 		job(arg);
 		return;
 	}
-	hasher.handed_over = true;
-	pthread_mutex_lock(&hasher.lock);
-	hasher.job = job;
-	hasher.arg = arg;
-	hasher.busy = true;
-	pthread_cond_broadcast(&hasher.cond);
-	pthread_mutex_unlock(&hasher.lock);
+	h = &hashers[handed_over++];
+	pthread_mutex_lock(&h->lock);
+	h->job = job;
+	h->arg = arg;
+	h->busy = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
 }
 
-/* Wait for the job hash_thread_run() handed over to be done. */
+/* Wait for every job hash_thread_run() handed over to be done. */
 void
 hash_thread_wait(void)
 {
-	if (!hasher.handed_over)
+	if (handed_over == 0)
 		return;
-	hasher_idle(0, (Datum) 0);
-	hasher.handed_over = false;
+	hashers_idle(0, (Datum) 0);
+	handed_over = 0;
 }

@@ -51,9 +51,10 @@ struct ObjectPut
 	uint8	   *blocks;			/* the digests of the blocks done */
 	int64		nblocks;
 	int64		blocks_cap;		/* bytes allocated for blocks */
-	const char *hash_data;		/* the bytes the hash job hashes */
+	const char *hash_data;		/* the bytes the hash jobs hash */
 	size_t		hash_len;
-	bool		hash_ok;		/* its result */
+	bool		whole_ok;		/* their results */
+	bool		blocks_ok;
 	int64		size;			/* bytes stored (after compression) */
 	int64		in_bytes;		/* bytes given (before compression) */
 	GzipWriter *gz;
@@ -294,77 +295,90 @@ put_replace_full(ObjectPut *put)
 	return list_concat(kept, more);
 }
 
-/* the digest of the block just hashed */
+/* room in put->blocks for the digests of nmore further blocks */
 static void
-put_end_block(ObjectPut *put)
+put_reserve_blocks(ObjectPut *put, int64 nmore)
 {
-	if ((put->nblocks + 1) * WOS_SHA256_LEN > put->blocks_cap)
-	{
-		int64		cap = Max(put->blocks_cap * 2, 64 * WOS_SHA256_LEN);
+	int64		need = (put->nblocks + nmore) * WOS_SHA256_LEN;
+	int64		cap;
 
-		if (cap > (int64) (MaxAllocSize - VARHDRSZ))
-			cap = (MaxAllocSize - VARHDRSZ) / WOS_SHA256_LEN * WOS_SHA256_LEN;
-		if ((put->nblocks + 1) * WOS_SHA256_LEN > cap)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("object is too large for block checksums of %d bytes", put->block_size),
-					 errdetail("Its block checksums would exceed 1 GB."),
-					 errhint("Put it with a larger eoswath.block_size.")));
-		put->blocks = put->blocks ? repalloc(put->blocks, cap) : palloc(cap);
-		put->blocks_cap = cap;
-	}
-	sha256_final(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
-	put->nblocks++;
-	sha256_restart(put->block_md);
-	put->block_fill = 0;
+	if (need <= put->blocks_cap)
+		return;
+	cap = Max(Max(put->blocks_cap * 2, 64 * WOS_SHA256_LEN), need);
+	if (cap > (int64) (MaxAllocSize - VARHDRSZ))
+		cap = (MaxAllocSize - VARHDRSZ) / WOS_SHA256_LEN * WOS_SHA256_LEN;
+	if (need > cap)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("object is too large for block checksums of %d bytes", put->block_size),
+				 errdetail("Its block checksums would exceed 1 GB."),
+				 errhint("Put it with a larger eoswath.block_size.")));
+	put->blocks = put->blocks ? repalloc(put->blocks, cap) : palloc(cap);
+	put->blocks_cap = cap;
 }
 
-/* hash stored bytes block by block */
-static void
-put_hash_blocks(ObjectPut *put, const char *data, size_t len)
-{
-	while (put->block_size > 0 && len > 0)
-	{
-		size_t		n = Min(len, (size_t) (put->block_size - put->block_fill));
-
-		sha256_update(put->block_md, data, n);
-		put->block_fill += n;
-		data += n;
-		len -= n;
-		if (put->block_fill == put->block_size)
-			put_end_block(put);
-	}
-}
-
-/* The hash job (on the hash thread: OpenSSL calls only): the whole digest. */
+/*
+ * The hash jobs (object_hash.c): they may run on hash threads, so they make
+ * OpenSSL calls only, on put->hash_data, into room reserved beforehand.
+ */
 static void
 put_hash_whole(void *arg)
 {
 	ObjectPut  *put = arg;
 
-	put->hash_ok = sha256_update_nothrow(put->md, put->hash_data, put->hash_len);
+	put->whole_ok = sha256_update_nothrow(put->md, put->hash_data, put->hash_len);
+}
+
+static void
+put_hash_blocks(void *arg)
+{
+	ObjectPut  *put = arg;
+	const char *data = put->hash_data;
+	size_t		len = put->hash_len;
+	bool		ok = true;
+
+	while (ok && len > 0)
+	{
+		size_t		n = Min(len, (size_t) (put->block_size - put->block_fill));
+
+		ok = sha256_update_nothrow(put->block_md, data, n);
+		put->block_fill += n;
+		data += n;
+		len -= n;
+		if (ok && put->block_fill == put->block_size)
+		{
+			ok = sha256_next_nothrow(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
+			put->nblocks++;
+			put->block_fill = 0;
+		}
+	}
+	put->blocks_ok = ok;
 }
 
 /*
- * Append stored bytes to every copy.  Their whole-object digest is taken on
- * the hash thread while this thread hashes their blocks and writes them (so
- * that the two SHA-256 passes run side by side); this thread waits for the
- * hash job on every path, errors included, before the bytes may change.
+ * Append stored bytes to every copy.  They are hashed, as a whole and block
+ * by block, by the hash jobs while this thread writes them; it waits for
+ * the jobs on every path, errors included, before anything they use may
+ * change.
  */
 static void
 put_copies(ObjectPut *put, const char *data, size_t len)
 {
 	if (len == 0)
 		return;
+	if (put->block_size > 0)
+		put_reserve_blocks(put, (put->block_fill + len) / put->block_size);
 	put->hash_data = data;
 	put->hash_len = len;
+	put->blocks_ok = true;
 	hash_thread_run(put_hash_whole, put);
 	PG_TRY();
 	{
 		ListCell   *lc;
 		int			i = 0;
 
-		put_hash_blocks(put, data, len);
+		if (put->block_size > 0)
+			hash_thread_run(put_hash_blocks, put);
 		foreach(lc, put->sites)
 		{
 			StoreSite  *s = lfirst(lc);
@@ -379,8 +393,8 @@ put_copies(ObjectPut *put, const char *data, size_t len)
 		hash_thread_wait();
 	}
 	PG_END_TRY();
-	if (!put->hash_ok)
-		elog(ERROR, "SHA-256 update failed");
+	if (!put->whole_ok || !put->blocks_ok)
+		elog(ERROR, "SHA-256 computation failed");
 	put->size += len;
 }
 
@@ -499,7 +513,12 @@ object_put_finish(ObjectPut *put)
 	}
 	sha256_final(put->md, rec->sha256);
 	if (put->block_fill > 0)
-		put_end_block(put);
+	{
+		/* the last block, shorter */
+		put_reserve_blocks(put, 1);
+		sha256_final(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
+		put->nblocks++;
+	}
 	rec->size = put->size;
 	rec->block_size = put->block_size;
 	rec->block_sha256 = put->blocks;

@@ -7,7 +7,7 @@
 #     whole-object checksum only (eoswath.block_size = 0, the 0.1.0 rule),
 #     the two alternating round by round so that the load of the machine
 #     hits both alike; medians.  Goal: under 5% slower.  Both with the
-#     whole-object digest on the hash thread (eoswath.hash_thread = on, the
+#     digests on the hash threads (eoswath.hash_thread = on, the
 #     default) and on the backend's own thread (off); the backend's CPU
 #     seconds say what the second pass costs where no core is spare.
 #  2. wos_verify() of one object (the scrub's inner loop: read the copy,
@@ -105,5 +105,5 @@ printf "wos_verify      %8.0f MiB/s\n" "$(echo "$MIB / $tv" | bc -l)"
 printf "sha256sum       %8.0f MiB/s   wos_verify / sha256sum = %.2fx\n" "$(echo "$MIB / $ts" | bc -l)" "$(echo "$ts / $tv" | bc -l)"
 printf "openssl sha256  %8.0f MiB/s   wos_verify / openssl   = %.2fx\n" "$(echo "$MIB / $to" | bc -l)" "$(echo "$to / $tv" | bc -l)"
 echo "cost = time with block checksums / time with the whole-object checksum only - 1"
-echo "hash: eoswath.hash_thread (on: the whole-object digest on the hash thread)"
+echo "hash: eoswath.hash_thread (on: both digests on the hash threads; off: all on the backend thread)"
 echo "backend CPU: user + system seconds of the server process for the statement (/proc), both threads"

@@ -258,8 +258,8 @@ my ($on_pid, $on_id, $on_tasks) = split /\|/, sql(
 my ($off_pid, $off_id, $off_tasks) = split /\|/, sql(
 	"SET eoswath.hash_thread = off; SELECT pg_backend_pid() AS p, wos_put(($big)) AS x \\gset\n"
 	  . "SELECT :p || '|' || :'x' || '|' || (SELECT count(*) FROM pg_ls_dir('/proc/' || :p || '/task'))");
-is($on_tasks, '2', 'hash_thread on: the backend ran a second thread');
-is($off_tasks, '1', 'hash_thread off: no second thread');
+is($on_tasks, '3', 'hash_thread on: the backend ran two hash threads');
+is($off_tasks, '1', 'hash_thread off: no hash thread');
 my $bigdata = slurp((copies_of($on_id))[0]);
 is(sql("SELECT sha256 FROM wos_stat('$on_id')"), sha256_hex($bigdata), 'hash_thread on: object digest');
 is(sql("SELECT sha256 FROM wos_stat('$off_id')"), sha256_hex($bigdata), 'hash_thread off: object digest');
