@@ -126,6 +126,7 @@ stream_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		st->bad = true;
 		return 0;
 	}
+	s3_ack_now();
 	if (st->full || st->dst == NULL)
 	{
 		st->paused = true;
