@@ -155,8 +155,10 @@ s3_close_socket_cb(void *arg, curl_socket_t sock)
  * mode, in which Linux holds ACKs for up to 40 ms; a server with Nagle's
  * algorithm on (Ceph RGW) then holds the last, short segment of its answer
  * (a small object after the headers, the tail of a range) until the ACK
- * comes: 40 ms lost per request.  The callbacks call this as data arrives.
- * Best effort: a failure only costs that delay.
+ * comes: 40 ms lost per request.  The callbacks call this at the end of
+ * the headers and in the last S3_ACK_TAIL bytes of a body (more often
+ * would only add ACKs to a bulk transfer).  Best effort: a failure only
+ * costs that delay.
  */
 void
 s3_ack_now(void)
@@ -207,7 +209,6 @@ s3_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		c->cb_rc = rc;
 		return 0;
 	}
-	s3_ack_now();
 	if (c->dest && status >= 200 && status < 300)
 	{
 		if (c->dest_len + n > c->dest_cap)
@@ -217,8 +218,11 @@ s3_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		}
 		memcpy(c->dest + c->dest_len, ptr, n);
 		c->dest_len += n;
+		if (c->dest_cap - c->dest_len <= S3_ACK_TAIL)
+			s3_ack_now();
 		return n;
 	}
+	s3_ack_now();				/* a listing or an error: short answers */
 	if (c->want_body && status >= 200 && status < 300)
 	{
 		if (!body_append(c, ptr, n, S3_MAX_XML))
