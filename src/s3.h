@@ -129,6 +129,9 @@ extern S3SiteSlot *s3_slot(StoreSite *site);
 extern CURL *s3_handle(void);
 extern char *s3_uri_encode(const char *s);
 extern void s3_problem(S3Call *c, S3ProblemKind kind, const char *why);
+extern void s3_ack_now(void);
+
+#define S3_ACK_TAIL		(1024 * 1024)	/* see s3_ack_now() */
 extern bool s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint,
 					 struct curl_slist **headers_out);
 extern bool s3_perform(StoreSite *site, S3Call *c);

@@ -126,6 +126,8 @@ stream_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		st->bad = true;
 		return 0;
 	}
+	if (st->reader->size - (st->reader->stream_pos + (int64) st->dst_len) <= S3_ACK_TAIL)
+		s3_ack_now();			/* the object's end is near */
 	if (st->full || st->dst == NULL)
 	{
 		st->paused = true;

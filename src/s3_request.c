@@ -17,6 +17,10 @@
  */
 #include "eoswath.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
@@ -113,6 +117,60 @@ s3_handle(void)
 	return s3_curl;
 }
 
+/*
+ * The sockets of this process's S3 connections, for s3_ack_now(); libcurl
+ * tells which it opens and closes through the callbacks below.  A socket
+ * not recorded (more than S3_MAX_SOCKETS) only misses the early ACKs.
+ */
+#define S3_MAX_SOCKETS		16
+static curl_socket_t s3_sockets[S3_MAX_SOCKETS];
+static int	s3_nsockets = 0;
+
+/* libcurl: a new connection's socket. */
+static int
+s3_sockopt_cb(void *arg, curl_socket_t sock, curlsocktype purpose)
+{
+	if (purpose == CURLSOCKTYPE_IPCXN && s3_nsockets < S3_MAX_SOCKETS)
+		s3_sockets[s3_nsockets++] = sock;
+	return CURL_SOCKOPT_OK;
+}
+
+/* libcurl: close a connection's socket. */
+static int
+s3_close_socket_cb(void *arg, curl_socket_t sock)
+{
+	for (int i = 0; i < s3_nsockets; i++)
+		if (s3_sockets[i] == sock)
+		{
+			s3_sockets[i] = s3_sockets[--s3_nsockets];
+			break;
+		}
+	return close(sock);
+}
+
+/*
+ * Acknowledge what the connections received so far, now, and leave the
+ * kernel's delayed-ACK ("interactive") mode.  A request sent on a reused
+ * connection right after the previous answer puts the connection in that
+ * mode, in which Linux holds ACKs for up to 40 ms; a server with Nagle's
+ * algorithm on (Ceph RGW) then holds the last, short segment of its answer
+ * (a small object after the headers, the tail of a range) until the ACK
+ * comes: 40 ms lost per request.  The callbacks call this at the end of
+ * the headers and in the last S3_ACK_TAIL bytes of a body (more often
+ * would only add ACKs to a bulk transfer).  Best effort: a failure only
+ * costs that delay.
+ */
+void
+s3_ack_now(void)
+{
+#ifdef TCP_QUICKACK
+	int			one = 1;
+
+	for (int i = 0; i < s3_nsockets; i++)
+		(void) setsockopt(s3_sockets[i], IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#endif
+}
+
 /* Keep a body: a listing, or an error.  Never raises an error. */
 static bool
 body_append(S3Call *c, const char *p, size_t n, size_t limit)
@@ -160,8 +218,11 @@ s3_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		}
 		memcpy(c->dest + c->dest_len, ptr, n);
 		c->dest_len += n;
+		if (c->dest_cap - c->dest_len <= S3_ACK_TAIL)
+			s3_ack_now();
 		return n;
 	}
+	s3_ack_now();				/* a listing or an error: short answers */
 	if (c->want_body && status >= 200 && status < 300)
 	{
 		if (!body_append(c, ptr, n, S3_MAX_XML))
@@ -210,6 +271,8 @@ s3_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 
 	if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0)
 		c->etag[0] = '\0';		/* a new response (after 100 Continue) */
+	else if (n <= 2 && (buf[0] == '\r' || buf[0] == '\n'))
+		s3_ack_now();	/* the headers' end: the body may be short */
 	else if (n > 5 && pg_strncasecmp(buf, "etag:", 5) == 0)
 	{
 		const char *v = buf + 5;
@@ -407,6 +470,8 @@ s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint, struct curl_slist **
 	SETUP_OPT(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SETUP_OPT(CURLOPT_LOW_SPEED_TIME, (long) eoswath_s3_io_timeout);
 	SETUP_OPT(CURLOPT_TCP_KEEPALIVE, 1L);
+	SETUP_OPT(CURLOPT_SOCKOPTFUNCTION, s3_sockopt_cb);
+	SETUP_OPT(CURLOPT_CLOSESOCKETFUNCTION, s3_close_socket_cb);
 	if (eoswath_s3_max_rate == 0)
 	{
 		SETUP_OPT(CURLOPT_BUFFERSIZE, 512L * 1024);

@@ -62,6 +62,14 @@ secs() {
     awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f", b - a }'
 }
 best() { printf '%s\n' "$@" | sort -n | head -1; }
+# Free what a round stored: eoswath's S3 deletes are queued (no workers
+# here), and RGW keeps a deleted object's data until its garbage
+# collection, hours later; without this, rounds of 1 GiB objects fill the
+# memstore and the gateway stalls.
+free_space() {
+    q "SELECT wos_delete_pending()" >/dev/null
+    radosgw-admin -c "$CEPH_CONF" gc process --include-all >/dev/null 2>&1 || true
+}
 
 printf "%-8s %-4s %12s %12s %12s\n" size op eoswath s3cmd curl
 for mib in "${SIZES[@]}"; do
@@ -87,6 +95,7 @@ for mib in "${SIZES[@]}"; do
             exit 1
         fi
         rm -f "$WORK/back"; $S3 del s3://peer/obj >/dev/null
+        free_space
     done
     for op in put get; do
         if [ $op = put ]; then e=$(best "${ep[@]}"); s=$(best "${sp[@]}"); c=$(best "${cp[@]}")

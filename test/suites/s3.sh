@@ -238,6 +238,33 @@ source "$CEPH_DIR/env"
 is "$(q "SELECT encode(sha256(wos_get('$big2')), 'hex') = sha256 FROM wos_stat('$big2')")" "t" \
     "and the object reads intact once it is back"
 
+echo "== s3: corrupt blocks in the middle of streamed and ranged reads"
+# two S3 copies, each corrupt in a different 4 MiB block: every read must
+# switch copies at the bad block (the stream of one copy to ranged reads of
+# the other and back) and return only verified bytes
+q "SELECT wos_policy_add('s3pair', 2, ARRAY['ceph1', 'ceph2'])" >/dev/null
+cb=$(q "SET eoswath.block_size = '4MB'; SELECT wos_put(blob(16, 11), '{}', 's3pair')")
+cbsum=$(q "SELECT sha256 FROM wos_stat('$cb')")
+corrupt_block() {   # corrupt_block PREFIX BLOCK: flip bytes in the middle of a 4 MiB block of the S3 copy
+    $S3 get --force "s3://eoswath/$1/$cb" "$WORK/cb.bin" >/dev/null
+    printf 'CORRUPT' | dd of="$WORK/cb.bin" bs=1 seek=$(($2 * 4194304 + 1000000)) conv=notrunc status=none
+    $S3 put "$WORK/cb.bin" "s3://eoswath/$1/$cb" >/dev/null
+}
+corrupt_block c1 1
+corrupt_block c2 2
+logsize=$(stat -c %s "$PGLOG")
+is "$(as_user "$PGBIN/eoswath" get -q "$cb" -o - | sha256sum | cut -d' ' -f1)" "$cbsum" \
+    "eoswath get: a stream over copies corrupt in blocks 1 and 2 returns the right bytes"
+is "$(tail -c +$((logsize + 1)) "$PGLOG" | grep -o 'checksum mismatch in block [0-9]* of the copy on site "[^"]*"' | sort -u | tr '\n' ';')" \
+    'checksum mismatch in block 1 of the copy on site "ceph1";checksum mismatch in block 2 of the copy on site "ceph2";' \
+    "both corrupt blocks were detected, each on its own copy, and no other"
+is "$(q "SET eoswath.s3_read_ahead = '1MB'; SELECT sum(length(c)) || ' ' || (encode(sha256(string_agg(c, ''::bytea)), 'hex') = '$cbsum')
+         FROM wos_stream_get('$cb', 65536) c")" "16777216 true" "streamed with a small read-ahead window too"
+is "$(q "SELECT wos_get('$cb', 3000000, 10000000) = substring(blob(16, 11) FROM 3000001 FOR 10000000)")" "t" \
+    "a ranged get across four blocks, two of them corrupt on one copy each"
+q "SELECT wos_delete('$cb')" >/dev/null
+q "SELECT wos_delete_pending()" >/dev/null
+
 echo "== s3: mixed policy, cheapest copy, repair"
 q "SELECT wos_policy_add('offsite', 2, ARRAY['local', 'ceph1'])" >/dev/null
 m=$(q "SELECT wos_put(blob(3, 7), '{}', 'offsite')")
