@@ -489,6 +489,7 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 	/* two rows of a swath, and arrays per column: sizes checked (and so nc < INT_MAX) */
 	double	   *lat = nc_alloc_array(&sw->what, nc_size_mul(&sw->what, 2, nc), sizeof(double));
 	double	   *lon = nc_alloc_array(&sw->what, 2 * nc, sizeof(double));
+	Vec3	   *vec = nc_alloc_array(&sw->what, 2 * nc, sizeof(Vec3)); /* of valid pixels */
 	double	   *alongs = palloc(npos * sizeof(double));
 	double	   *coss = palloc(npos * sizeof(double));
 	double	  **gaps = nc_alloc_array(&sw->what, Max(1, nc), sizeof(double *));
@@ -518,6 +519,10 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 
 		CHECK_FOR_INTERRUPTS();
 		nc_swath_read_rows(sw, pair, r, 2, lat, lon);
+		/* each valid pixel's vector once (sin/cos are most of the work) */
+		for (c = 0; c < 2 * nc; c++)
+			if (valid_ll(lat[c], lon[c]))
+				vec[c] = ll2v(lat[c], lon[c]);
 		for (c = 0; c < nc; c++)
 		{
 			bool		v0 = valid_ll(lat[c], lon[c]);
@@ -527,21 +532,20 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 				if (l0 < 0)
 					l0 = c;
 				r0 = c;
-				c0 = vadd(c0, ll2v(lat[c], lon[c]));
+				c0 = vadd(c0, vec[c]);
 			}
 			/* same pixel in consecutive rows: along-track step */
 			if (v0 && valid_ll(lat[nc + c], lon[nc + c]))
 			{
-				Vec3		a = ll2v(lat[c], lon[c]);
-				Vec3		b = ll2v(lat[nc + c], lon[nc + c]);
+				Vec3		a = vec[c];
+				Vec3		b = vec[nc + c];
 
 				dsum = vadd(dsum, vsub(b, a));
 				dist += gc_km(a, b);
 				nboth++;
 			}
 			if (c + 1 < nc && v0 && valid_ll(lat[c + 1], lon[c + 1]))
-				gaps[c][ngaps[c]++] = gc_km(ll2v(lat[c], lon[c]),
-											ll2v(lat[c + 1], lon[c + 1]));
+				gaps[c][ngaps[c]++] = gc_km(vec[c], vec[c + 1]);
 		}
 		if (nboth == 0 || !vnormalize(&c0))
 			continue;
@@ -549,8 +553,8 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 			alongs[nalong++] = dist / nboth;
 		if (l0 >= 0 && r0 > l0)
 		{
-			Vec3		pl = ll2v(lat[l0], lon[l0]);
-			Vec3		pr = ll2v(lat[r0], lon[r0]);
+			Vec3		pl = vec[l0];
+			Vec3		pr = vec[r0];
 			Vec3		ta,
 						tb;
 
@@ -605,6 +609,7 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 	}
 	pfree(lat);
 	pfree(lon);
+	pfree(vec);
 	pfree(alongs);
 	pfree(coss);
 	for (c = 0; c + 1 < nc; c++)
