@@ -489,6 +489,7 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 	/* two rows of a swath, and arrays per column: sizes checked (and so nc < INT_MAX) */
 	double	   *lat = nc_alloc_array(&sw->what, nc_size_mul(&sw->what, 2, nc), sizeof(double));
 	double	   *lon = nc_alloc_array(&sw->what, 2 * nc, sizeof(double));
+	Vec3	   *vec = nc_alloc_array(&sw->what, 2 * nc, sizeof(Vec3)); /* of valid pixels */
 	double	   *alongs = palloc(npos * sizeof(double));
 	double	   *coss = palloc(npos * sizeof(double));
 	double	  **gaps = nc_alloc_array(&sw->what, Max(1, nc), sizeof(double *));
@@ -518,6 +519,10 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 
 		CHECK_FOR_INTERRUPTS();
 		nc_swath_read_rows(sw, pair, r, 2, lat, lon);
+		/* each valid pixel's vector once (sin/cos are most of the work) */
+		for (c = 0; c < 2 * nc; c++)
+			if (valid_ll(lat[c], lon[c]))
+				vec[c] = ll2v(lat[c], lon[c]);
 		for (c = 0; c < nc; c++)
 		{
 			bool		v0 = valid_ll(lat[c], lon[c]);
@@ -527,21 +532,20 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 				if (l0 < 0)
 					l0 = c;
 				r0 = c;
-				c0 = vadd(c0, ll2v(lat[c], lon[c]));
+				c0 = vadd(c0, vec[c]);
 			}
 			/* same pixel in consecutive rows: along-track step */
 			if (v0 && valid_ll(lat[nc + c], lon[nc + c]))
 			{
-				Vec3		a = ll2v(lat[c], lon[c]);
-				Vec3		b = ll2v(lat[nc + c], lon[nc + c]);
+				Vec3		a = vec[c];
+				Vec3		b = vec[nc + c];
 
 				dsum = vadd(dsum, vsub(b, a));
 				dist += gc_km(a, b);
 				nboth++;
 			}
 			if (c + 1 < nc && v0 && valid_ll(lat[c + 1], lon[c + 1]))
-				gaps[c][ngaps[c]++] = gc_km(ll2v(lat[c], lon[c]),
-											ll2v(lat[c + 1], lon[c + 1]));
+				gaps[c][ngaps[c]++] = gc_km(vec[c], vec[c + 1]);
 		}
 		if (nboth == 0 || !vnormalize(&c0))
 			continue;
@@ -549,8 +553,8 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 			alongs[nalong++] = dist / nboth;
 		if (l0 >= 0 && r0 > l0)
 		{
-			Vec3		pl = ll2v(lat[l0], lon[l0]);
-			Vec3		pr = ll2v(lat[r0], lon[r0]);
+			Vec3		pl = vec[l0];
+			Vec3		pr = vec[r0];
 			Vec3		ta,
 						tb;
 
@@ -605,6 +609,7 @@ analyse_pair(NcSwath *sw, int pair, PairGeom *g)
 	}
 	pfree(lat);
 	pfree(lon);
+	pfree(vec);
 	pfree(alongs);
 	pfree(coss);
 	for (c = 0; c + 1 < nc; c++)
@@ -768,7 +773,8 @@ typedef struct SwathState
 	int			ncs;			/* columns of the sub-swath */
 	int			cap;			/* max rows in the window */
 	int			n;				/* rows in the window */
-	Vec3	   *px;				/* cap * ncs, x = NAN when invalid */
+	double	   *lat;			/* cap * ncs pixel centres, lat = NAN when */
+	double	   *lon;			/* invalid; vectors made when needed */
 	int		   *L;
 	int		   *R;
 	Vec3	   *ctr;
@@ -780,8 +786,15 @@ typedef struct SwathState
 	RingBuf		rb;
 } SwathState;
 
-#define PX(st, i, c) ((st)->px[(size_t) (i) * (st)->ncs + (c)])
-#define PXVALID(st, i, c) (!isnan(PX(st, i, c).x))
+/*
+ * The window keeps the pixels' latitudes and longitudes, and a pixel's unit
+ * vector is made only when the ring or the gap test needs it: the edge
+ * pixels of each row, the first and last rows.  Converting every pixel
+ * (sin/cos of each) was most of the time of a wide imager (VIIRS).
+ */
+#define PXI(st, i, c) ((size_t) (i) * (st)->ncs + (c))
+#define PX(st, i, c) ll2v((st)->lat[PXI(st, i, c)], (st)->lon[PXI(st, i, c)])
+#define PXVALID(st, i, c) (!isnan((st)->lat[PXI(st, i, c)]))
 
 /* outward across-track unit tangents at L and R of row i */
 static void
@@ -930,12 +943,22 @@ swath_flush(SwathState *st)
 	pfree(outR);
 }
 
+/* row "from" of the window becomes row "to" */
+static void
+swath_move_row(SwathState *st, int from, int to)
+{
+	memmove(&st->lat[PXI(st, to, 0)], &st->lat[PXI(st, from, 0)],
+			st->ncs * sizeof(double));
+	memmove(&st->lon[PXI(st, to, 0)], &st->lon[PXI(st, from, 0)],
+			st->ncs * sizeof(double));
+}
+
 static void
 swath_keep_last(SwathState *st)
 {
 	int			last = st->n - 1;
 
-	memmove(&PX(st, 0, 0), &PX(st, last, 0), st->ncs * sizeof(Vec3));
+	swath_move_row(st, last, 0);
 	st->L[0] = st->L[last];
 	st->R[0] = st->R[last];
 	st->ctr[0] = st->ctr[last];
@@ -961,7 +984,8 @@ swath_sub(NcSwath *sw, int pair, const PairGeom *g, int lo, int hi,
 	k = o->max_segment_km / Max(0.001, g->along_km);
 	k = Min(k, (double) FP_MAX_WINDOW_VALUES / ncs);
 	st.cap = (int) Max(2.0, Min(k, 100000.0)) + 1;
-	st.px = nc_alloc_array(&sw->what, (size_t) st.cap * ncs, sizeof(Vec3));
+	st.lat = nc_alloc_array(&sw->what, (size_t) st.cap * ncs, sizeof(double));
+	st.lon = nc_alloc_array(&sw->what, (size_t) st.cap * ncs, sizeof(double));
 	st.L = palloc(st.cap * sizeof(int));
 	st.R = palloc(st.cap * sizeof(int));
 	st.ctr = palloc(st.cap * sizeof(Vec3));
@@ -982,20 +1006,23 @@ swath_sub(NcSwath *sw, int pair, const PairGeom *g, int lo, int hi,
 						R = -1,
 						c;
 			int			i = st.n;
+			double	   *wla = &st.lat[PXI(&st, i, 0)];
+			double	   *wlo = &st.lon[PXI(&st, i, 0)];
 			Vec3		ctr;
 
 			for (c = 0; c < ncs; c++)
 			{
+				wlo[c] = lon[c];
 				if (valid_ll(la[c], lon[c]))
 				{
-					PX(&st, i, c) = ll2v(la[c], lon[c]);
+					wla[c] = la[c];
 					if (L < 0)
 						L = c;
 					R = c;
 					fp->npixels++;
 				}
 				else
-					PX(&st, i, c).x = NAN;
+					wla[c] = NAN;
 			}
 			if (L < 0)
 			{
@@ -1027,7 +1054,7 @@ swath_sub(NcSwath *sw, int pair, const PairGeom *g, int lo, int hi,
 				{
 					/* data gap: close the segment, this row starts a new one */
 					swath_flush(&st);
-					memmove(&PX(&st, 0, 0), &PX(&st, i, 0), ncs * sizeof(Vec3));
+					swath_move_row(&st, i, 0);
 					i = 0;
 					st.len_km = 0;
 				}
@@ -1048,7 +1075,8 @@ swath_sub(NcSwath *sw, int pair, const PairGeom *g, int lo, int hi,
 	}
 	swath_flush(&st);
 	nc_swath_iter_end(it);
-	pfree(st.px);
+	pfree(st.lat);
+	pfree(st.lon);
 	pfree(st.L);
 	pfree(st.R);
 	pfree(st.ctr);

@@ -27,7 +27,7 @@ struct GranulePixels
 	GranuleBlock blk;
 };
 
-/* open the file and find its geolocation pairs (and their times) */
+/* open the file and find its geolocation pairs (their times when asked) */
 Granule *
 granule_open(const char *path, const char *label)
 {
@@ -72,6 +72,7 @@ granule_describe(Granule *g)
 {
 	GranuleInfo *info = palloc0(sizeof(GranuleInfo));
 
+	nc_swath_find_times(g->sw);
 	info->npairs = g->sw->npairs;
 	info->pairs = palloc0(sizeof(GranulePair) * Max(1, info->npairs));
 	for (int i = 0; i < info->npairs; i++)
@@ -150,6 +151,7 @@ GranuleSubsetStatus
 granule_subset(Granule *g, const GranuleSubsetRequest *req,
 			   GranuleSubsetStats *stats)
 {
+	nc_swath_find_times(g->sw);	/* the subset's own time range */
 	return subset_run(g->sw, req, stats);
 }
 

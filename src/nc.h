@@ -209,6 +209,7 @@ typedef struct NcSwath
 	NcGeoPair  *pairs;
 	int			nskipped;		/* pairs found that are not swaths */
 	NcGeoPair  *skipped;
+	bool		times_found;	/* has_time etc. set: nc_swath_find_times() */
 } NcSwath;
 
 /* A block of consecutive scan lines; invalid pixels are NaN */
@@ -233,6 +234,8 @@ typedef struct NcSwathIter
 /* label names the file in error messages, e.g. "object 0000000000041" */
 extern NcSwath *nc_swath_open(const char *path, const char *label);
 extern void nc_swath_close(NcSwath *sw);
+/* the pairs' time ranges (has_time ...), which nc_swath_open leaves unset */
+extern void nc_swath_find_times(NcSwath *sw);
 
 /* read rows [row0, row0 + nrows) of a pair; lat/lon must hold nrows*ncols */
 extern void nc_swath_read_rows(NcSwath *sw, int pair, size_t row0,

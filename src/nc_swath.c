@@ -30,7 +30,10 @@
  *
  * The netCDF id is closed by a reset callback on the memory context the
  * NcSwath lives in (NcHandle), so an ereport(ERROR) anywhere never leaks
- * it.  Times are found by nc_time.c.
+ * it.  Times are found by nc_time.c, only when asked for
+ * (nc_swath_find_times): a footprint or the pixels need none, and reading
+ * the time variables (VIIRS: a per-pixel sst_dtime) cost more than the
+ * rest of opening.
  *
  *-------------------------------------------------------------------------
  */
@@ -293,7 +296,7 @@ make_pair(NcSwath *sw, const Cand *lat, const Cand *lon, NcGeoPair *p)
 	p->lon_float = t == NC_FLOAT;
 	NC_CHECK(w, nc_inq_var_chunking(lat->grpid, lat->varid, &storage, chunks));
 	p->chunk_rows = storage == NC_CHUNKED ? chunks[p->row_dim] : 0;
-	nc_time_find(sw, p);
+	/* the time range is found when asked for: nc_swath_find_times() */
 }
 
 static int
@@ -543,6 +546,22 @@ nc_swath_open(const char *path, const char *label)
 				 errdetail("No latitude/longitude variable pair with the same 1-D or 2-D (scan, pixel) dimensions was found in any group."),
 				 errhint("Gridded (Level-3) files with separate lat(lat) and lon(lon) axes are not swaths.")));
 	return sw;
+}
+
+/*
+ * The time ranges of all pairs, the swaths and those set aside, found once.
+ * Whoever reports or copies times (describe, subset) calls this first.
+ */
+void
+nc_swath_find_times(NcSwath *sw)
+{
+	if (sw->times_found)
+		return;
+	for (int i = 0; i < sw->npairs; i++)
+		nc_time_find(sw, &sw->pairs[i]);
+	for (int i = 0; i < sw->nskipped; i++)
+		nc_time_find(sw, &sw->skipped[i]);
+	sw->times_found = true;
 }
 
 /* ---------- reading ---------- */

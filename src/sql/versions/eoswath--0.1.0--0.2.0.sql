@@ -1371,3 +1371,7 @@ GRANT EXECUTE ON FUNCTION
 TO eoswath_writer;
 GRANT SELECT ON @extschema@.swath_quicklooks TO eoswath_reader;
 GRANT DELETE ON @extschema@.swath_quicklooks TO eoswath_writer;
+
+-- footprint speed: footprint_from_parts() without JIT compilation of its
+-- body (15-20 ms a call; see src/sql/40_swaths.sql)
+ALTER FUNCTION eoswath.footprint_from_parts(@extschema@.geometry) SET jit = off;
