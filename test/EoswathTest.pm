@@ -8,7 +8,7 @@ use File::Find;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 
-our @EXPORT = qw(eoswath_node add_sites copy_files object_files sha256_file wait_ready);
+our @EXPORT = qw(eoswath_node add_sites copy_files object_files copies_of flip_byte sha256_file wait_ready);
 
 # A started node with the extension installed and $nsites extra directory
 # sites (s1, s2, ...) under its data directory.
@@ -71,6 +71,31 @@ sub wait_ready
 		select(undef, undef, undef, 0.1);
 	}
 	die 'the server did not come back';
+}
+
+# The copy files of object $id in the order reads try them (the order of
+# wos_stat's sites).
+sub copies_of
+{
+	my ($node, $id) = @_;
+	return map {
+		my $site = $_;
+		my $loc = $node->safe_psql('postgres', "SELECT location FROM eoswath.sites WHERE name = '$site'");
+		$loc = $node->data_dir . "/$loc" unless $loc =~ m{^/};    # the default site: relative
+		grep { index($_, "$loc/") == 0 } object_files($node, $id)
+	} split /,/, $node->safe_psql('postgres', "SELECT array_to_string(sites, ',') FROM wos_stat('$id')");
+}
+
+# Flip the lowest bit of the byte at $offset of a file, in place.
+sub flip_byte
+{
+	my ($path, $offset) = @_;
+	open(my $fh, '+<:raw', $path) or die "$path: $!";
+	seek($fh, $offset, 0);
+	read($fh, my $c, 1);
+	seek($fh, $offset, 0);
+	print $fh chr(ord($c) ^ 0x01);
+	close $fh;
 }
 
 sub sha256_file

@@ -11,24 +11,8 @@ my $id = $node->safe_psql('postgres',
 	"SELECT wos_put(decode(string_agg(md5(g::text), ''), 'hex'), '{}', 'copy3') FROM generate_series(1, 200000) g");
 my $sum = $node->safe_psql('postgres', "SELECT sha256 FROM wos_stat('$id')");
 # the copies in the order reads try them
-my @files = map {
-	my $site = $_;
-	my $loc = $node->safe_psql('postgres', "SELECT location FROM eoswath.sites WHERE name = '$site'");
-	$loc = $node->data_dir . "/$loc" unless $loc =~ m{^/};    # the default site: relative
-	grep { index($_, "$loc/") == 0 } object_files($node, $id)
-} split /,/, $node->safe_psql('postgres', "SELECT array_to_string(sites, ',') FROM wos_stat('$id')");
+my @files = copies_of($node, $id);
 is(scalar(@files), 3, 'three copies');
-
-sub flip_byte
-{
-	my ($path, $offset) = @_;
-	open(my $fh, '+<:raw', $path) or die "$path: $!";
-	seek($fh, $offset, 0);
-	read($fh, my $c, 1);
-	seek($fh, $offset, 0);
-	print $fh chr(ord($c) ^ 0x01);
-	close $fh;
-}
 
 sub read_sum
 {

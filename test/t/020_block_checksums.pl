@@ -15,19 +15,6 @@ my $node = eoswath_node('blocks', sites => 2, conf => "eoswath.block_size = '64k
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 
-# the copies of an object in the order reads try them (as in 003_repair.pl)
-sub copies_of
-{
-	my ($id) = @_;
-	my @files = map {
-		my $site = $_;
-		my $loc = sql("SELECT location FROM eoswath.sites WHERE name = '$site'");
-		$loc = $node->data_dir . "/$loc" unless $loc =~ m{^/};
-		grep { index($_, "$loc/") == 0 } object_files($node, $id)
-	} split /,/, sql("SELECT array_to_string(sites, ',') FROM wos_stat('$id')");
-	return @files;
-}
-
 sub slurp
 {
 	my ($path) = @_;
@@ -43,17 +30,6 @@ sub spew
 	my ($path, $data) = @_;
 	open(my $fh, '>:raw', $path) or die "$path: $!";
 	print $fh $data;
-	close $fh;
-}
-
-sub flip_byte
-{
-	my ($path, $offset) = @_;
-	open(my $fh, '+<:raw', $path) or die "$path: $!";
-	seek($fh, $offset, 0);
-	read($fh, my $c, 1);
-	seek($fh, $offset, 0);
-	print $fh chr(ord($c) ^ 0x01);
 	close $fh;
 }
 
@@ -88,7 +64,7 @@ sub rows_bytes
 # ---- 1. the put records a digest per block of the stored bytes
 my $id = sql("SELECT wos_put(decode(string_agg(md5(g::text), ''), 'hex'), '{}', 'copy3')"
 	  . " FROM generate_series(1, 200000) g");
-my @files = copies_of($id);
+my @files = copies_of($node, $id);
 is(scalar(@files), 3, 'three copies');
 my $data = slurp($files[0]);
 my $sum = sql("SELECT sha256 FROM wos_stat('$id')");
@@ -194,7 +170,7 @@ my $gid = (split /\n/, sql(
 	  . "SELECT wos_stream_close(:s);\nCOMMIT;"))[-1];
 my $logical = sql("SELECT encode(sha256(convert_to(string_agg(g::text || ' lorem ipsum', ','), 'UTF8')), 'hex')"
 	  . " FROM generate_series(1, 200000) g");
-my @gfiles = copies_of($gid);
+my @gfiles = copies_of($node, $gid);
 my $gdata = slurp($gfiles[0]);
 is(sql("SELECT encoding FROM wos_stat('$gid')"), 'gzip', 'stored gzipped');
 cmp_ok(length($gdata), '>', 3 * $B, 'over three blocks of gzip');
@@ -225,7 +201,7 @@ my $lid = sql("SET eoswath.block_size = 0; SELECT wos_put(decode(string_agg(md5(
 	  . " FROM generate_series(1, 50000) g");
 is(sql("SELECT block_size IS NULL AND block_sha256 IS NULL FROM eoswath.objects WHERE oid = '$lid'"), 't',
 	'block_size = 0: no block digests, as 0.1.0 stored');
-my @lfiles = copies_of($lid);
+my @lfiles = copies_of($node, $lid);
 my $ldata = slurp($lfiles[0]);
 my $lsum = sha256_hex($ldata);
 is(stream_sum($lid, $B, 0), $lsum, 'legacy: stream correct');
@@ -260,7 +236,7 @@ my ($off_pid, $off_id, $off_tasks) = split /\|/, sql(
 	  . "SELECT :p || '|' || :'x' || '|' || (SELECT count(*) FROM pg_ls_dir('/proc/' || :p || '/task'))");
 is($on_tasks, '3', 'hash_thread on: the backend ran two hash threads');
 is($off_tasks, '1', 'hash_thread off: no hash thread');
-my $bigdata = slurp((copies_of($on_id))[0]);
+my $bigdata = slurp((copies_of($node, $on_id))[0]);
 is(sql("SELECT sha256 FROM wos_stat('$on_id')"), sha256_hex($bigdata), 'hash_thread on: object digest');
 is(sql("SELECT sha256 FROM wos_stat('$off_id')"), sha256_hex($bigdata), 'hash_thread off: object digest');
 is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$on_id'"),
