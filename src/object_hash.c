@@ -70,7 +70,7 @@ sha256_restart(Sha256Ctx *md)
 void
 sha256_update(Sha256Ctx *md, const void *data, size_t len)
 {
-	if (EVP_DigestUpdate(md, data, len) != 1)
+	if (!sha256_update_nothrow(md, data, len))
 		elog(ERROR, "SHA-256 update failed");
 }
 
