@@ -94,6 +94,7 @@ typedef enum CopyStatus
 } CopyStatus;
 
 extern const char *copy_status_name(CopyStatus s);
+extern CopyStatus object_open_copy(ObjectRecord *rec, StoreSite *site, void **h);
 extern CopyStatus object_check_copy(ObjectRecord *rec, StoreSite *site);
 extern CopyStatus object_copy_presence(ObjectRecord *rec, StoreSite *site);
 extern List *object_check_rest(ObjectRecord *rec, List *rest, List *bad);

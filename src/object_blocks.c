@@ -433,8 +433,8 @@ blocks_close(BlockReader *br, bool check_unread)
 CopyStatus
 object_check_copy_blocks(ObjectRecord *rec, StoreSite *s)
 {
-	int64		size = -1;
-	void	   *h = s->methods->open_read(s, rec->oid, &size);
+	int64		size = rec->size;
+	void	   *h;
 	char	   *buf;
 	Sha256Ctx  *md;
 	uint8		got[WOS_SHA256_LEN];
@@ -448,13 +448,9 @@ object_check_copy_blocks(ObjectRecord *rec, StoreSite *s)
 	CopyStatus	result = COPY_OK;
 
 	Assert(rec->block_size > 0);
-	if (h == NULL)
-		return COPY_MISSING;
-	if (size != rec->size)
-	{
-		s->methods->close_read(h);
-		return COPY_BAD_SIZE;
-	}
+	result = object_open_copy(rec, s, &h);
+	if (result != COPY_OK)
+		return result;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath check", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	buf = palloc(eoswath_io_block_size);
@@ -511,8 +507,9 @@ CopyStatus
 object_blocks_fill(ObjectRecord *rec, StoreSite *s)
 {
 	int32		bs = eoswath_block_size;
-	int64		size = -1;
+	int64		size = rec->size;
 	int64		nblocks;
+	CopyStatus	st;
 	void	   *h;
 	char	   *buf;
 	uint8	   *digests;
@@ -532,14 +529,9 @@ object_blocks_fill(ObjectRecord *rec, StoreSite *s)
 	if (nblocks * WOS_SHA256_LEN > (int64) (MaxAllocSize - VARHDRSZ))
 		return object_check_copy(rec, s);	/* too many: keep the old rule */
 
-	h = s->methods->open_read(s, rec->oid, &size);
-	if (h == NULL)
-		return COPY_MISSING;
-	if (size != rec->size)
-	{
-		s->methods->close_read(h);
-		return COPY_BAD_SIZE;
-	}
+	st = object_open_copy(rec, s, &h);
+	if (st != COPY_OK)
+		return st;
 	/* the digests outlive the check: they go into rec */
 	digests = palloc(nblocks * WOS_SHA256_LEN);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath block fill", ALLOCSET_DEFAULT_SIZES);

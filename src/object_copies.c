@@ -38,17 +38,37 @@ copy_status_name(CopyStatus s)
 	return "unknown";
 }
 
+/*
+ * Open a copy for reading if it is there with the right size: COPY_OK and
+ * the handle in *h, or COPY_MISSING / COPY_BAD_SIZE and nothing left open.
+ */
+CopyStatus
+object_open_copy(ObjectRecord *rec, StoreSite *s, void **h)
+{
+	int64		size = -1;
+
+	*h = s->methods->open_read(s, rec->oid, &size);
+	if (*h == NULL)
+		return COPY_MISSING;
+	if (size != rec->size)
+	{
+		s->methods->close_read(*h);
+		*h = NULL;
+		return COPY_BAD_SIZE;
+	}
+	return COPY_OK;
+}
+
 /* Is a copy there with the right size?  (cheap: no data is read) */
 CopyStatus
 object_copy_presence(ObjectRecord *rec, StoreSite *s)
 {
-	int64		size = -1;
-	void	   *h = s->methods->open_read(s, rec->oid, &size);
+	void	   *h;
+	CopyStatus	st = object_open_copy(rec, s, &h);
 
-	if (h == NULL)
-		return COPY_MISSING;
-	s->methods->close_read(h);
-	return size == rec->size ? COPY_OK : COPY_BAD_SIZE;
+	if (st == COPY_OK)
+		s->methods->close_read(h);
+	return st;
 }
 
 /*
@@ -81,7 +101,6 @@ object_check_rest(ObjectRecord *rec, List *rest, List *bad)
 CopyStatus
 object_check_copy(ObjectRecord *rec, StoreSite *s)
 {
-	int64		size = -1;
 	void	   *h;
 	char	   *buf;
 	Sha256Ctx  *md;
@@ -93,31 +112,26 @@ object_check_copy(ObjectRecord *rec, StoreSite *s)
 
 	if (rec->block_size > 0)
 		return object_check_copy_blocks(rec, s);
-	h = s->methods->open_read(s, rec->oid, &size);
-	if (h == NULL)
-		return COPY_MISSING;
-	if (size != rec->size)
-	{
-		s->methods->close_read(h);
-		return COPY_BAD_SIZE;
-	}
+	result = object_open_copy(rec, s, &h);
+	if (result != COPY_OK)
+		return result;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath check", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	buf = palloc(eoswath_io_block_size);
 	md = sha256_begin();
-	while (pos < size)
+	while (pos < rec->size)
 	{
 		size_t		n;
 
 		CHECK_FOR_INTERRUPTS();
-		n = s->methods->read(h, buf, Min((int64) eoswath_io_block_size, size - pos), pos);
+		n = s->methods->read(h, buf, Min((int64) eoswath_io_block_size, rec->size - pos), pos);
 		if (n == 0)
 			break;
 		sha256_update(md, buf, n);
 		pos += n;
 	}
 	s->methods->close_read(h);
-	if (pos != size)
+	if (pos != rec->size)
 		result = COPY_BAD_SIZE;
 	else
 	{
