@@ -100,6 +100,9 @@ HELPER_CPPFLAGS = -DEOSWATH_VERSION='"$(EXTVERSION)"' \
                   -I$(includedir_server) -I$(includedir_internal) $(NC_CFLAGS) $(HDF5_CFLAGS)
 HELPER_CFLAGS   = $(CFLAGS) -Wall -Wextra -Wno-unused-parameter \
                   -Wno-missing-field-initializers -Wno-sign-compare $(EOSWATH_CFLAGS)
+# full RELRO: the helper parses hostile bytes, so its GOT is read-only
+# before main() runs (BIND_NOW), not resolved lazily later
+HELPER_LDFLAGS  = -Wl,-z,relro,-z,now
 HELPER_LIBS     = $(NC_LIBS) $(HDF5_LIBS) $(PNG_LIBS) -lseccomp -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
 
 src/helper/obj/%.o: src/helper/%.c $(wildcard src/*.h src/helper/*.h)
@@ -109,7 +112,7 @@ src/helper/obj/%.o: src/%.c $(wildcard src/*.h src/helper/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HELPER_CFLAGS) $(HELPER_CPPFLAGS) -c -o $@ $<
 $(HELPER): $(HELPER_OBJS)
-	$(CC) $(HELPER_CFLAGS) -o $@ $^ $(HELPER_LIBS)
+	$(CC) $(HELPER_CFLAGS) $(HELPER_LDFLAGS) -o $@ $^ $(HELPER_LIBS)
 
 all: $(HELPER)
 install: install-helper
