@@ -17,7 +17,7 @@ source "$HERE/table.sh"
 [ -n "${EOSWATH_BENCH_NO_BUILD:-}" ] || build_and_install
 REPS=${REPS:-20}
 ROUNDS=${ROUNDS:-3}
-GRANULES=${EOSWATH_GRANULES:-$(cd "$HERE/../../.." && pwd)/shared/data/swaths}
+GRANULES=${EOSWATH_GRANULES:-${EOSWATH_SHARED:-$(cd "$HERE/../../.." && pwd)/shared}/data/swaths}
 HELPER=$("$PG_CONFIG" --pkglibdir)/eoswath-granule
 pg_start bench
 psql_user -q -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
