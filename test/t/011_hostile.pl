@@ -343,6 +343,19 @@ SKIP:
 	like($out, qr/\x01\0\0\0\x44\x11\0\0\0\x50\0{16}\z/, 'and the request was still served (GP_DONE, then GP_STATUS: exit 0)');
 }
 
+# ---- the binary that parses hostile bytes is hardened at link time ----
+# full RELRO: its GOT is made read-only before main() (BIND_NOW with a
+# GNU_RELRO segment), so a memory bug in a library cannot redirect a later
+# call through it; and position-independent, so ASLR moves its code too
+{
+	my $helper = $node->config_data('--pkglibdir') . '/eoswath-granule';
+	my $dynamic = `readelf -dW '$helper' 2>&1`;
+	my $segments = `readelf -lW '$helper' 2>&1`;
+	like($dynamic, qr/\(FLAGS_1\)\s+Flags:.*\bNOW\b/, 'the helper is linked with BIND_NOW');
+	like($segments, qr/^\s*GNU_RELRO\s/m, 'the helper has a RELRO segment');
+	like($dynamic, qr/\(FLAGS_1\)\s+Flags:.*\bPIE\b/, 'the helper is position-independent');
+}
+
 # ---- the whole run ----
 is(postmaster_pid(), $postmaster, 'the postmaster is the same process as at the start');
 my $log = slurp_file($node->logfile);
