@@ -78,7 +78,7 @@ SELECT (1000000000 + i)::bigint::wosoid, 'reserved', (SELECT min(name) FROM eosw
   FROM generate_series($1, $2 - 1) i;
 INSERT INTO swaths (filename, source, version, overpass, overpass_end, oid, orbit, shape)
 SELECT format('VIIRS_NPP_%s.nc', to_char(t0, 'YYYYMMDD"T"HH24MISS')), 'VIIRS', '3.0',
-       t0, t0 + interval '5 minutes', (1000000000 + i)::bigint::wosoid, (i * 300 / 6060)::int,
+       t0, t0 + interval '5 minutes', (1000000000 + i)::bigint::wosoid, (i::bigint * 300 / 6060)::int,
        ST_MakePolygon(ST_MakeLine(ARRAY[
            gen.pt(la0, lo0, az0 - pi() / 2), gen.pt(la1, lo1, az1 - pi() / 2),
            gen.pt(la2, lo2, az2 - pi() / 2), gen.pt(la2, lo2, az2 + pi() / 2),
