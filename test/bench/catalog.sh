@@ -27,24 +27,36 @@ GEN_JOBS=${GEN_JOBS:-2}
 SHARED=${EOSWATH_SHARED:-$(cd "$HERE/../../.." && pwd)/shared}
 
 [ -n "${EOSWATH_BENCH_NO_BUILD:-}" ] || build_and_install
-pg_start bench
-chown "$TEST_USER" "$WORK"
-psql_user -q -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
-psql_user -q -c "ALTER SYSTEM SET shared_buffers = '2GB'" -c "ALTER SYSTEM SET max_wal_size = '8GB'" \
-    -c "ALTER SYSTEM SET work_mem = '64MB'"
-pg_stop
-as_user "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/bench/log" -w start >/dev/null
+if [ -n "${CATALOG_DATA:-}" ]; then
+    # the cluster of an earlier run kept with EOSWATH_KEEP=1 (its bench/data,
+    # owned by the test user): the queries again, on the same rows, with the
+    # extension's library as now installed
+    export PGDATA=$CATALOG_DATA PGHOST=$WORK/bench PGPORT=$((20000 + RANDOM % 20000))
+    export PGUSER=$TEST_USER PGDATABASE=postgres
+    mkdir -p "$PGHOST" && chown "$TEST_USER" "$PGHOST" "$WORK"
+    as_user "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/bench/log" -w -t 900 \
+        -o "-c unix_socket_directories='$PGHOST' -c port=$PGPORT" start >/dev/null
+    cleanup_hooks+=("as_user '$PGBIN/pg_ctl' -D '$PGDATA' -m fast -w stop >/dev/null 2>&1")
+    echo "== reusing $(psql_user -At -c "SELECT count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('swaths')) FROM swaths") in $PGDATA"
+else
+    pg_start bench
+    chown "$TEST_USER" "$WORK"
+    psql_user -q -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
+    psql_user -q -c "ALTER SYSTEM SET shared_buffers = '2GB'" -c "ALTER SYSTEM SET max_wal_size = '8GB'" \
+        -c "ALTER SYSTEM SET work_mem = '64MB'"
+    pg_stop
+    as_user "$PGBIN/pg_ctl" -D "$PGDATA" -l "$WORK/bench/log" -w start >/dev/null
 
-echo "== generating $N swath rows ($GEN_JOBS sessions)"
-t0=$(date +%s)
-# The orbit in closed form on a sphere of the Earth's mean radius: the
-# sub-satellite point t seconds after an ascending node at (0, 0) (circular
-# orbit, inclination 98.7 deg, period 101 min, Earth turning underneath), the
-# track's bearing between points, and the swath edges 1500 km either side
-# along great circles.  Plain float8 arithmetic, inlined by the planner:
-# 12x cheaper than ST_Project/ST_Azimuth on the spheroid, whose edges differ
-# from these by at most 6.6 km (0.4% of a footprint's area).
-psql_user -q <<'SQL'
+    echo "== generating $N swath rows ($GEN_JOBS sessions)"
+    t0=$(date +%s)
+    # The orbit in closed form on a sphere of the Earth's mean radius: the
+    # sub-satellite point t seconds after an ascending node at (0, 0) (circular
+    # orbit, inclination 98.7 deg, period 101 min, Earth turning underneath), the
+    # track's bearing between points, and the swath edges 1500 km either side
+    # along great circles.  Plain float8 arithmetic, inlined by the planner:
+    # 12x cheaper than ST_Project/ST_Azimuth on the spheroid, whose edges differ
+    # from these by at most 6.6 km (0.4% of a footprint's area).
+    psql_user -q <<'SQL'
 CREATE SCHEMA gen;
 CREATE FUNCTION gen.tlat(t float8) RETURNS float8 LANGUAGE sql IMMUTABLE
     RETURN asin(sin(radians(98.7)) * sin(2 * pi() * t / 6060));
@@ -63,12 +75,12 @@ CREATE FUNCTION gen.pt(la float8, lo float8, th float8) RETURNS geometry LANGUAG
     RETURN ST_MakePoint(gen.dlon(la, lo, th) - 360 * floor((gen.dlon(la, lo, th) + 180) / 360),
                         degrees(gen.dlat(la, th)));
 SQL
-# $GEN_JOBS sessions, each a contiguous range of i, into the indexed table
-# (as an archive's catalog grows).  session_replication_role = replica skips
-# the user triggers (no granule to open) and the foreign key checks: each
-# session inserts the object rows its swath rows point at first.
-gen_range() {
-    psql_user -q <<SQL
+    # $GEN_JOBS sessions, each a contiguous range of i, into the indexed table
+    # (as an archive's catalog grows).  session_replication_role = replica skips
+    # the user triggers (no granule to open) and the foreign key checks: each
+    # session inserts the object rows its swath rows point at first.
+    gen_range() {
+        psql_user -q <<SQL
 SET client_min_messages = warning;
 SET session_replication_role = replica;
 -- every row points at its own object (swaths.oid is unique and a foreign
@@ -94,14 +106,15 @@ SELECT format('VIIRS_NPP_%s.nc', to_char(t0, 'YYYYMMDD"T"HH24MISS')), 'VIIRS', '
                 OFFSET 0) a   -- fences: each track point computed once, not per use
         OFFSET 0) b;
 SQL
-}
-pids=()
-for ((j = 0; j < GEN_JOBS; j++)); do
-    gen_range $(( N * j / GEN_JOBS )) $(( N * (j + 1) / GEN_JOBS )) & pids+=($!)
-done
-for pid in "${pids[@]}"; do wait "$pid"; done
-psql_user -q -c "VACUUM ANALYZE swaths" -c "VACUUM ANALYZE eoswath.objects"
-echo "generated in $(( $(date +%s) - t0 )) s: $(psql_user -At -c "SELECT count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('swaths')) FROM swaths")"
+    }
+    pids=()
+    for ((j = 0; j < GEN_JOBS; j++)); do
+        gen_range $(( N * j / GEN_JOBS )) $(( N * (j + 1) / GEN_JOBS )) & pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
+    psql_user -q -c "VACUUM ANALYZE swaths" -c "VACUUM ANALYZE eoswath.objects"
+    echo "generated in $(( $(date +%s) - t0 )) s: $(psql_user -At -c "SELECT count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('swaths')) FROM swaths")"
+fi
 
 echo "== swath_search against plain PostGIS ST_Intersects on the same index: $QUERIES queries each"
 psql_user -q <<SQL
@@ -115,6 +128,7 @@ INSERT INTO coast VALUES ('Dakar', -17.4, 14.7), ('Abidjan', -4.0, 5.3), ('Lagos
     ('Tunis', 10.2, 36.8), ('Casablanca', -7.6, 33.6), ('Nouadhibou', -17.0, 20.9);
 SELECT setseed(0.42);
 -- a plain table: the concurrent clients below read it too
+DROP TABLE IF EXISTS qs;
 CREATE TABLE qs AS
 SELECT i AS q, ST_Buffer(ST_MakePoint(c.lon, c.lat)::geography, 250000) AS region,
        timestamptz '2015-01-01 00:00+00' + (floor(random() * nm))::int * interval '1 month' AS m
