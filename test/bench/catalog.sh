@@ -202,9 +202,9 @@ rows=$(psql_user -At -c "SELECT count(*) FROM swaths")
 read -r _ e50 e99 < <(grep '^index|' "$WORK/catalog.lat" | tr '|' ' ')
 read -r _ p50 p99 < <(grep '^postgis|' "$WORK/catalog.lat" | tr '|' ' ')
 bench_row "swath_search p50, $rows rows" "$e50 ms" "$p50 ms" "$(awk -v e="$e50" -v p="$p50" 'BEGIN { printf "%.2fx", p / e }')" \
-    "plain PostGIS ST_Intersects + same time range, same GiST index, same answers"
+    "plain PostGIS ST_Intersects + same time range, same GiST indexes, same answers"
 bench_row "swath_search p99, $rows rows" "$e99 ms" "$p99 ms" "$(awk -v e="$e99" -v p="$p99" 'BEGIN { printf "%.2fx", p / e }')" \
-    "plain PostGIS ST_Intersects + same time range, same GiST index, same answers"
+    "plain PostGIS ST_Intersects + same time range, same GiST indexes, same answers"
 
 echo "== $CLIENTS concurrent clients, $CONC_SECS s each: swath_search, then plain PostGIS"
 # pgbench, simple protocol (values written into the SQL text, as psycopg2
@@ -232,7 +232,7 @@ tps_e=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.eoswath")
 tps_p=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.postgis")
 bench_row "swath_search, $CLIENTS clients, $rows rows" "$(printf '%.0f q/s' "$tps_e")" "$(printf '%.0f q/s' "$tps_p")" \
     "$(awk -v e="$tps_e" -v p="$tps_p" 'BEGIN { printf "%.2fx", e / p }')" \
-    "plain PostGIS ST_Intersects + same time range, same index; pgbench -c $CLIENTS -j $CONC_THREADS, same queries and seed"
+    "plain PostGIS ST_Intersects + same time range, same indexes; pgbench -c $CLIENTS -j $CONC_THREADS, same queries and seed"
 
 echo "== footprint computation per real granule (median of 5)"
 psql_user -q <<SQL
