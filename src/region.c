@@ -1097,11 +1097,18 @@ parts_intersect(const RegionPart *a, const RegionPart *b)
 	if (!a->general && !b->general && ra + rb + 1e-9 < M_PI &&
 		cc < cos(ra + rb + 1e-9))
 		return false;
-	if (boxes_overlap(a->box, b->box) && edges_meet(a, b))
+
+	/*
+	 * A vertex of one inside the other is a shared point.  Tested first: it
+	 * costs a pass over one ring, where the sweep of edges_meet() sorts the
+	 * edges of both, and it decides the usual case of a search, a region
+	 * inside a wide swath (no edges meet there).
+	 */
+	if (part_contains_vec(a, &b->rings[0].v[0]) ||
+		part_contains_vec(b, &a->rings[0].v[0]))
 		return true;
-	/* no edges meet: one inside the other, or apart */
-	return part_contains_vec(a, &b->rings[0].v[0]) ||
-		part_contains_vec(b, &a->rings[0].v[0]);
+	/* neither vertex inside the other: they meet where edges cross, or not */
+	return boxes_overlap(a->box, b->box) && edges_meet(a, b);
 }
 
 bool

@@ -1375,3 +1375,11 @@ GRANT DELETE ON @extschema@.swath_quicklooks TO eoswath_writer;
 -- footprint speed: footprint_from_parts() without JIT compilation of its
 -- body (15-20 ms a call; see src/sql/40_swaths.sql)
 ALTER FUNCTION eoswath.footprint_from_parts(@extschema@.geometry) SET jit = off;
+
+-- the catalog at 10 M rows: a time-first GiST index for a region and a
+-- window, and a spatial index of the shape alone for a region alone (see
+-- src/sql/40_swaths.sql)
+DROP INDEX @extschema@.swaths_shape_idx;
+CREATE INDEX swaths_shape_idx ON @extschema@.swaths USING gist (shape);
+CREATE INDEX swaths_time_shape_idx ON @extschema@.swaths USING gist
+    (tstzrange(overpass, coalesce(overpass_end, overpass), '[]'), shape);
