@@ -221,7 +221,7 @@ eoswath_define_gucs(void)
 	DefineCustomIntVariable("eoswath.s3_part_size",
 							"Part size of multipart uploads to S3 sites.",
 							"Objects larger than this are uploaded in parts of this size; "
-							"one part per copy is buffered in memory.",
+							"two parts per copy are buffered in memory, one filling while the other is sent.",
 							&eoswath_s3_part_size,
 							16 * 1024 * 1024,
 							5 * 1024 * 1024,

@@ -94,6 +94,7 @@ typedef struct S3Call
 	int			max_rounds;		/* 0: 1 + eoswath.s3_retries */
 
 	/* transfer state, touched by the callbacks only */
+	CURL	   *handle;			/* the handle of the attempt */
 	size_t		upload_pos;
 	size_t		dest_len;
 	char	   *body;			/* malloc'd, freed before s3_perform returns */
@@ -137,6 +138,15 @@ extern bool s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint,
 extern bool s3_perform(StoreSite *site, S3Call *c);
 extern void s3_report(int elevel, StoreSite *site, S3Call *c, const char *what);
 extern bool s3_out_of_space(S3Call *c);
+
+/* a request made in the background: a part sent while the next one fills */
+typedef struct S3Async S3Async;
+
+extern S3Async *s3_async_start(StoreSite *site, S3Call *c);
+extern void s3_async_progress(void);
+extern bool s3_async_finish(S3Async *a, StoreSite *site, S3Call *c);
+extern void s3_async_stop(S3Async *a, S3Call *c);
+extern void s3_async_stop_key(const char *key);
 
 /* ---- s3_xml.c: replies ---- */
 

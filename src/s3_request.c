@@ -202,7 +202,7 @@ s3_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	S3Call	   *c = arg;
 	size_t		n = size * nmemb;
 	long		status = 0;
-	CURLcode	rc = curl_easy_getinfo(s3_curl, CURLINFO_RESPONSE_CODE, &status);
+	CURLcode	rc = curl_easy_getinfo(c->handle, CURLINFO_RESPONSE_CODE, &status);
 
 	if (rc != CURLE_OK)
 	{
@@ -416,6 +416,7 @@ s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint, struct curl_slist **
 	const char *failed = NULL;
 
 	*headers_out = NULL;
+	c->handle = h;
 	c->endpoint = endpoint;
 	c->status = 0;
 	c->cc = CURLE_OK;
@@ -537,28 +538,22 @@ fail:
 }
 
 /*
- * One attempt of a request on one endpoint.  Everything curl allocated for
- * it is released before this returns; nothing in here raises an error.
+ * The outcome of a transfer on handle h that has ended with c->cc.  The
+ * handle is reset and the request's headers freed: no pointer into our
+ * memory stays in it, its connections do.  Raises no error.
  */
 static S3Outcome
-s3_attempt(StoreSite *site, S3Call *c, int endpoint)
+s3_attempt_end(CURL *h, S3Call *c, struct curl_slist *headers)
 {
-	CURL	   *h = s3_handle();
-	struct curl_slist *headers = NULL;
 	CURLcode	rc;
 	curl_off_t	len = -1;
 
-	c->attempts++;
-	if (!s3_setup(h, site, c, endpoint, &headers))
-		return S3_FATAL;
-	c->cc = curl_easy_perform(h);
 	rc = curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
 	if (rc == CURLE_OK)
 		rc = curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 	c->length = len;
 	if (rc == CURLE_OK)
 		rc = c->cb_rc;
-	/* no pointers into our memory stay in the handle; its connections do */
 	curl_easy_reset(h);
 	curl_slist_free_all(headers);
 
@@ -594,6 +589,24 @@ s3_attempt(StoreSite *site, S3Call *c, int endpoint)
 	return S3_DONE;
 }
 
+/*
+ * One attempt of a request on one endpoint, on the process's handle.
+ * Everything curl allocated for it is released before this returns;
+ * nothing in here raises an error.
+ */
+static S3Outcome
+s3_attempt(StoreSite *site, S3Call *c, int endpoint)
+{
+	CURL	   *h = s3_handle();
+	struct curl_slist *headers = NULL;
+
+	c->attempts++;
+	if (!s3_setup(h, site, c, endpoint, &headers))
+		return S3_FATAL;
+	c->cc = curl_easy_perform(h);
+	return s3_attempt_end(h, c, headers);
+}
+
 /* Sleep for a retry's backoff; a cancel meanwhile raises its error. */
 static void
 s3_backoff(int round)
@@ -610,63 +623,68 @@ s3_backoff(int round)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/* A cancel ended an attempt: free its body, and raise the cancel's error. */
+static void
+s3_interrupted(S3Call *c)
+{
+	if (c->body)
+		free(c->body);
+	c->body = NULL;
+	c->body_cap = c->body_len = 0;
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* An attempt on endpoint e is worth repeating: log why; the next endpoint. */
+static int
+s3_retry_note(StoreSite *site, S3Call *c, int e)
+{
+	S3Site	   *cfg = s3_cfg(site);
+
+	ereport(LOG,
+			(errmsg("eoswath site \"%s\": %s %s on endpoint %s failed: %s",
+					site->name, c->method, c->key ? c->key : "(bucket)",
+					cfg->endpoints[e],
+					c->status ? psprintf("HTTP %ld %s", c->status, c->code) :
+					c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->cc)),
+			 errhidestmt(true)));
+	return (e + 1) % cfg->nendpoints;
+}
+
 /*
- * Make a request, with retries and failover over the site's endpoints.
- * True if the answer is a 2xx; otherwise the caller looks at c->status
- * (a 404 can be an answer) or reports the failure with s3_report().
- * Never raises an error, except the one of a pending query cancel.
+ * The attempts of request c from attempt number "first" on, on endpoint e
+ * first, the one before (if any) having ended with "outcome": retries with
+ * backoff, each on the next endpoint, a round being each endpoint once,
+ * from the one that worked last.  Returns what s3_perform() returns.
  */
-bool
-s3_perform(StoreSite *site, S3Call *c)
+static bool
+s3_rounds(StoreSite *site, S3Call *c, int e, int first, S3Outcome outcome)
 {
 	S3Site	   *cfg = s3_cfg(site);
 	S3SiteSlot *slot = s3_slot(site);
 	int			rounds = c->max_rounds > 0 ? c->max_rounds : 1 + eoswath_s3_retries;
-	int			e = slot ? slot->endpoint % cfg->nendpoints : 0;
 	int			interrupts = 0;
-	S3Outcome	outcome = S3_FATAL;
 
-	c->attempts = 0;
-	s3_problem(c, S3_PROBLEM_NONE, NULL);
-	c->xml = NULL;
-	for (int round = 0; round < rounds; round++)
+	for (int i = first; i < rounds * cfg->nendpoints; i++)
 	{
-		if (round > 0)
-			s3_backoff(round - 1);
-		/* a round: each endpoint once, from the one that worked last */
-		for (int k = 0; k < cfg->nendpoints; k++)
+		if (i > 0 && i % cfg->nendpoints == 0)
+			s3_backoff(i / cfg->nendpoints - 1);
+		outcome = s3_attempt(site, c, e);
+		while (outcome == S3_INTERRUPTED)
 		{
-			outcome = s3_attempt(site, c, e);
-			if (outcome == S3_INTERRUPTED)
+			/* the error of the cancel, raised outside curl */
+			s3_interrupted(c);
+			/* nothing raised: an interrupt PostgreSQL had no error for */
+			if (++interrupts == 100)
 			{
-				/* the error of the cancel, raised outside curl */
-				if (c->body)
-					free(c->body);
-				c->body = NULL;
-				c->body_cap = c->body_len = 0;
-				CHECK_FOR_INTERRUPTS();
-				/* nothing raised: an interrupt PostgreSQL had no error for */
-				if (++interrupts < 100)
-				{
-					k--;
-					continue;
-				}
 				s3_problem(c, S3_PROBLEM_LOCAL, "the transfer was interrupted");
 				outcome = S3_FATAL;
-			}
-			if (outcome != S3_RETRY)
 				break;
-			ereport(LOG,
-					(errmsg("eoswath site \"%s\": %s %s on endpoint %s failed: %s",
-							site->name, c->method, c->key ? c->key : "(bucket)",
-							cfg->endpoints[e],
-							c->status ? psprintf("HTTP %ld %s", c->status, c->code) :
-							c->errbuf[0] ? c->errbuf : curl_easy_strerror(c->cc)),
-					 errhidestmt(true)));
-			e = (e + 1) % cfg->nendpoints;	/* the next attempt: the next endpoint */
+			}
+			outcome = s3_attempt(site, c, e);
 		}
 		if (outcome != S3_RETRY)
 			break;
+		e = s3_retry_note(site, c, e);
 	}
 	if (outcome == S3_DONE && slot)
 		slot->endpoint = c->endpoint;
@@ -679,6 +697,261 @@ s3_perform(StoreSite *site, S3Call *c)
 		c->body_cap = c->body_len = 0;
 	}
 	return outcome == S3_DONE && c->status >= 200 && c->status < 300;
+}
+
+/*
+ * Make a request, with retries and failover over the site's endpoints.
+ * True if the answer is a 2xx; otherwise the caller looks at c->status
+ * (a 404 can be an answer) or reports the failure with s3_report().
+ * Never raises an error, except the one of a pending query cancel.
+ */
+bool
+s3_perform(StoreSite *site, S3Call *c)
+{
+	S3Site	   *cfg = s3_cfg(site);
+	S3SiteSlot *slot = s3_slot(site);
+
+	c->attempts = 0;
+	s3_problem(c, S3_PROBLEM_NONE, NULL);
+	c->xml = NULL;
+	return s3_rounds(site, c, slot ? slot->endpoint % cfg->nendpoints : 0, 0, S3_FATAL);
+}
+
+/* ---------------------------------------------------------------- background */
+
+/*
+ * Requests made in the background: a multipart upload's part is sent while
+ * the backend reads the next one from its client.  Each runs on a handle of
+ * its own slot (kept, with its connection, for the next one), all in one
+ * multi handle that is driven from the caller's loop: s3_async_progress()
+ * moves them on as far as the sockets take without waiting, and
+ * s3_async_finish() waits for one.  Only the first attempt runs in the
+ * background; a retry is made in the foreground by s3_rounds().  A slot's
+ * call is NULL when it is free; otherwise its caller's memory is alive
+ * (the caller stops its request before that memory goes).
+ */
+struct S3Async
+{
+	CURL	   *h;
+	S3Call	   *call;			/* the request; NULL: the slot is free */
+	struct curl_slist *headers;
+	bool		done;			/* the transfer has ended ... */
+	CURLcode	result;			/* ... thus */
+};
+
+#define S3_ASYNC_SLOTS		4
+
+static CURLM *s3_async_multi = NULL;
+static S3Async s3_async[S3_ASYNC_SLOTS];
+
+/* At exit: the handles of the background requests. */
+static void
+s3_async_cleanup(int code, Datum arg)
+{
+	if (s3_async_multi)
+		(void) curl_multi_cleanup(s3_async_multi);
+	s3_async_multi = NULL;
+	for (int i = 0; i < S3_ASYNC_SLOTS; i++)
+		if (s3_async[i].h)
+		{
+			curl_easy_cleanup(s3_async[i].h);
+			s3_async[i].h = NULL;
+		}
+}
+
+/*
+ * Start request c (one attempt, in the background).  NULL if it cannot be
+ * started so (every slot busy, libcurl will not set it up): the caller
+ * then makes it with s3_perform(), which reports any problem.
+ */
+S3Async *
+s3_async_start(StoreSite *site, S3Call *c)
+{
+	S3Site	   *cfg = s3_cfg(site);
+	S3SiteSlot *slot = s3_slot(site);
+	S3Async    *a = NULL;
+
+	if (s3_handle() == NULL)	/* curl's global set-up */
+		return NULL;
+	if (s3_async_multi == NULL)
+	{
+		static bool exit_registered = false;
+
+		if ((s3_async_multi = curl_multi_init()) == NULL)
+			return NULL;
+		if (!exit_registered)
+			on_proc_exit(s3_async_cleanup, (Datum) 0);
+		exit_registered = true;
+	}
+	for (int i = 0; i < S3_ASYNC_SLOTS && a == NULL; i++)
+		if (s3_async[i].call == NULL)
+			a = &s3_async[i];
+	if (a == NULL)
+		return NULL;
+	if (a->h == NULL && (a->h = curl_easy_init()) == NULL)
+		return NULL;
+
+	c->attempts = 1;
+	s3_problem(c, S3_PROBLEM_NONE, NULL);
+	c->xml = NULL;
+	if (!s3_setup(a->h, site, c, slot ? slot->endpoint % cfg->nendpoints : 0, &a->headers))
+		return NULL;
+	if (curl_multi_add_handle(s3_async_multi, a->h) != CURLM_OK)
+	{
+		curl_easy_reset(a->h);
+		curl_slist_free_all(a->headers);
+		a->headers = NULL;
+		return NULL;
+	}
+	a->call = c;
+	a->done = false;
+	return a;
+}
+
+/* Note the transfers that have ended. */
+static void
+s3_async_collect(void)
+{
+	CURLMsg    *msg;
+	int			left;
+
+	while ((msg = curl_multi_info_read(s3_async_multi, &left)) != NULL)
+	{
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		for (int i = 0; i < S3_ASYNC_SLOTS; i++)
+			if (s3_async[i].call && s3_async[i].h == msg->easy_handle)
+			{
+				s3_async[i].done = true;
+				s3_async[i].result = msg->data.result;
+			}
+	}
+}
+
+/* The bytes the background requests have handed to libcurl so far. */
+static size_t
+s3_async_sent(void)
+{
+	size_t		n = 0;
+
+	for (int i = 0; i < S3_ASYNC_SLOTS; i++)
+		if (s3_async[i].call)
+			n += s3_async[i].call->upload_pos;
+	return n;
+}
+
+/*
+ * Move the background requests on as far as their sockets take without
+ * waiting.  Raises no error: a failure of libcurl here is met again, and
+ * reported, by s3_async_finish().
+ */
+void
+s3_async_progress(void)
+{
+	int			running = 0;
+	size_t		sent;
+
+	if (s3_async_multi == NULL)
+		return;
+	do
+	{
+		sent = s3_async_sent();
+		if (curl_multi_perform(s3_async_multi, &running) != CURLM_OK)
+			return;
+		s3_async_collect();
+	} while (running > 0 && s3_async_sent() != sent);
+}
+
+/*
+ * Drop request c of slot a if it is still there: its transfer ends (its
+ * connection is closed) and the slot is free.  Raises no error.
+ */
+void
+s3_async_stop(S3Async *a, S3Call *c)
+{
+	if (a == NULL || a->call != c)
+		return;
+	if (curl_multi_remove_handle(s3_async_multi, a->h) == CURLM_OK)
+		curl_easy_reset(a->h);	/* no pointer into c stays */
+	else
+	{
+		curl_easy_cleanup(a->h);	/* a new one next time */
+		a->h = NULL;
+	}
+	curl_slist_free_all(a->headers);
+	a->headers = NULL;
+	if (c->body)
+		free(c->body);
+	c->body = NULL;
+	c->body_cap = c->body_len = 0;
+	a->call = NULL;
+}
+
+/* Drop the background requests on key (an upload about to be aborted). */
+void
+s3_async_stop_key(const char *key)
+{
+	for (int i = 0; i < S3_ASYNC_SLOTS; i++)
+		if (s3_async[i].call && s3_async[i].call->key &&
+			strcmp(s3_async[i].call->key, key) == 0)
+			s3_async_stop(&s3_async[i], s3_async[i].call);
+}
+
+/*
+ * Wait for request c, started on slot a, to end, and free the slot; a
+ * retry is made in the foreground.  Returns what s3_perform() returns; a
+ * cancel meanwhile stops the request and raises its error.
+ */
+bool
+s3_async_finish(S3Async *a, StoreSite *site, S3Call *c)
+{
+	S3Outcome	outcome;
+	CURLMcode	mc = CURLM_OK;
+
+	/* stopped (its upload was aborted): once more, in the foreground */
+	if (a == NULL || a->call != c)
+		return s3_perform(site, c);
+	while (!a->done)
+	{
+		int			running = 0;
+
+		if (InterruptPending && (QueryCancelPending || ProcDiePending) &&
+			INTERRUPTS_CAN_BE_PROCESSED())
+		{
+			s3_async_stop(a, c);
+			CHECK_FOR_INTERRUPTS();
+			return s3_perform(site, c); /* nothing raised */
+		}
+		if ((mc = curl_multi_perform(s3_async_multi, &running)) != CURLM_OK)
+			break;
+		s3_async_collect();
+		if (a->done)
+			break;
+		if ((mc = curl_multi_poll(s3_async_multi, NULL, 0, 1000, NULL)) != CURLM_OK)
+			break;
+	}
+	if (mc == CURLM_OK)
+		mc = curl_multi_remove_handle(s3_async_multi, a->h);
+	if (mc != CURLM_OK)
+	{
+		s3_async_stop(a, c);
+		c->status = 0;
+		s3_problem(c, S3_PROBLEM_LIBCURL,
+				   psprintf("libcurl could not make the request: %s", curl_multi_strerror(mc)));
+		return false;
+	}
+	c->cc = a->result;
+	outcome = s3_attempt_end(a->h, c, a->headers);
+	a->headers = NULL;
+	a->call = NULL;
+	if (outcome == S3_INTERRUPTED)
+	{
+		s3_interrupted(c);
+		return s3_rounds(site, c, c->endpoint, 0, S3_FATAL);	/* nothing raised */
+	}
+	if (outcome == S3_RETRY)
+		return s3_rounds(site, c, s3_retry_note(site, c, c->endpoint), 1, outcome);
+	return s3_rounds(site, c, c->endpoint, INT_MAX, outcome);
 }
 
 /* The SQLSTATE of a problem found on this side, by its kind. */

@@ -14,7 +14,10 @@
  *
  * Writes: a copy up to eoswath.s3_part_size bytes is buffered and sent with
  * one PUT when it finishes; a larger one becomes a multipart upload whose
- * parts are sent as the buffer fills, and completed in finish_write().  An
+ * parts are sent as the buffer fills, and completed in finish_write().  A
+ * part is sent in the background (s3_async_start()) while the next one
+ * fills a second buffer, so that reading the client and sending to the
+ * server overlap; at most one part per copy is in flight, two buffered.  An
  * object is therefore invisible under its key until finish_write() returns,
  * and durable when it returns (the server's 200).  Uploads in progress are
  * listed in this process so that remove() (the transaction callbacks) can
@@ -40,14 +43,18 @@ typedef struct S3Writer
 	StoreSite  *site;
 	WosOid		oid;
 	char	   *key;
-	char	   *buf;			/* one part */
+	char	   *buf;			/* the part being filled */
 	size_t		buflen;
 	size_t		bufcap;
 	size_t		part_size;
 	char	   *upload_id;		/* NULL until a multipart upload begins */
-	int			nparts;
+	int			nparts;			/* parts sent and acknowledged */
 	StringInfoData parts;		/* <Part> elements of the completion */
 	int64		total;
+	char	   *spare;			/* the other part buffer, or NULL */
+	bool		sending;		/* part nparts + 1 is in flight, from spare */
+	S3Call		part;			/* its request */
+	S3Async    *async;			/* its background slot, or NULL */
 } S3Writer;
 
 /* A multipart upload this process has begun and not completed or aborted. */
@@ -336,6 +343,8 @@ s3_upload_abort(StoreSite *site, const char *key, const char *upload_id)
 {
 	S3Call		c = {0};
 
+	/* a part still in flight would otherwise land after the abort */
+	s3_async_stop_key(key);
 	c.method = "DELETE";
 	c.key = key;
 	c.query = psprintf("uploadId=%s", s3_uri_encode(upload_id));
@@ -620,10 +629,22 @@ s3_available(StoreSite *site, char **why)
 	return false;
 }
 
+/* The writer's memory goes (an error, the end of the query): stop its part. */
+static void
+s3_writer_gone(void *arg)
+{
+	S3Writer   *w = arg;
+
+	if (w->sending)
+		s3_async_stop(w->async, &w->part);
+	w->sending = false;
+}
+
 static void *
 s3_begin_write(StoreSite *site, WosOid oid, int64 size_hint)
 {
 	S3Writer   *w = palloc0(sizeof(S3Writer));
+	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
 
 	(void) s3_cfg(site);
 	w->site = site;
@@ -634,6 +655,9 @@ s3_begin_write(StoreSite *site, WosOid oid, int64 size_hint)
 	w->bufcap = size_hint > 0 ? Min((size_t) size_hint, w->part_size) : Min(w->part_size, 1024 * 1024);
 	w->buf = palloc(w->bufcap);
 	initStringInfo(&w->parts);
+	cb->func = s3_writer_gone;
+	cb->arg = w;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
 	return w;
 }
 
@@ -659,43 +683,85 @@ s3_initiate(S3Writer *w)
 	upload_register(w->site, w->oid, w->upload_id);
 }
 
-/* Send the buffered bytes as the next part; false: the site is out of space. */
+/*
+ * Wait for the part in flight, if any, and note its ETag; false: the site
+ * is out of space.
+ */
 static bool
-s3_flush_part(S3Writer *w)
+s3_part_wait(S3Writer *w)
 {
-	S3Call		c = {0};
+	S3Call	   *c = &w->part;
+	bool		ok;
 
-	if (w->upload_id == NULL)
-		s3_initiate(w);
-	if (w->nparts == S3_MAX_PARTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("object %s needs more than %d parts", wosoid_to_cstring(w->oid), S3_MAX_PARTS),
-				 errhint("Raise eoswath.s3_part_size.")));
-	c.method = "PUT";
-	c.key = w->key;
-	c.query = psprintf("partNumber=%d&uploadId=%s", w->nparts + 1, s3_uri_encode(w->upload_id));
-	c.upload = w->buf;
-	c.upload_len = w->buflen;
-	if (!s3_perform(w->site, &c) || c.etag[0] == '\0')
+	if (!w->sending)
+		return true;
+	ok = w->async ? s3_async_finish(w->async, w->site, c) : s3_perform(w->site, c);
+	w->sending = false;
+	w->async = NULL;
+	if (!ok || c->etag[0] == '\0')
 	{
-		if (s3_out_of_space(&c))
+		if (s3_out_of_space(c))
 		{
-			s3_report(LOG, w->site, &c,
+			s3_report(LOG, w->site, c,
 					  psprintf("could not upload part %d of object %s to site \"%s\"",
 							   w->nparts + 1, wosoid_to_cstring(w->oid), w->site->name));
 			return false;
 		}
-		if (c.status >= 200 && c.status < 300)
-			s3_problem(&c, S3_PROBLEM_ANSWER, "the answer has no ETag");
-		s3_report(ERROR, w->site, &c,
+		if (c->status >= 200 && c->status < 300)
+			s3_problem(c, S3_PROBLEM_ANSWER, "the answer has no ETag");
+		s3_report(ERROR, w->site, c,
 				  psprintf("could not upload part %d of object %s to site \"%s\"",
 						   w->nparts + 1, wosoid_to_cstring(w->oid), w->site->name));
 	}
 	w->nparts++;
 	appendStringInfo(&w->parts, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
-					 w->nparts, c.etag);
+					 w->nparts, c->etag);
+	return true;
+}
+
+/*
+ * Send the buffered bytes as the next part, in the background, once the
+ * part before is done; the buffer is then the other one, empty.  False:
+ * the site is out of space.
+ */
+static bool
+s3_flush_part(S3Writer *w)
+{
+	S3Call	   *c = &w->part;
+	char	   *full = w->buf;
+
+	if (w->upload_id == NULL)
+		s3_initiate(w);
+	if (!s3_part_wait(w))
+		return false;
+	if (w->nparts == S3_MAX_PARTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("object %s needs more than %d parts", wosoid_to_cstring(w->oid), S3_MAX_PARTS),
+				 errhint("Raise eoswath.s3_part_size.")));
+	if (w->spare == NULL)
+		w->spare = MemoryContextAlloc(GetMemoryChunkContext(w), w->part_size);
+	w->buf = w->spare;
+	w->bufcap = w->part_size;
+	w->spare = full;
+
+	/* in the writer's memory: a retry, later, signs the query again */
+	if (c->query)
+		pfree((char *) c->query);
+	memset(c, 0, sizeof(S3Call));
+	c->method = "PUT";
+	c->key = w->key;
+	c->query = MemoryContextStrdup(GetMemoryChunkContext(w),
+								   psprintf("partNumber=%d&uploadId=%s", w->nparts + 1,
+											s3_uri_encode(w->upload_id)));
+	c->upload = full;
+	c->upload_len = w->buflen;
 	w->buflen = 0;
+	w->sending = true;
+	w->async = s3_async_start(w->site, c);
+	if (w->async == NULL)
+		return s3_part_wait(w); /* in the foreground, then */
+	s3_async_progress();
 	return true;
 }
 
@@ -722,6 +788,8 @@ s3_write(void *handle, const char *data, size_t len)
 		data += n;
 		len -= n;
 	}
+	if (w->sending)
+		s3_async_progress();	/* the part in flight goes on meanwhile */
 	return true;
 }
 
@@ -751,6 +819,8 @@ s3_finish_write(void *handle)
 		char	   *body;
 
 		if (w->buflen > 0 && !s3_flush_part(w))
+			return false;
+		if (!s3_part_wait(w))
 			return false;
 		body = psprintf("<CompleteMultipartUpload>%s</CompleteMultipartUpload>", w->parts.data);
 		c.method = "POST";
@@ -786,6 +856,9 @@ s3_finish_write(void *handle)
 	}
 	pfree(w->buf);
 	w->buf = NULL;
+	if (w->spare)
+		pfree(w->spare);
+	w->spare = NULL;
 	return true;
 }
 
@@ -794,6 +867,7 @@ s3_abort_write(void *handle)
 {
 	S3Writer   *w = handle;
 
+	s3_writer_gone(w);
 	if (w->upload_id)
 	{
 		(void) s3_upload_abort(w->site, w->key, w->upload_id);
@@ -803,6 +877,9 @@ s3_abort_write(void *handle)
 	if (w->buf)
 		pfree(w->buf);
 	w->buf = NULL;
+	if (w->spare)
+		pfree(w->spare);
+	w->spare = NULL;
 }
 
 /*

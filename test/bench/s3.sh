@@ -49,6 +49,9 @@ $S3 mb s3://peer >/dev/null
 mibs() { awk -v mib="$1" -v ms="$2" 'BEGIN { printf "%.0f", mib / (ms / 1000) }'; }
 now_ms() { date +%s%3N; }
 
+# the CLI installed with the extension under test, not whichever is on PATH
+CLI=$PGBIN/eoswath
+[ -x "$CLI" ] || { echo "no eoswath CLI in $PGBIN (make install installs it)"; exit 1; }
 chown "$TEST_USER" "$WORK"
 chmod 644 "$S3CFG"
 # the payload is not hashed by curl for -T: say so in the signed header
@@ -78,9 +81,9 @@ for mib in "${SIZES[@]}"; do
     chmod 644 "$WORK/peer.bin"
     ep=() eg=() sp=() sg=() cp=() cg=()
     for _ in $(seq 1 "$ROUNDS"); do
-        ep+=($(secs "eoswath put -q --policy=s3 '$WORK/peer.bin' > '$WORK/id'"))
+        ep+=($(secs "'$CLI' put -q --policy=s3 '$WORK/peer.bin' > '$WORK/id'"))
         id=$(cat "$WORK/id")
-        eg+=($(secs "eoswath get -q '$id' -o '$WORK/back' --force"))
+        eg+=($(secs "'$CLI' get -q '$id' -o '$WORK/back' --force"))
         cmp -s "$WORK/peer.bin" "$WORK/back" || { echo "eoswath round trip differs"; exit 1; }
         rm -f "$WORK/back"; q "SELECT wos_delete('$id')" >/dev/null
         sp+=($(secs "$S3 put '$WORK/peer.bin' s3://peer/obj"))

@@ -315,6 +315,16 @@ is "$($S3 multipart s3://small 2>/dev/null | grep -c 's3://small/q/' || true)" "
 err=$(qe "SELECT wos_put(blob(3, 200), '{}', 'quotaonly')")
 like "$err" "53100" "a put whose only site is over quota: disk full (53100)"
 like "$err" "every site chosen for it ran out of space" "and says so"
+# a multipart put whose first part the quota refuses (a part larger than the
+# quota) while the next part fills: the refusal comes back from the part in
+# flight, the site counts as full, the upload is aborted
+nobj=$(q "SELECT count(*) FROM eoswath.objects")
+logsize=$(stat -c %s "$PGLOG")
+err=$(qe "SET eoswath.s3_part_size = '5MB'; SELECT wos_put(blob(12, 300), '{}', 'quotaonly')")
+like "$err" "every site chosen for it ran out of space" "a multipart put refused by the quota in a part sent in the background: the site is full"
+like "$(tail -c +$((logsize + 1)) "$PGLOG")" "could not upload part 1 of object" "the refused part is logged"
+is "$($S3 multipart s3://small 2>/dev/null | grep -c 's3://small/q/' || true) / $(q "SELECT count(*) FROM eoswath.objects")" \
+    "0 / $nobj" "no multipart upload left behind, no object catalogued"
 is "$(q "SELECT count(*) FROM wos_verify()")" "0" "verify finds every copy intact"
 
 echo "== s3: a streaming standby reads the S3 sites; after promotion it writes"
