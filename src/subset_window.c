@@ -242,6 +242,7 @@ subset_find_hits(Subset *s)
 				{
 					double		la,
 								lo;
+					int			k;
 
 					/* raw band first: most pixels of a row are unpacked only if near */
 					if (p->lat_float)
@@ -262,8 +263,10 @@ subset_find_hits(Subset *s)
 						continue;
 					lo = nc_swath_unpack_one(&ulon, false,
 											 p->lon_float ? (double) flon[c] : dlon[c]);
-					if (!region_maybe_contains(s->region, la, lo) ||
-						(!region_surely_contains(s->region, la, lo) &&
+					/* the grid answers most pixels; near the boundary, the exact test */
+					k = region_grid_test(s->region, la, lo);
+					if (k < 0 ||
+						(k == 0 && !region_surely_contains(s->region, la, lo) &&
 						 !region_contains(s->region, la, lo)))
 						continue;
 					hit_set(h, row, c);
