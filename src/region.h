@@ -74,6 +74,7 @@ typedef struct Region
 	 * -1 (certainly outside) or 0 (the boundary is near: test the point)
 	 */
 	int8	  **grids;
+	double	   *grid_scale;		/* per box: cells per degree of latitude, of longitude */
 	int			grid_shift;
 } Region;
 
@@ -170,8 +171,8 @@ region_grid_test(const Region *r, double lat, double lon)
 		if (r->grids == NULL || (cells = r->grids[i]) == NULL)
 			return 0;
 		n = 1 << r->grid_shift;
-		row = (int) ((lat - b->lat_lo) / (b->lat_hi - b->lat_lo) * n);
-		col = (int) ((lon - b->lon_lo) / (b->lon_hi - b->lon_lo) * n);
+		row = (int) ((lat - b->lat_lo) * r->grid_scale[2 * i]);
+		col = (int) ((lon - b->lon_lo) * r->grid_scale[2 * i + 1]);
 		row = Min(Max(row, 0), n - 1);
 		col = Min(Max(col, 0), n - 1);
 		return cells[row * n + col];

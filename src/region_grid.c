@@ -310,6 +310,7 @@ region_build_grids(Region *r)
 		all[k] = k;
 	r->grid_shift = shift;
 	r->grids = palloc0(sizeof(int8 *) * r->nboxes);
+	r->grid_scale = palloc0(sizeof(double) * 2 * r->nboxes);
 	for (int i = 0; i < r->nboxes; i++)
 	{
 		const RegionBox *b = &r->boxes[i];
@@ -319,6 +320,8 @@ region_build_grids(Region *r)
 		g.box = b;
 		g.dlat = (b->lat_hi - b->lat_lo) / (1 << shift);
 		g.dlon = (b->lon_hi - b->lon_lo) / (1 << shift);
+		r->grid_scale[2 * i] = (1 << shift) / (b->lat_hi - b->lat_lo);
+		r->grid_scale[2 * i + 1] = (1 << shift) / (b->lon_hi - b->lon_lo);
 		g.cells = palloc((size_t) 1 << (2 * shift));
 		grid_classify(&g, 0, 0, 0, all, g.nedges);
 		r->grids[i] = g.cells;
