@@ -8,7 +8,8 @@ swath (ROWS x 1500 pixels, float32 lat/lon, four data variables, chunked,
 deflate level 1 on two of them) passing down the west coast of Africa, stored
 as an object and cut with a coastal region (Gulf of Guinea) as a box and as a
 geography polygon; ncks cuts the same index window (ncks is told the window,
-eoswath finds it).  Reports wall time (best of 3) and peak resident memory:
+eoswath finds it).  Reports wall time (best of $REPS, default 3, for both)
+and peak resident memory:
 of the granule helper's processes of the session's backend (where the cut
 happens: the confined child; VmHWM from /proc/PID/status sampled every
 10 ms, no cgroup needed), of the
@@ -28,6 +29,7 @@ from netCDF4 import Dataset
 
 work = sys.argv[1]
 ROWS = [int(a) for a in sys.argv[2:]] or [24000]
+REPS = int(os.environ.get("REPS", "3"))
 cols = 1500
 path = os.path.join(work, "big.nc4")
 BOX = "ST_MakeEnvelope(-5, -2, 10, 6, 4326)"   # Gulf of Guinea, straight edges
@@ -164,7 +166,7 @@ for rows in ROWS:
                        ("polygon", "SELECT length(swath_subset(%%s, %s))" % POLY)):
         best = None
         peak = 0
-        for _ in range(3):
+        for _ in range(REPS):
             r = session(sql, (oid,))
             peak = max(peak, r[3])
             if best is None or r[1] < best[1]:
@@ -179,7 +181,7 @@ for rows in ROWS:
     cmd = ["/usr/bin/time", "-f", "%M", "-o", os.path.join(work, "ncks.rss"),
            "ncks", "-O", "-4", "-d", "scan,%d,%d" % (r0, r1), "-d", "pixel,%d,%d" % (c0, c1), path, out_path]
     times, rss = [], 0
-    for _ in range(3):
+    for _ in range(REPS):
         t = time.perf_counter()
         subprocess.run(cmd, check=True)
         times.append(time.perf_counter() - t)
