@@ -35,7 +35,7 @@
 #include "region.h"
 #include "region_sphere.h"
 
-#define GRID_MAX_SHIFT	8		/* at most 256 x 256 cells per box */
+#define GRID_MAX_SHIFT	9		/* at most 512 x 512 cells per box (256 KiB) */
 #define GRID_MIN_SHIFT	3
 #define GRID_BUDGET		(1 << 20)	/* cells of all boxes together */
 #define GRID_MARGIN_RAD 1e-8	/* great-circle edges: radians (6 cm) */
