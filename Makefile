@@ -55,7 +55,7 @@ HELPER       = src/helper/eoswath-granule
 HELPER_SRCS  = src/helper/main.c src/helper/sandbox.c src/helper/runtime.c \
                src/helper/hdf5_check.c \
                src/granule_proto.c src/granule.c src/nc_util.c src/nc_swath.c \
-               src/nc_time.c src/footprint.c src/region.c src/region_sphere.c \
+               src/nc_time.c src/footprint.c src/region.c src/region_sphere.c src/region_grid.c \
                src/subset_window.c src/subset_write.c src/quicklook_grid.c src/quicklook_var.c src/quicklook_png.c \
                src/quicklook_cmap.c src/quicklook_font.c
 HELPER_OBJS  = $(patsubst src/%.c,src/helper/obj/%.o,$(patsubst src/helper/%,src/%,$(HELPER_SRCS)))
@@ -185,7 +185,7 @@ FUZZ_CFLAGS     = -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) \
 FUZZ_SRCS       = test/fuzz/fuzz_granule.c \
                   src/helper/runtime.c src/helper/hdf5_check.c \
                   src/granule.c src/nc_util.c src/nc_swath.c src/nc_time.c \
-                  src/footprint.c src/region.c src/region_sphere.c \
+                  src/footprint.c src/region.c src/region_sphere.c src/region_grid.c \
                   src/subset_window.c src/subset_write.c src/quicklook_grid.c src/quicklook_var.c src/quicklook_png.c \
                   src/quicklook_cmap.c src/quicklook_font.c
 FUZZ_OBJS       = $(patsubst %.c,test/fuzz/obj/%.o,$(FUZZ_SRCS))
@@ -193,7 +193,7 @@ FUZZ_OBJS       = $(patsubst %.c,test/fuzz/obj/%.o,$(FUZZ_SRCS))
 FUZZ_REGION_BIN = test/fuzz/fuzz_region
 FUZZ_REGION_OBJS = test/fuzz/obj/test/fuzz/fuzz_region.o \
                   test/fuzz/obj/src/helper/runtime.o test/fuzz/obj/src/region.o \
-                  test/fuzz/obj/src/region_sphere.o
+                  test/fuzz/obj/src/region_sphere.o test/fuzz/obj/src/region_grid.o
 FUZZ_SECONDS   ?= 600
 FUZZ_JOBS      ?= 1
 FUZZ_TARGET    ?= granule

@@ -68,6 +68,14 @@ typedef struct Region
 	/* boxes whose points region_contains() certainly accepts (a shortcut) */
 	int			ninner;
 	RegionBox  *inner;
+	/*
+	 * per box, NULL until region_build_grids(): 2^grid_shift x 2^grid_shift
+	 * cells (latitude rows, longitude columns), each 1 (certainly inside),
+	 * -1 (certainly outside) or 0 (the boundary is near: test the point)
+	 */
+	int8	  **grids;
+	double	   *grid_scale;		/* per box: cells per degree of latitude, of longitude */
+	int			grid_shift;
 } Region;
 
 /* parse WKB (ISO or EWKB; Z/M ordinates ignored); errors on anything else */
@@ -134,6 +142,42 @@ region_surely_contains(const Region *r, double lat, double lon)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * The grids of certain cells over the pre-filter boxes (region_grid.c), for
+ * callers that test many points; region_grid_test() works without them.
+ */
+extern void region_build_grids(Region *r);
+
+/*
+ * -1: certainly outside, 1: certainly inside (as region_contains() says),
+ * 0: ask region_contains().  lon in [-180, 180) (pixels are normalised so).
+ */
+static inline int
+region_grid_test(const Region *r, double lat, double lon)
+{
+	for (int i = 0; i < r->nboxes; i++)
+	{
+		const RegionBox *b = &r->boxes[i];
+		const int8 *cells;
+		int			n,
+					row,
+					col;
+
+		if (!(lat >= b->lat_lo && lat <= b->lat_hi &&
+			  lon >= b->lon_lo && lon <= b->lon_hi))
+			continue;
+		if (r->grids == NULL || (cells = r->grids[i]) == NULL)
+			return 0;
+		n = 1 << r->grid_shift;
+		row = (int) ((lat - b->lat_lo) * r->grid_scale[2 * i]);
+		col = (int) ((lon - b->lon_lo) * r->grid_scale[2 * i + 1]);
+		row = Min(Max(row, 0), n - 1);
+		col = Min(Max(col, 0), n - 1);
+		return cells[row * n + col];
+	}
+	return -1;
 }
 
 /* latitude range that holds every point of the region (edges' bulge and poles included) */

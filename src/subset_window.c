@@ -235,13 +235,25 @@ subset_find_hits(Subset *s)
 						   *flon = (const float *) rawlon + (r - first) * ncols;
 				const double *dlat = (const double *) rawlat + r * ncols,
 						   *dlon = (const double *) rawlon + (r - first) * ncols;
+				/* this row's hits, merged into the swath's after the row */
+				int64		nrow = 0;
+				size_t		c_lo = 0,
+							c_hi = 0;
+				double		la_lo = HUGE_VAL,
+							la_hi = -HUGE_VAL,
+							lo_lo = HUGE_VAL,
+							lo_hi = -HUGE_VAL,
+							l360_lo = HUGE_VAL,
+							l360_hi = -HUGE_VAL;
 
 				if (!cand[r])
 					continue;
 				for (size_t c = 0; c < ncols; c++)
 				{
 					double		la,
-								lo;
+								lo,
+								l360;
+					int			k;
 
 					/* raw band first: most pixels of a row are unpacked only if near */
 					if (p->lat_float)
@@ -262,37 +274,52 @@ subset_find_hits(Subset *s)
 						continue;
 					lo = nc_swath_unpack_one(&ulon, false,
 											 p->lon_float ? (double) flon[c] : dlon[c]);
-					if (!region_maybe_contains(s->region, la, lo) ||
-						(!region_surely_contains(s->region, la, lo) &&
+					/* the grid answers most pixels; near the boundary, the exact test */
+					k = region_grid_test(s->region, la, lo);
+					if (k < 0 ||
+						(k == 0 && !region_surely_contains(s->region, la, lo) &&
 						 !region_contains(s->region, la, lo)))
 						continue;
 					hit_set(h, row, c);
-					bit_set(h->rowhit, row);
-					if (h->nhits == 0)
-					{
-						h->r0 = h->r1 = row;
-						h->c0 = h->c1 = c;
-					}
-					else
-					{
-						h->r1 = row;
-						h->c0 = Min(h->c0, c);
-						h->c1 = Max(h->c1, c);
-					}
-					if (s->lat_min > s->lat_max)
-					{
-						s->lat_min = s->lat_max = la;
-						s->lon_min = s->lon_max = lo;
-						s->lon360_min = s->lon360_max = lo < 0 ? lo + 360 : lo;
-					}
-					s->lat_min = Min(s->lat_min, la);
-					s->lat_max = Max(s->lat_max, la);
-					s->lon_min = Min(s->lon_min, lo);
-					s->lon_max = Max(s->lon_max, lo);
-					s->lon360_min = Min(s->lon360_min, lo < 0 ? lo + 360 : lo);
-					s->lon360_max = Max(s->lon360_max, lo < 0 ? lo + 360 : lo);
-					h->nhits++;
+					if (nrow++ == 0)
+						c_lo = c;
+					c_hi = c;
+					l360 = lo < 0 ? lo + 360 : lo;
+					la_lo = Min(la_lo, la);
+					la_hi = Max(la_hi, la);
+					lo_lo = Min(lo_lo, lo);
+					lo_hi = Max(lo_hi, lo);
+					l360_lo = Min(l360_lo, l360);
+					l360_hi = Max(l360_hi, l360);
 				}
+				if (nrow == 0)
+					continue;
+				bit_set(h->rowhit, row);
+				if (h->nhits == 0)
+				{
+					h->r0 = row;
+					h->c0 = c_lo;
+					h->c1 = c_hi;
+				}
+				h->r1 = row;
+				h->c0 = Min(h->c0, c_lo);
+				h->c1 = Max(h->c1, c_hi);
+				h->nhits += nrow;
+				if (s->lat_min > s->lat_max)
+				{
+					s->lat_min = la_lo;
+					s->lat_max = la_hi;
+					s->lon_min = lo_lo;
+					s->lon_max = lo_hi;
+					s->lon360_min = l360_lo;
+					s->lon360_max = l360_hi;
+				}
+				s->lat_min = Min(s->lat_min, la_lo);
+				s->lat_max = Max(s->lat_max, la_hi);
+				s->lon_min = Min(s->lon_min, lo_lo);
+				s->lon_max = Max(s->lon_max, lo_hi);
+				s->lon360_min = Min(s->lon360_min, l360_lo);
+				s->lon360_max = Max(s->lon360_max, l360_hi);
 			}
 			/* the tile rows this block completed */
 			hits_compact(h, row0 >> HIT_TILE_SHIFT,

@@ -986,6 +986,7 @@ subset_run(NcSwath *sw, const GranuleSubsetRequest *req,
 	s->out_path = req->out_path;
 	s->max_output_bytes = req->max_output_bytes;
 	s->region = region_from_wkb(req->region_wkb, req->region_len, req->spherical);
+	region_build_grids(s->region);
 	s->lat_min = 1;
 	s->lat_max = -1;
 	NC(s, nc_inq_format(s->in, &s->in_format));

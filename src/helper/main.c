@@ -508,7 +508,9 @@ serve_one(GpType type, char *payload, size_t len)
  * the in-process path, for test/bench/granule.sh to compare the helper's
  * overhead against.  Prints the mean milliseconds per call.  The subset
  * is of the whole Earth (a lon/lat box; EOSWATH_BENCH_BOX="W S E N" gives
- * another), written to PATH.subset.
+ * another, EOSWATH_BENCH_RING="x y x y ..." a closed ring of up to 32
+ * points, with great-circle edges if EOSWATH_BENCH_SPHERE is set), written
+ * to PATH.subset.
  */
 static int
 bench(const char *what, const char *path, int n)
@@ -550,15 +552,33 @@ bench(const char *what, const char *path, int n)
 		}
 		else if (strcmp(what, "subset") == 0)
 		{
-			double		box[] = {-180, -90, 180, -90, 180, 90, -180, 90, -180, -90};
+			double		box[64] = {-180, -90, 180, -90, 180, 90, -180, 90, -180, -90};
 			const char *env = getenv("EOSWATH_BENCH_BOX");	/* "W S E N" */
+			const char *ring = getenv("EOSWATH_BENCH_RING");	/* "x y x y ..." */
 			double		w, so, e, no;
 			StringInfoData wkb;
 			GranuleSubsetRequest req = {0};
 			GranuleSubsetStats stats;
 			uint32		hdr[3] = {3, 1, 5};	/* POLYGON, one ring, five points */
 
-			if (env && sscanf(env, "%lf %lf %lf %lf", &w, &so, &e, &no) == 4)
+			if (ring)
+			{
+				char	   *end;
+				int			k = 0;
+
+				while (k < lengthof(box) && (box[k] = strtod(ring, &end), end != ring))
+				{
+					ring = end;
+					k++;
+				}
+				if (k < 8 || k % 2 != 0)
+				{
+					fprintf(stderr, "eoswath-granule: EOSWATH_BENCH_RING needs closed x y pairs\n");
+					return 1;
+				}
+				hdr[2] = k / 2;
+			}
+			else if (env && sscanf(env, "%lf %lf %lf %lf", &w, &so, &e, &no) == 4)
 			{
 				box[0] = box[6] = box[8] = w;
 				box[2] = box[4] = e;
@@ -568,7 +588,8 @@ bench(const char *what, const char *path, int n)
 			initStringInfo(&wkb);
 			appendStringInfoChar(&wkb, 1);	/* little endian (x86, arm) */
 			appendBinaryStringInfo(&wkb, (const char *) hdr, sizeof(hdr));
-			appendBinaryStringInfo(&wkb, (const char *) box, sizeof(box));
+			appendBinaryStringInfo(&wkb, (const char *) box, sizeof(double) * 2 * hdr[2]);
+			req.spherical = getenv("EOSWATH_BENCH_SPHERE") != NULL;
 			req.region_wkb = wkb.data;
 			req.region_len = wkb.len;
 			req.request = "benchmark";

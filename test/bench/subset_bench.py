@@ -8,12 +8,15 @@ swath (ROWS x 1500 pixels, float32 lat/lon, four data variables, chunked,
 deflate level 1 on two of them) passing down the west coast of Africa, stored
 as an object and cut with a coastal region (Gulf of Guinea) as a box and as a
 geography polygon; ncks cuts the same index window (ncks is told the window,
-eoswath finds it).  Reports wall time (best of 3) and peak resident memory:
+eoswath finds it).  Reports wall time (best of $REPS, default 3, for both)
+and peak resident memory:
 of the granule helper's processes of the session's backend (where the cut
 happens: the confined child; VmHWM from /proc/PID/status sampled every
 10 ms, no cgroup needed), of the
 backend (VmHWM), and of ncks itself (/usr/bin/time -f %M, the ncks process,
-not this script).  Rows for make bench's table go to $BENCH_TABLE.
+not this script); and CPU time (user + system, least of the runs): of the
+backend and its helper processes (/proc/PID/stat, reaped children included)
+and of ncks (/usr/bin/time), steadier than wall time on a loaded machine.  Rows for make bench's table go to $BENCH_TABLE.
 Connects with the libpq environment.
 """
 import os
@@ -28,6 +31,7 @@ from netCDF4 import Dataset
 
 work = sys.argv[1]
 ROWS = [int(a) for a in sys.argv[2:]] or [24000]
+REPS = int(os.environ.get("REPS", "3"))
 cols = 1500
 path = os.path.join(work, "big.nc4")
 BOX = "ST_MakeEnvelope(-5, -2, 10, 6, 4326)"   # Gulf of Guinea, straight edges
@@ -134,20 +138,53 @@ class HelperWatch:
         self.thread.join()
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pid):
+    """utime + stime + cutime + cstime of a process (its reaped children's
+    included), 0 if it is gone."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15])
+    except OSError:
+        return 0
+
+
+def helper_pids(backend):
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open("/proc/%s/comm" % pid) as f:
+                    if f.read().startswith("eoswath-granul") and status(pid)["PPid"].strip() == str(backend):
+                        out.append(pid)
+            except (OSError, KeyError):
+                pass
+    return out
+
+
 def session(sql, args):
+    """Wall time, result, VmHWM of the backend and of the helper, and CPU
+    seconds of the backend and its helper processes (children reaped by
+    them count through cutime/cstime)."""
     c = psycopg2.connect("")
     c.autocommit = True
     k = c.cursor()
     k.execute("SELECT pg_backend_pid()")
-    with HelperWatch(k.fetchone()[0]) as w:
+    backend = k.fetchone()[0]
+    cpu0 = cpu_ticks(backend) + sum(cpu_ticks(p) for p in helper_pids(backend))
+    with HelperWatch(backend) as w:
         t = time.perf_counter()
         k.execute(sql, args)
         res = k.fetchone()[0]
         el = time.perf_counter() - t
+    cpu1 = cpu_ticks(backend) + sum(cpu_ticks(p) for p in helper_pids(backend))
     k.execute("SELECT pg_read_file('/proc/self/status')")
     hwm = [l for l in k.fetchone()[0].splitlines() if l.startswith("VmHWM")][0]
     c.close()
-    return res, el, int(hwm.split()[1]) / 1024, w.peak / 1024
+    return res, el, int(hwm.split()[1]) / 1024, w.peak / 1024, (cpu1 - cpu0) / TICK
 
 
 for rows in ROWS:
@@ -164,35 +201,44 @@ for rows in ROWS:
                        ("polygon", "SELECT length(swath_subset(%%s, %s))" % POLY)):
         best = None
         peak = 0
-        for _ in range(3):
+        cpu = None
+        for _ in range(REPS):
             r = session(sql, (oid,))
             peak = max(peak, r[3])
+            cpu = r[4] if cpu is None else min(cpu, r[4])
             if best is None or r[1] < best[1]:
                 best = r
-        results[label] = (best[0], best[1], best[2], peak)
-        print("swath_subset %-8s %6.2f s  output %6.1f MB  helper peak RSS %6.1f MiB  backend VmHWM %6.1f MiB" %
-              (label, best[1], best[0] / 1e6, peak, best[2]))
+        results[label] = (best[0], best[1], best[2], peak, cpu)
+        print("swath_subset %-8s %6.2f s  output %6.1f MB  helper peak RSS %6.1f MiB  backend VmHWM %6.1f MiB  CPU %5.2f s" %
+              (label, best[1], best[0] / 1e6, peak, best[2], cpu))
     cur.execute("SELECT wos_delete(%s)", (oid,))
     conn.close()
 
     out_path = os.path.join(work, "ncks_out.nc4")
-    cmd = ["/usr/bin/time", "-f", "%M", "-o", os.path.join(work, "ncks.rss"),
+    cmd = ["/usr/bin/time", "-f", "%M %U %S", "-o", os.path.join(work, "ncks.rss"),
            "ncks", "-O", "-4", "-d", "scan,%d,%d" % (r0, r1), "-d", "pixel,%d,%d" % (c0, c1), path, out_path]
-    times, rss = [], 0
-    for _ in range(3):
+    times, rss, ncpu = [], 0, None
+    for _ in range(REPS):
         t = time.perf_counter()
         subprocess.run(cmd, check=True)
         times.append(time.perf_counter() - t)
         with open(os.path.join(work, "ncks.rss")) as f:
-            rss = max(rss, int(f.read().split()[-1]) / 1024)
+            m, u, sy = f.read().split()[-3:]
+            rss = max(rss, int(m) / 1024)
+            ncpu = float(u) + float(sy) if ncpu is None else min(ncpu, float(u) + float(sy))
     nt = min(times)
-    print("ncks -d (same window)  %6.2f s  output %6.1f MB  peak RSS %6.1f MiB   window %d x %d" %
-          (nt, os.path.getsize(out_path) / 1e6, rss, r1 - r0 + 1, c1 - c0 + 1))
+    print("ncks -d (same window)  %6.2f s  output %6.1f MB  peak RSS %6.1f MiB   window %d x %d  CPU %5.2f s" %
+          (nt, os.path.getsize(out_path) / 1e6, rss, r1 - r0 + 1, c1 - c0 + 1, ncpu))
     mb = "%.0f MB" % (size / 1e6)
     for label in ("box", "polygon"):
         el = results[label][1]
         table_row("subset %s, %s granule, time" % (label, mb), "%.2f s" % el, "%.2f s" % nt, "%.2fx" % (nt / el),
                   "ncks -d on the same index window (told it; eoswath finds it)")
+    for label in ("box", "polygon"):
+        cpu = results[label][4]
+        table_row("subset %s, %s granule, CPU" % (label, mb), "%.2f s" % cpu, "%.2f s" % ncpu,
+                  "%.2fx" % (ncpu / cpu) if cpu > 0 else "-",
+                  "ncks -d's user+sys; eoswath: backend + granule helper processes")
     peak = max(results["box"][3], results["polygon"][3])
     table_row("subset, %s granule, peak RSS" % mb, "%.0f MiB" % peak, "%.0f MiB" % rss, "%.2fx" % (rss / peak),
               "ncks's own RSS (/usr/bin/time); eoswath: the granule helper's processes")

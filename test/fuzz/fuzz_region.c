@@ -14,7 +14,10 @@
  *   - a point inside lies within region_lat_bounds();
  *   - a vertex of a polygon without holes, being on the boundary, is
  *     inside (both tests count the boundary as inside);
- *   - region_intersects() of a region with itself is true.
+ *   - region_intersects() of a region with itself is true;
+ *   - a cell of region_build_grids()'s grids said certain agrees with
+ *     region_contains() (at the points above, at points on a lattice in
+ *     each pre-filter box, and beside each vertex and each edge's middle).
  * A broken promise aborts with a line starting "eoswath-fuzz: ".
  */
 #include "postgres.h"
@@ -82,6 +85,8 @@ norm_lon(double lon)
 }
 
 /* the promises of the pre-filter, the shortcut and the bounds at one point */
+static void check_grid(const Region *r, double lat, double lon, bool in);
+
 static void
 check_point(const Region *r, double lat, double lon, double lat_lo,
 			double lat_hi)
@@ -95,6 +100,38 @@ check_point(const Region *r, double lat, double lon, double lat_lo,
 	if (in && !(lat >= lat_lo && lat <= lat_hi))
 		broken("(%.17g, %.17g) inside but outside the latitude bounds %.17g .. %.17g",
 			   lat, lon, lat_lo, lat_hi);
+	check_grid(r, lat, lon, in);
+}
+
+/* the grid's answer, where certain, is region_contains()'s */
+static void
+check_grid(const Region *r, double lat, double lon, bool in)
+{
+	int			g;
+
+	if (!(lon >= -180.0 && lon < 180.0) || !(lat >= -90.0 && lat <= 90.0))
+		return;
+	g = region_grid_test(r, lat, lon);
+	if (g != 0 && (g > 0) != in)
+		broken("(%.17g, %.17g) is %s, but its grid cell says %s", lat, lon,
+			   in ? "inside" : "outside", g > 0 ? "inside" : "outside");
+}
+
+/* points around (lat, lon) at a few distances, each checked against the grid */
+static void
+check_near(const Region *r, double lat, double lon)
+{
+	static const double d[] = {1e-9, 1e-7, 1e-5, 1e-3, 0.1};
+
+	for (int i = 0; i < lengthof(d); i++)
+		for (int s = 0; s < 4; s++)
+		{
+			double		la = lat + ((s & 1) ? d[i] : -d[i]),
+						lo = norm_lon(lon + ((s & 2) ? d[i] : -d[i]));
+
+			if (la >= -90.0 && la <= 90.0)
+				check_grid(r, la, lo, region_contains(r, la, lo));
+		}
 }
 
 static void
@@ -109,6 +146,7 @@ serve(const uint8_t *data, size_t size)
 	int			nv = 0;
 
 	(void) region_describe(r);
+	region_build_grids(r);
 	region_lat_bounds(r, &lat_lo, &lat_hi);
 	if (!(lat_lo <= lat_hi) && r->nparts > 0)
 		broken("latitude bounds %g .. %g", lat_lo, lat_hi);
@@ -116,6 +154,22 @@ serve(const uint8_t *data, size_t size)
 	for (double lat = -90.0; lat <= 90.0; lat += 7.5)
 		for (double lon = -180.0; lon < 180.0; lon += 7.5)
 			check_point(r, lat, lon, lat_lo, lat_hi);
+
+	/* a lattice over each pre-filter box, finer than its grid */
+	for (int b = 0; b < r->nboxes && b < 8; b++)
+	{
+		const RegionBox *box = &r->boxes[b];
+
+		for (int i = 0; i <= 64; i++)
+			for (int j = 0; j <= 64; j++)
+			{
+				double		lat = box->lat_lo + (box->lat_hi - box->lat_lo) * i / 64,
+							lon = box->lon_lo + (box->lon_hi - box->lon_lo) * j / 64;
+
+				if (lon >= -180.0 && lon < 180.0 && lat >= -90.0 && lat <= 90.0)
+					check_grid(r, lat, lon, region_contains(r, lat, lon));
+			}
+	}
 
 	for (int i = 0; i < r->nparts; i++)
 		for (int k = 0; k < r->parts[i].nrings; k++)
@@ -137,6 +191,10 @@ serve(const uint8_t *data, size_t size)
 				if (fabs(lon) > 540.0)
 					continue;
 				check_point(r, lat, norm_lon(lon), lat_lo, lat_hi);
+				check_near(r, lat, lon);
+				if (v + 1 < ring->npoints && fabs(ring->x[v + 1]) <= 540.0)
+					check_near(r, (lat + ring->y[v + 1]) / 2,
+							   (lon + ring->x[v + 1]) / 2);
 				/* the boundary is inside, in either longitude convention */
 				if (on_boundary &&
 					(!region_contains(r, lat, lon) ||

@@ -65,6 +65,11 @@ REGIONS = {
     "bering_am_geom": ("ST_MakeEnvelope(160, 55, 200, 85, 4326)", "geometry"),
     "bering_am_geog": ("'POLYGON((160 60, -160 60, -160 80, 160 80, 160 60))'::geography", "geography"),
     "empty_geom": ("ST_MakeEnvelope(-10, -1, -9, 0, 4326)", "geometry"),
+    # diagonal edges crossing many cells of the grid of certain cells
+    # (region_grid.c), planar and across the antimeridian on the sphere
+    "diag_geom": ("'SRID=4326;POLYGON((-170 -60, -20 -10, -100 70, -170 -60))'::geometry", "geometry"),
+    "pacific_diag_geog": ("'POLYGON((165 -35, -160 -50, -150 25, 175 45, 165 -35))'::geography", "geography"),
+    "bering_diag_geog": ("'POLYGON((175 60, -150 62, -140 70, -165 78, 175 60))'::geography", "geography"),
     # geography regions of any size: the reference is PostGIS's own ST_Covers
     # on every pixel (kind "postgis"), asked only between the latitudes given
     # (the region lies within them; None: everywhere)
@@ -86,6 +91,9 @@ CASES = [
     ("ascat", "pacific_am_geog", None, {}),
     ("ascat", "arctic_cap_geog", None, {}),
     ("ascat", "atlantic_hole", None, {}),
+    ("ascat", "diag_geom", None, {}),
+    ("ascat", "pacific_diag_geog", None, {}),
+    ("viirs", "bering_diag_geog", None, {}),
     ("jason1", "l2ss_box", None, {}),
     ("jason1", "africa_west_poly", None, {"null": True}),
     ("jason1", "atlantic_hole", None, {}),
