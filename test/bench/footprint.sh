@@ -28,6 +28,7 @@ REPS=${REPS:-5}
 GRANULES=${EOSWATH_GRANULES:-${EOSWATH_SHARED:-$(cd "$HERE/../../.." && pwd)/shared}/data/swaths}
 
 pg_start bench
+chown "$TEST_USER" "$WORK"     # psql, as the test user, writes rows.tsv there
 psql_user -q -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
 psql_user -q <<'SQL'
 CREATE TABLE fp (f text PRIMARY KEY, id wosoid, name text, ms float8, g geography);

@@ -27,7 +27,7 @@ SIZE=$(( ${BENCH_MIB:-1024} * 1048576 ))
 MEMSIZE=$(( ${MEM_MIB:-1024} * 1048576 ))
 GZSIZE=$(( ${GZ_MIB:-256} * 1048576 ))
 REPS=${REPS:-3}
-GRANULES=${EOSWATH_GRANULES:-${EOSWATH_SHARED:-$(cd "$HERE/../../.." && pwd)/shared}/data/swaths}
+GRANULES=${EOSWATH_GRANULES:-${EOSWATH_SHARED:-$(cd "$HERE/../.." && pwd)/shared}/data/swaths}
 NC3=$GRANULES/JA1_GPN_2PeP001_002_20020115_060706_20020115_070316.nc
 
 [ -n "${EOSWATH_BENCH_NO_BUILD:-}" ] || build_and_install >/dev/null
