@@ -126,6 +126,8 @@ typedef struct BlockReader BlockReader;
 
 extern BlockReader *blocks_open(ObjectRecord *rec, List *sources);
 extern size_t blocks_read(BlockReader *br, int64 k, char *buf);
+/* block k in the reader's buffer; read_ahead: verify k + 1 meanwhile */
+extern const char *blocks_read_buffered(BlockReader *br, int64 k, bool read_ahead);
 extern StoreSite *blocks_site(BlockReader *br);
 /* close; the copies to repair (found bad; check_unread: or unread and missing) */
 extern List *blocks_close(BlockReader *br, bool check_unread);

@@ -15,6 +15,10 @@
  * under the old rule (object_read.c) until object_blocks_fill() gives them
  * some.
  *
+ * Reads in order take blocks through blocks_read_buffered(), which reads the
+ * next block ahead from the same copy and verifies it on a hash thread
+ * (object_hash.c) while the caller sends the current one.
+ *
  * A read error (a copy that ends early, an I/O or network error) is caught
  * in a subtransaction around the block's read, so that the read can go on
  * from another copy; a cancel, a shutdown and a lack of resources are not
@@ -59,6 +63,19 @@ struct BlockReader
 	int64		dig_count;
 	Sha256Ctx  *md;
 	MemoryContext cxt;			/* the reader's: handles live here */
+	/* blocks_read_buffered()'s two buffers and its read-ahead */
+	char	   *bufs[2];
+	int			shown;			/* the buffer returned last */
+	int64		ahead;			/* the block read into the other one, -1: none */
+	bool		ahead_running;	/* its hash job is not waited for yet */
+	struct AheadJob
+	{
+		Sha256Ctx  *md;
+		const char *buf;
+		size_t		len;
+		bool		ok;
+		uint8		digest[WOS_SHA256_LEN];
+	}			job;			/* the hash thread's alone while ahead_running */
 };
 
 /* The bytes in block k of rec (the last block is shorter). */
@@ -257,6 +274,7 @@ blocks_open(ObjectRecord *rec, List *sources)
 	foreach(lc, sources)
 		br->copies[br->ncopies++].site = lfirst(lc);
 	br->cur = -1;
+	br->ahead = -1;
 	br->cxt = CurrentMemoryContext;
 	br->md = sha256_begin();
 	/* reads may run in a shorter-lived context (a stream's per-call one) */
@@ -395,6 +413,115 @@ blocks_read(BlockReader *br, int64 k, char *buf)
 	return 0;					/* keep compiler quiet */
 }
 
+/* ---- reads in order: the next block verified on a hash thread ---- */
+
+/* the hash thread's job: the digest of the block read ahead */
+static void
+ahead_hash(void *arg)
+{
+	struct AheadJob *job = arg;
+
+	job->ok = sha256_update_nothrow(job->md, job->buf, job->len) &&
+		sha256_next_nothrow(job->md, job->digest);
+}
+
+/* Wait for the read-ahead's hash job, if one runs. */
+static void
+ahead_wait(BlockReader *br)
+{
+	if (!br->ahead_running)
+		return;
+	hash_thread_wait();
+	br->ahead_running = false;
+	if (!br->job.ok)
+	{
+		br->ahead = -1;
+		sha256_restart(br->job.md);
+	}
+}
+
+/*
+ * The reader's memory is going away (its context reset or deleted, at the
+ * end of the query or of an aborted transaction): the hash thread must be
+ * done with the buffer and the context first.  Registered after the job's
+ * SHA-256 context, so that it runs before that is freed.
+ */
+static void
+ahead_release(void *arg)
+{
+	BlockReader *br = arg;
+
+	if (br->ahead_running)
+	{
+		hash_thread_wait();
+		br->ahead_running = false;
+	}
+}
+
+/*
+ * Read block k + 1 from the copy that served block k into buf, and hand its
+ * hash to a hash thread.  A copy that fails here is left for blocks_read()
+ * to find again and deal with.
+ */
+static void
+read_ahead(BlockReader *br, int64 k, char *buf)
+{
+	BlockIo		io = {br, NULL, k * br->rec->block_size, buf,
+	object_block_length(br->rec, k), NULL, 0};
+
+	if (br->cur < 0)
+		return;
+	io.copy = &br->copies[br->cur];
+	guarded(io_read, &io);
+	if (io.why != NULL)
+		return;
+	br->job.buf = buf;
+	br->job.len = io.len;
+	br->ahead = k;
+	br->ahead_running = true;
+	hash_thread_run(ahead_hash, &br->job);
+}
+
+/*
+ * Block k, verified, in a buffer of the reader's that stays valid until the
+ * next call.  With read_ahead (reads in order) and eoswath.hash_thread on,
+ * block k + 1 is then read from the same copy and hashed on a hash thread
+ * while the caller uses block k: a stream sends block k while block k + 1
+ * is verified.  The block read ahead is used only if its digest matches;
+ * otherwise it is read again by blocks_read(), which moves to another copy.
+ */
+const char *
+blocks_read_buffered(BlockReader *br, int64 k, bool read_ahead_next)
+{
+	ObjectRecord *rec = br->rec;
+
+	if (br->bufs[0] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(br->cxt);
+		MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+
+		br->bufs[0] = palloc(rec->block_size);
+		br->bufs[1] = palloc(rec->block_size);
+		br->job.md = sha256_begin();
+		cb->func = ahead_release;
+		cb->arg = br;
+		MemoryContextRegisterResetCallback(br->cxt, cb);
+		MemoryContextSwitchTo(old);
+	}
+	ahead_wait(br);
+	if (br->ahead == k &&
+		memcmp(br->job.digest,
+			   block_digest(rec, k, &br->digests, &br->dig_first, &br->dig_count),
+			   WOS_SHA256_LEN) == 0)
+		br->shown = 1 - br->shown;
+	else
+		(void) blocks_read(br, k, br->bufs[br->shown]);
+	br->ahead = -1;
+	if (read_ahead_next && eoswath_hash_thread && k + 1 < br->nblocks)
+		read_ahead(br, k + 1, br->bufs[1 - br->shown]);
+	return br->bufs[br->shown];
+}
+
 /* The copy that served the last block read, or NULL. */
 StoreSite *
 blocks_site(BlockReader *br)
@@ -413,6 +540,7 @@ blocks_close(BlockReader *br, bool check_unread)
 	List	   *bad = NIL;
 	List	   *unread = NIL;
 
+	ahead_wait(br);
 	close_current(br);
 	for (int i = 0; i < br->ncopies; i++)
 	{

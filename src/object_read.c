@@ -12,6 +12,11 @@
  * copies found bad are repaired from good ones (a stream abandoned before
  * its end leaves them to wos_verify()).
  *
+ * A read in order (a stream) takes its blocks from the block reader's
+ * buffer, which verifies the next block on a hash thread while the caller
+ * sends this one (blocks_read_buffered()); ranges and whole reads verify
+ * each block as they read it.
+ *
  * Objects without them (stored by 0.1.0) keep the old rule until the scrub
  * or wos_verify() gives them block checksums: a whole read checks the hash
  * at the end and falls back to another copy if it does not match; a read
@@ -33,8 +38,7 @@ struct ObjectReader
 	ObjectRecord *rec;
 	/* an object with block checksums */
 	BlockReader *br;
-	MemoryContext cxt;			/* the reader's (reads may run in a shorter one) */
-	char	   *block;			/* one block, for reads of part of it */
+	const char *block;			/* the block of the last read of part of one */
 	int64		blockno;		/* the block in 'block', -1: none */
 	/* an object without: one copy, hashed whole if verify */
 	List	   *order;			/* copies to try, cheapest first */
@@ -142,7 +146,6 @@ object_open(ObjectRecord *rec, bool verify)
 	if (rec->block_size > 0)
 	{
 		r->br = blocks_open(rec, object_sites(rec));
-		r->cxt = CurrentMemoryContext;
 		r->blockno = -1;
 		return r;
 	}
@@ -154,9 +157,12 @@ object_open(ObjectRecord *rec, bool verify)
 	return r;
 }
 
-/* len bytes at offset from verified blocks */
+/*
+ * len bytes at offset from verified blocks.  in_order: the next read will
+ * most likely go on from here, so the block after is verified meanwhile.
+ */
 static void
-pread_blocks(ObjectReader *r, char *buf, size_t len, int64 offset)
+pread_blocks(ObjectReader *r, char *buf, size_t len, int64 offset, bool in_order)
 {
 	ObjectRecord *rec = r->rec;
 	size_t		done = 0;
@@ -175,16 +181,29 @@ pread_blocks(ObjectReader *r, char *buf, size_t len, int64 offset)
 		{
 			if (r->blockno != k)
 			{
-				if (r->block == NULL)
-					r->block = MemoryContextAlloc(r->cxt, rec->block_size);
 				r->blockno = -1;
-				(void) blocks_read(r->br, k, r->block);
+				r->block = blocks_read_buffered(r->br, k, in_order);
 				r->blockno = k;
 			}
 			memcpy(buf + done, r->block + in, n);
 		}
 		done += n;
 	}
+}
+
+/* a byte range, clipped to the object; in_order: see pread_blocks() */
+static size_t
+reader_pread(ObjectReader *r, char *buf, size_t len, int64 offset, bool in_order)
+{
+	if (offset >= r->rec->size)
+		return 0;
+	len = Min((int64) len, r->rec->size - offset);
+	if (r->br != NULL)
+	{
+		pread_blocks(r, buf, len, offset, in_order);
+		return len;
+	}
+	return r->site->methods->read(r->handle, buf, len, offset);
 }
 
 /*
@@ -194,15 +213,7 @@ pread_blocks(ObjectReader *r, char *buf, size_t len, int64 offset)
 size_t
 object_pread(ObjectReader *r, char *buf, size_t len, int64 offset)
 {
-	if (offset >= r->rec->size)
-		return 0;
-	len = Min((int64) len, r->rec->size - offset);
-	if (r->br != NULL)
-	{
-		pread_blocks(r, buf, len, offset);
-		return len;
-	}
-	return r->site->methods->read(r->handle, buf, len, offset);
+	return reader_pread(r, buf, len, offset, false);
 }
 
 /*
@@ -213,7 +224,7 @@ object_pread(ObjectReader *r, char *buf, size_t len, int64 offset)
 size_t
 object_read(ObjectReader *r, char *buf, size_t len)
 {
-	size_t		n = object_pread(r, buf, len, r->pos);
+	size_t		n = reader_pread(r, buf, len, r->pos, true);
 
 	if (n == 0 && r->pos < r->rec->size)
 		ereport(ERROR,
@@ -342,7 +353,7 @@ object_read_all(ObjectRecord *rec)
 	{
 		ObjectReader *r = object_open(rec, true);
 
-		pread_blocks(r, VARDATA(result), rec->size, 0);
+		pread_blocks(r, VARDATA(result), rec->size, 0, false);
 		object_close(r);
 		return result;
 	}

@@ -115,34 +115,39 @@ flip_byte($files[0], 20 * $B + 7);
 is(sql("SELECT encode(sha256(wos_get('$id')), 'hex')"), $sum, 'whole get correct');
 is(sha256_file($files[0]), $sum, 'and repaired');
 
-# ---- 5. a copy cut short while a stream reads it: the stream goes on from another
+# ---- 5. a copy cut short while a stream reads it: the stream goes on from another.
+# Rows of whole blocks are read straight into the row; rows of half blocks go
+# through the reader's buffer, which verifies the next block on a hash thread
+# while the row is sent: there the block read ahead is the one cut short.
+for my $chunk ($B, $B / 2)
 {
 	my $bg = $node->background_psql('postgres');
 	$bg->query_safe('BEGIN');
-	$bg->query_safe("DECLARE c NO SCROLL CURSOR FOR SELECT wos_stream_get('$id', $B)");
-	my $head = $bg->query_safe('FETCH 3 FROM c');
+	$bg->query_safe("DECLARE c NO SCROLL CURSOR FOR SELECT wos_stream_get('$id', $chunk)");
+	my $head = $bg->query_safe('FETCH ' . (3 * $B / $chunk) . ' FROM c');
 	truncate($files[0], 5 * $B) or die "truncate: $!";
 	my $tail = $bg->query_safe('FETCH ALL FROM c');
 	$bg->query_safe('COMMIT');
 	$bg->quit;
 	my $got = rows_bytes($head) . rows_bytes($tail);
-	is(length($got), length($data), 'stream over a truncated copy: every byte');
-	is(sha256_hex($got), $sum, 'stream over a truncated copy: correct bytes');
-	is(sha256_file($files[0]), $sum, 'the truncated copy repaired');
+	is(length($got), length($data), "stream over a truncated copy, rows of $chunk: every byte");
+	is(sha256_hex($got), $sum, "stream over a truncated copy, rows of $chunk: correct bytes");
+	is(sha256_file($files[0]), $sum, "the truncated copy repaired (rows of $chunk)");
 }
 
 # ---- 6. every copy bad in one block (not the first): an error, never bad bytes
 flip_byte($_, 9 * $B + 10) for @files;
+for my $chunk ($B, $B / 2)
 {
 	my ($ret, $out, $err) = $node->psql('postgres',
-		"BEGIN; DECLARE c NO SCROLL CURSOR FOR SELECT wos_stream_get('$id', $B);"
-		  . " FETCH 9 FROM c; FETCH 1 FROM c;");
-	isnt($ret, 0, 'stream: error at the bad block');
-	like($err, qr/no intact copy of object $id is available/, 'stream: the error says so');
-	like($err, qr/Block 9 \(bytes 589824 to 655359\)/, 'stream: and names the block');
+		"BEGIN; DECLARE c NO SCROLL CURSOR FOR SELECT wos_stream_get('$id', $chunk);"
+		  . ' FETCH ' . (9 * $B / $chunk) . ' FROM c; FETCH 1 FROM c;');
+	isnt($ret, 0, "stream, rows of $chunk: error at the bad block");
+	like($err, qr/no intact copy of object $id is available/, "stream, rows of $chunk: the error says so");
+	like($err, qr/Block 9 \(bytes 589824 to 655359\)/, "stream, rows of $chunk: and names the block");
 	my $got = rows_bytes($out);
-	is(length($got), 9 * $B, 'the 9 blocks before it were returned, nothing more');
-	is(sha256_hex($got), sha256_hex(substr($data, 0, 9 * $B)), 'and they are correct');
+	is(length($got), 9 * $B, "rows of $chunk: the 9 blocks before it were returned, nothing more");
+	is(sha256_hex($got), sha256_hex(substr($data, 0, 9 * $B)), "rows of $chunk: and they are correct");
 }
 # the SQLSTATE an expression raises ('none' if it succeeds)
 sub sqlstate_of
@@ -254,6 +259,31 @@ my ($cret, $cout, $cerr) = $node->psql('postgres',
 like($cerr, qr/statement timeout/, 'a put cancelled by statement_timeout');
 is($cout, 't', 'the next put in that backend has the right digest');
 is(sql("SELECT count(*) FROM wos_verify() WHERE status <> 'ok'"), '0', 'and every copy is intact');
+
+# reads in order verify the next block on a hash thread (eoswath.hash_thread
+# on) while the caller uses this one: the threads start in a backend that
+# streams with it on, in none that streams with it off, and both read the
+# same bytes
+for my $setting ('on', 'off')
+{
+	my ($got, $tasks) = split /\|/, sql(
+		"SET eoswath.hash_thread = $setting; SELECT pg_backend_pid() AS p \\gset\n"
+		  . "SELECT (SELECT encode(sha256(string_agg(c, ''::bytea ORDER BY n)), 'hex')"
+		  . " FROM wos_stream_get('$on_id', 1000) WITH ORDINALITY AS t(c, n))"
+		  . " || '|' || (SELECT count(*) FROM pg_ls_dir('/proc/' || :p || '/task'))");
+	is($got, sha256_hex($bigdata), "hash_thread $setting: a stream in rows of 1000 bytes is correct");
+	is($tasks, $setting eq 'on' ? '3' : '1', "hash_thread $setting: hash threads in the streaming backend");
+}
+# an error while the block read ahead is being hashed (the query fails at its
+# third row; the reader's memory goes with the aborted transaction and must
+# wait for the thread): the backend survives and its next stream is right
+($cret, $cout, $cerr) = $node->psql('postgres',
+	"SELECT 1 / (n - 3) FROM wos_stream_get('$on_id', 1000) WITH ORDINALITY AS t(c, n);\n"
+	  . "SELECT encode(sha256(string_agg(c, ''::bytea ORDER BY n)), 'hex')"
+	  . " FROM wos_stream_get('$on_id', 1000) WITH ORDINALITY AS t(c, n);",
+	on_error_stop => 0);
+like($cerr, qr/division by zero/, 'a stream stopped by an error in its third row');
+is($cout, sha256_hex($bigdata), 'the next stream in that backend is correct');
 
 $node->stop;
 done_testing();
