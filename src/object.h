@@ -128,6 +128,8 @@ extern BlockReader *blocks_open(ObjectRecord *rec, List *sources);
 extern size_t blocks_read(BlockReader *br, int64 k, char *buf);
 /* block k in the reader's buffer; read_ahead: verify k + 1 meanwhile */
 extern const char *blocks_read_buffered(BlockReader *br, int64 k, bool read_ahead);
+/* whole blocks first .. first + count - 1 into buf, hashed in parallel */
+extern void blocks_read_many(BlockReader *br, int64 first, int64 count, char *buf);
 extern StoreSite *blocks_site(BlockReader *br);
 /* close; the copies to repair (found bad; check_unread: or unread and missing) */
 extern List *blocks_close(BlockReader *br, bool check_unread);

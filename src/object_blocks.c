@@ -37,6 +37,9 @@
 /* block digests fetched from the catalog at a time (128 kB) */
 #define DIGEST_WINDOW	4096
 
+/* blocks_read_many() hashes a batch on the two hash threads and this one */
+#define BATCH_BLOCKS	3
+
 /* One copy a block reader may read. */
 typedef struct BlockCopy
 {
@@ -68,7 +71,7 @@ struct BlockReader
 	int			shown;			/* the buffer returned last */
 	int64		ahead;			/* the block read into the other one, -1: none */
 	bool		ahead_running;	/* its hash job is not waited for yet */
-	struct AheadJob
+	struct HashJob
 	{
 		Sha256Ctx  *md;
 		const char *buf;
@@ -76,6 +79,8 @@ struct BlockReader
 		bool		ok;
 		uint8		digest[WOS_SHA256_LEN];
 	}			job;			/* the hash thread's alone while ahead_running */
+	/* blocks_read_many()'s jobs: one per block of a batch */
+	struct HashJob batch[BATCH_BLOCKS];
 };
 
 /* The bytes in block k of rec (the last block is shorter). */
@@ -419,7 +424,7 @@ blocks_read(BlockReader *br, int64 k, char *buf)
 static void
 ahead_hash(void *arg)
 {
-	struct AheadJob *job = arg;
+	struct HashJob *job = arg;
 
 	job->ok = sha256_update_nothrow(job->md, job->buf, job->len) &&
 		sha256_next_nothrow(job->md, job->digest);
@@ -520,6 +525,111 @@ blocks_read_buffered(BlockReader *br, int64 k, bool read_ahead_next)
 	if (read_ahead_next && eoswath_hash_thread && k + 1 < br->nblocks)
 		read_ahead(br, k + 1, br->bufs[1 - br->shown]);
 	return br->bufs[br->shown];
+}
+
+/* ---- whole blocks in a row: verified on the hash threads and this one ---- */
+
+/*
+ * Read block k from the open copy into buf and hand its hash to a hash
+ * thread (or run it here when none is free); false if no copy is open or
+ * the read failed (blocks_read() then reads it the usual way).
+ */
+static bool
+batch_read(BlockReader *br, int64 k, char *buf, struct HashJob *job)
+{
+	BlockIo		io = {br, NULL, k * br->rec->block_size, buf,
+	object_block_length(br->rec, k), NULL, 0};
+
+	if (br->cur < 0)
+		return false;
+	io.copy = &br->copies[br->cur];
+	guarded(io_read, &io);
+	if (io.why != NULL)
+		return false;
+	job->buf = buf;
+	job->len = io.len;
+	job->ok = false;
+	hash_thread_run(ahead_hash, job);
+	return true;
+}
+
+/* Read blocks k0 .. k0 + n - 1 into buf and hand out their hashes; sent[j]: block k0 + j was. */
+static void
+batch_send(BlockReader *br, int64 k0, int n, char *buf, bool *sent)
+{
+	for (int j = 0; j < n; j++)
+		sent[j] = batch_read(br, k0 + j, buf + (size_t) j * br->rec->block_size,
+							 &br->batch[j]);
+}
+
+/* batch_send(), then wait for the hashes: the threads read buf, so on every path */
+static void
+batch_run(BlockReader *br, int64 k0, int n, char *buf, bool *sent)
+{
+	PG_TRY();
+	{
+		batch_send(br, k0, n, buf, sent);
+	}
+	PG_CATCH();
+	{
+		hash_thread_wait();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	hash_thread_wait();
+}
+
+/*
+ * Blocks first .. first + count - 1, whole, into buf, each verified.  They
+ * are read in batches of BATCH_BLOCKS from the copy in use, and hashed on
+ * the hash threads and the backend's thread at once (a whole wos_get of a
+ * large object is otherwise one SHA-256 pass in series with the read).  A
+ * block that failed to read or to match is then read again by
+ * blocks_read(), which moves to another copy.
+ */
+void
+blocks_read_many(BlockReader *br, int64 first, int64 count, char *buf)
+{
+	ObjectRecord *rec = br->rec;
+
+	if (br->batch[0].md == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(br->cxt);
+
+		for (int j = 0; j < BATCH_BLOCKS; j++)
+			br->batch[j].md = sha256_begin();
+		MemoryContextSwitchTo(old);
+	}
+	if (br->cur < 0 && count > 0)
+	{
+		/* the first block the usual way: it opens a copy */
+		(void) blocks_read(br, first, buf);
+		first++;
+		buf += rec->block_size;
+		count--;
+	}
+	for (int64 k0 = first; k0 < first + count; k0 += BATCH_BLOCKS)
+	{
+		int			n = (int) Min((int64) BATCH_BLOCKS, first + count - k0);
+		bool		sent[BATCH_BLOCKS] = {false};
+
+		batch_run(br, k0, n, buf + (k0 - first) * rec->block_size, sent);
+		for (int j = 0; j < n; j++)
+		{
+			int64		k = k0 + j;
+			struct HashJob *job = &br->batch[j];
+
+			if (sent[j] && !job->ok)
+				sha256_restart(job->md);
+			if (!sent[j] || !job->ok ||
+				memcmp(job->digest,
+					   block_digest(rec, k, &br->digests, &br->dig_first, &br->dig_count),
+					   WOS_SHA256_LEN) != 0)
+				(void) blocks_read(br, k, buf + (k - first) * rec->block_size);
+			else
+				br->last = br->cur;
+		}
+	}
 }
 
 /* The copy that served the last block read, or NULL. */

@@ -14,8 +14,9 @@
  *
  * A read in order (a stream) takes its blocks from the block reader's
  * buffer, which verifies the next block on a hash thread while the caller
- * sends this one (blocks_read_buffered()); ranges and whole reads verify
- * each block as they read it.
+ * sends this one (blocks_read_buffered()); whole blocks of ranges and
+ * whole reads are hashed a few at a time, on the hash threads and the
+ * backend's (blocks_read_many()).
  *
  * Objects without them (stored by 0.1.0) keep the old rule until the scrub
  * or wos_verify() gives them block checksums: a whole read checks the hash
@@ -176,7 +177,17 @@ pread_blocks(ObjectReader *r, char *buf, size_t len, int64 offset, bool in_order
 		size_t		n = Min(blen - in, len - done);
 
 		if (in == 0 && n == blen)
-			(void) blocks_read(r->br, k, buf + done);	/* a whole block */
+		{
+			/* whole blocks: as many as follow in the range */
+			int64		count = 0;
+			size_t		bytes = 0;
+
+			while (bytes < len - done &&
+				   object_block_length(rec, k + count) <= len - done - bytes)
+				bytes += object_block_length(rec, k + count++);
+			blocks_read_many(r->br, k, count, buf + done);
+			n = bytes;
+		}
 		else
 		{
 			if (r->blockno != k)

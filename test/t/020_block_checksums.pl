@@ -114,6 +114,19 @@ is(sha256_file($files[1]), $sum, 'copy 1 repaired');
 flip_byte($files[0], 20 * $B + 7);
 is(sql("SELECT encode(sha256(wos_get('$id')), 'hex')"), $sum, 'whole get correct');
 is(sha256_file($files[0]), $sum, 'and repaired');
+# the blocks of a whole read are hashed three at a time (the hash threads and
+# the backend; block 20 above was in the middle of a batch): a copy cut short
+# (found so when it is opened), a bad block with the threads off, a range of
+# whole blocks
+truncate($files[0], 30 * $B + 5) or die "truncate: $!";
+is(sql("SELECT encode(sha256(wos_get('$id')), 'hex')"), $sum, 'whole get over a truncated copy: correct');
+is(sha256_file($files[0]), $sum, 'and repaired');
+flip_byte($files[0], 46 * $B + 7);
+is(sql("SET eoswath.hash_thread = off; SELECT encode(sha256(wos_get('$id')), 'hex')"), $sum,
+	'whole get with the hash threads off, a bad block: correct');
+is(sha256_file($files[0]), $sum, 'and repaired');
+is(sql("SELECT encode(sha256(wos_get('$id', " . (3 * $B) . ", " . (40 * $B + 17) . ")), 'hex')"),
+	sha256_hex(substr($data, 3 * $B, 40 * $B + 17)), 'range of 40 whole blocks and a part: correct');
 
 # ---- 5. a copy cut short while a stream reads it: the stream goes on from another.
 # Rows of whole blocks are read straight into the row; rows of half blocks go
@@ -273,6 +286,13 @@ for my $setting ('on', 'off')
 		  . " || '|' || (SELECT count(*) FROM pg_ls_dir('/proc/' || :p || '/task'))");
 	is($got, sha256_hex($bigdata), "hash_thread $setting: a stream in rows of 1000 bytes is correct");
 	is($tasks, $setting eq 'on' ? '3' : '1', "hash_thread $setting: hash threads in the streaming backend");
+	# a whole read hashes its blocks on the threads and the backend at once
+	($got, $tasks) = split /\|/, sql(
+		"SET eoswath.hash_thread = $setting; SELECT pg_backend_pid() AS p \\gset\n"
+		  . "SELECT encode(sha256(wos_get('$on_id')), 'hex')"
+		  . " || '|' || (SELECT count(*) FROM pg_ls_dir('/proc/' || :p || '/task'))");
+	is($got, sha256_hex($bigdata), "hash_thread $setting: a whole wos_get is correct");
+	is($tasks, $setting eq 'on' ? '3' : '1', "hash_thread $setting: hash threads in the backend of a whole get");
 }
 # an error while the block read ahead is being hashed (the query fails at its
 # third row; the reader's memory goes with the aborted transaction and must
