@@ -248,7 +248,10 @@ fail:
 
 /*
  * Open path for writing through path.eoswath-part (NULL or "-": standard
- * output).  An existing path is an error unless force.
+ * output).  An existing path is an error unless force.  A path that is
+ * neither a file nor a directory (/dev/null, a FIFO, a terminal) is written
+ * in place, as standard output is: renaming over it would replace a device
+ * or a pipe with a file.
  */
 bool
 out_open(OutFile *o, const char *path, bool force, Failure *f)
@@ -262,6 +265,17 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 	o->written = o->flushed = 0;
 	if (path == NULL || strcmp(path, "-") == 0)
 		return true;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+	{
+		o->fd = open(path, O_WRONLY);
+		if (o->fd < 0)
+		{
+			fail_set(f, EXIT_LOCAL, "could not open \"%s\": %s", path, strerror(errno));
+			return false;
+		}
+		o->name = path;
+		return true;
+	}
 	if (!force && stat(path, &st) == 0)
 	{
 		fail_set(f, EXIT_LOCAL, "\"%s\" exists (use --force to replace it)", path);
@@ -323,7 +337,16 @@ out_commit(OutFile *o, Failure *f)
 	bool		ok = true;
 
 	if (o->part == NULL)
-		return true;
+	{
+		/* standard output, or a device or pipe written in place */
+		if (o->fd != STDOUT_FILENO && close(o->fd) != 0)
+		{
+			fail_set(f, EXIT_LOCAL, "could not write \"%s\": %s", o->name, strerror(errno));
+			ok = false;
+		}
+		o->fd = STDOUT_FILENO;
+		return ok;
+	}
 	if (fsync(o->fd) != 0 || close(o->fd) != 0)
 	{
 		fail_set(f, EXIT_LOCAL, "could not write \"%s\": %s", o->path, strerror(errno));
@@ -349,7 +372,12 @@ void
 out_abort(OutFile *o)
 {
 	if (o->part == NULL)
+	{
+		if (o->fd != STDOUT_FILENO)
+			close(o->fd);
+		o->fd = STDOUT_FILENO;
 		return;
+	}
 	close(o->fd);
 	unlink(o->part);
 	part_path = NULL;

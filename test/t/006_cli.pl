@@ -125,6 +125,20 @@ is($rc, 5, 'unreadable input file: exit 5');
 is($rc, 5, 'existing output file: exit 5');
 ($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', "$tmp/out", '--force');
 is($rc, 0, '--force replaces it');
+# a FIFO (like /dev/null, a device) is written in place, never replaced by a
+# file (as root a rename over /dev/null would replace the device)
+system('mkfifo', "$tmp/fifo") == 0 or die "mkfifo: $!";
+{
+	my $reader = IPC::Run::start([ 'cat', "$tmp/fifo" ], '>', "$tmp/from_fifo");
+	($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', "$tmp/fifo");
+	$reader->finish;
+	is($rc, 0, 'get -o FIFO exits 0 (no --force needed)') or diag($err);
+	ok(-p "$tmp/fifo", 'the FIFO is still a FIFO');
+	is(sha256_file("$tmp/from_fifo"), $sum, 'its reader got every byte');
+	ok(!-e "$tmp/fifo.eoswath-part", 'no partial file beside it');
+}
+($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', $tmp);
+is($rc, 5, 'a directory as the output: exit 5');
 ($rc, $out, $err) = cli('stat', $id, '-d', "host=$tmp/nosocket port=1");
 is($rc, 2, 'no server: exit 2');
 
