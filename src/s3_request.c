@@ -739,7 +739,7 @@ struct S3Async
 	CURLcode	result;			/* ... thus */
 };
 
-#define S3_ASYNC_SLOTS		4
+#define S3_ASYNC_SLOTS		8	/* two parts of each of four copies */
 
 static CURLM *s3_async_multi = NULL;
 static S3Async s3_async[S3_ASYNC_SLOTS];
