@@ -36,6 +36,8 @@
 
 #define S3_MARKER			".eoswath-site"
 #define S3_MAX_PARTS		10000
+#define S3_MB				(1024 * 1024)
+#define S3_MAX_PART_SIZE	(512 * S3_MB)	/* eoswath.s3_part_size's largest value */
 #define S3_AVAILABLE_TTL_MS 5000
 
 /*
@@ -679,6 +681,14 @@ s3_begin_write(StoreSite *site, WosOid oid, int64 size_hint)
 	w->oid = oid;
 	w->key = s3_key(site, oid);
 	w->part_size = eoswath_s3_part_size;
+	/*
+	 * A known size that needs more parts than S3 allows: larger parts, in
+	 * whole MBs, up to the setting's largest value (then the part count
+	 * check in s3_flush_part() says so).
+	 */
+	if (size_hint > (int64) w->part_size * S3_MAX_PARTS)
+		w->part_size = Min(((size_hint + S3_MAX_PARTS - 1) / S3_MAX_PARTS + S3_MB - 1) & ~((int64) S3_MB - 1),
+						   (int64) S3_MAX_PART_SIZE);
 	/* the buffer grows to one part: small objects take little memory */
 	w->bufcap = size_hint > 0 ? Min((size_t) size_hint, w->part_size) : Min(w->part_size, 1024 * 1024);
 	w->buf = palloc(w->bufcap);
