@@ -23,7 +23,7 @@ bool		eoswath_hash_thread = true;
 int			eoswath_gzip_level = 6;
 int			eoswath_site_min_free = 0;
 char	   *eoswath_default_site_path = NULL;
-int			eoswath_s3_part_size = 16 * 1024 * 1024;
+int			eoswath_s3_part_size = 8 * 1024 * 1024;
 int			eoswath_s3_read_ahead = 64 * 1024 * 1024;
 int			eoswath_s3_retries = 4;
 int			eoswath_s3_retry_delay = 100;
@@ -221,9 +221,9 @@ eoswath_define_gucs(void)
 	DefineCustomIntVariable("eoswath.s3_part_size",
 							"Part size of multipart uploads to S3 sites.",
 							"Objects larger than this are uploaded in parts of this size; "
-							"two parts per copy are buffered in memory, one filling while the other is sent.",
+							"up to three parts per copy are buffered in memory, one filling while two are sent.",
 							&eoswath_s3_part_size,
-							16 * 1024 * 1024,
+							8 * 1024 * 1024,
 							5 * 1024 * 1024,
 							512 * 1024 * 1024,
 							PGC_USERSET,

@@ -501,6 +501,14 @@ s3_setup(CURL *h, StoreSite *site, S3Call *c, int endpoint, struct curl_slist **
 	else if (strcmp(c->method, "PUT") == 0)
 	{
 		SETUP_OPT(CURLOPT_UPLOAD, 1L);
+		/*
+		 * Send the body at once: libcurl sends "Expect: 100-continue" with
+		 * a PUT's body and waits for the server's 100, which a part in the
+		 * background only sees when the backend next drives it.  (An
+		 * empty "Expect:" header would remove it, but libcurl 7.88 signs
+		 * that header all the same and the signature no longer matches.)
+		 */
+		SETUP_OPT(CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
 		SETUP_OPT(CURLOPT_READFUNCTION, s3_read_cb);
 		SETUP_OPT(CURLOPT_READDATA, c);
 		SETUP_OPT(CURLOPT_SEEKFUNCTION, s3_seek_cb);
@@ -739,7 +747,7 @@ struct S3Async
 	CURLcode	result;			/* ... thus */
 };
 
-#define S3_ASYNC_SLOTS		4
+#define S3_ASYNC_SLOTS		8	/* two parts of each of four copies */
 
 static CURLM *s3_async_multi = NULL;
 static S3Async s3_async[S3_ASYNC_SLOTS];

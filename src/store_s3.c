@@ -16,8 +16,9 @@
  * one PUT when it finishes; a larger one becomes a multipart upload whose
  * parts are sent as the buffer fills, and completed in finish_write().  A
  * part is sent in the background (s3_async_start()) while the next one
- * fills a second buffer, so that reading the client and sending to the
- * server overlap; at most one part per copy is in flight, two buffered.  An
+ * fills another buffer, so that reading the client and sending to the
+ * server overlap; up to S3_PARTS_IN_FLIGHT (2) parts per copy are in
+ * flight, each on its own connection, so a copy buffers at most three parts.  An
  * object is therefore invisible under its key until finish_write() returns,
  * and durable when it returns (the server's 200).  Uploads in progress are
  * listed in this process so that remove() (the transaction callbacks) can
@@ -35,7 +36,24 @@
 
 #define S3_MARKER			".eoswath-site"
 #define S3_MAX_PARTS		10000
+#define S3_MB				(1024 * 1024)
+#define S3_MAX_PART_SIZE	(512 * S3_MB)	/* eoswath.s3_part_size's largest value */
 #define S3_AVAILABLE_TTL_MS 5000
+
+/*
+ * Parts of one copy in flight at once, at most: each is a request on its own
+ * connection, so the server receives (and checksums) them side by side.
+ * A copy buffers one part more than this: the one filling.
+ */
+#define S3_PARTS_IN_FLIGHT	2
+
+/* A part being sent. */
+typedef struct S3Part
+{
+	S3Call		call;			/* its request (its body is a part buffer) */
+	S3Async    *async;			/* its background slot, or NULL */
+	int			number;			/* its part number */
+} S3Part;
 
 /* One copy being written. */
 typedef struct S3Writer
@@ -48,13 +66,17 @@ typedef struct S3Writer
 	size_t		bufcap;
 	size_t		part_size;
 	char	   *upload_id;		/* NULL until a multipart upload begins */
-	int			nparts;			/* parts sent and acknowledged */
+	int			nparts;			/* parts sent and acknowledged, in order */
+	int			nsent;			/* parts started: nparts + those in flight */
 	StringInfoData parts;		/* <Part> elements of the completion */
 	int64		total;
-	char	   *spare;			/* the other part buffer, or NULL */
-	bool		sending;		/* part nparts + 1 is in flight, from spare */
-	S3Call		part;			/* its request */
-	S3Async    *async;			/* its background slot, or NULL */
+	/* parts in flight, oldest first: sending[(first + i) % N], i < nsending */
+	S3Part		sending[S3_PARTS_IN_FLIGHT];
+	int			first;
+	int			nsending;
+	/* part buffers not in use (each part_size bytes) */
+	char	   *spare[S3_PARTS_IN_FLIGHT];
+	int			nspare;
 } S3Writer;
 
 /* A multipart upload this process has begun and not completed or aborted. */
@@ -629,15 +651,23 @@ s3_available(StoreSite *site, char **why)
 	return false;
 }
 
-/* The writer's memory goes (an error, the end of the query): stop its part. */
+/*
+ * The writer's memory goes (an error, the end of the query): stop its parts
+ * in flight.  Their buffers go with the memory.
+ */
 static void
 s3_writer_gone(void *arg)
 {
 	S3Writer   *w = arg;
 
-	if (w->sending)
-		s3_async_stop(w->async, &w->part);
-	w->sending = false;
+	for (int i = 0; i < w->nsending; i++)
+	{
+		S3Part	   *p = &w->sending[(w->first + i) % S3_PARTS_IN_FLIGHT];
+
+		s3_async_stop(p->async, &p->call);
+		p->async = NULL;
+	}
+	w->nsending = 0;
 }
 
 static void *
@@ -651,6 +681,14 @@ s3_begin_write(StoreSite *site, WosOid oid, int64 size_hint)
 	w->oid = oid;
 	w->key = s3_key(site, oid);
 	w->part_size = eoswath_s3_part_size;
+	/*
+	 * A known size that needs more parts than S3 allows: larger parts, in
+	 * whole MBs, up to the setting's largest value (then the part count
+	 * check in s3_flush_part() says so).
+	 */
+	if (size_hint > (int64) w->part_size * S3_MAX_PARTS)
+		w->part_size = Min(((size_hint + S3_MAX_PARTS - 1) / S3_MAX_PARTS + S3_MB - 1) & ~((int64) S3_MB - 1),
+						   (int64) S3_MAX_PART_SIZE);
 	/* the buffer grows to one part: small objects take little memory */
 	w->bufcap = size_hint > 0 ? Min((size_t) size_hint, w->part_size) : Min(w->part_size, 1024 * 1024);
 	w->buf = palloc(w->bufcap);
@@ -684,83 +722,98 @@ s3_initiate(S3Writer *w)
 }
 
 /*
- * Wait for the part in flight, if any, and note its ETag; false: the site
- * is out of space.
+ * Wait for the oldest part in flight and note its ETag; its buffer becomes
+ * a spare one.  False: the site is out of space.
  */
 static bool
 s3_part_wait(S3Writer *w)
 {
-	S3Call	   *c = &w->part;
+	S3Part	   *p = &w->sending[w->first];
+	S3Call	   *c = &p->call;
 	bool		ok;
 
-	if (!w->sending)
-		return true;
-	ok = w->async ? s3_async_finish(w->async, w->site, c) : s3_perform(w->site, c);
-	w->sending = false;
-	w->async = NULL;
+	Assert(w->nsending > 0);
+	ok = p->async ? s3_async_finish(p->async, w->site, c) : s3_perform(w->site, c);
+	p->async = NULL;
+	w->first = (w->first + 1) % S3_PARTS_IN_FLIGHT;
+	w->nsending--;
+	w->spare[w->nspare++] = (char *) c->upload;
 	if (!ok || c->etag[0] == '\0')
 	{
 		if (s3_out_of_space(c))
 		{
 			s3_report(LOG, w->site, c,
 					  psprintf("could not upload part %d of object %s to site \"%s\"",
-							   w->nparts + 1, wosoid_to_cstring(w->oid), w->site->name));
+							   p->number, wosoid_to_cstring(w->oid), w->site->name));
 			return false;
 		}
 		if (c->status >= 200 && c->status < 300)
 			s3_problem(c, S3_PROBLEM_ANSWER, "the answer has no ETag");
 		s3_report(ERROR, w->site, c,
 				  psprintf("could not upload part %d of object %s to site \"%s\"",
-						   w->nparts + 1, wosoid_to_cstring(w->oid), w->site->name));
+						   p->number, wosoid_to_cstring(w->oid), w->site->name));
 	}
+	Assert(p->number == w->nparts + 1);
 	w->nparts++;
 	appendStringInfo(&w->parts, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
 					 w->nparts, c->etag);
 	return true;
 }
 
+/* Wait for every part in flight; false: the site is out of space. */
+static bool
+s3_part_wait_all(S3Writer *w)
+{
+	while (w->nsending > 0)
+		if (!s3_part_wait(w))
+			return false;
+	return true;
+}
+
 /*
- * Send the buffered bytes as the next part, in the background, once the
- * part before is done; the buffer is then the other one, empty.  False:
- * the site is out of space.
+ * Send the buffered bytes as the next part, in the background; the buffer
+ * is then a spare one, empty.  With S3_PARTS_IN_FLIGHT parts in flight, the
+ * oldest is waited for first.  False: the site is out of space.
  */
 static bool
 s3_flush_part(S3Writer *w)
 {
-	S3Call	   *c = &w->part;
+	S3Part	   *p;
+	S3Call	   *c;
 	char	   *full = w->buf;
+	MemoryContext cxt = GetMemoryChunkContext(w);
 
 	if (w->upload_id == NULL)
 		s3_initiate(w);
-	if (!s3_part_wait(w))
+	if (w->nsending == S3_PARTS_IN_FLIGHT && !s3_part_wait(w))
 		return false;
-	if (w->nparts == S3_MAX_PARTS)
+	if (w->nsent == S3_MAX_PARTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("object %s needs more than %d parts", wosoid_to_cstring(w->oid), S3_MAX_PARTS),
 				 errhint("Raise eoswath.s3_part_size.")));
-	if (w->spare == NULL)
-		w->spare = MemoryContextAlloc(GetMemoryChunkContext(w), w->part_size);
-	w->buf = w->spare;
+	/* at most S3_PARTS_IN_FLIGHT + 1 buffers, all of part_size bytes */
+	w->buf = w->nspare > 0 ? w->spare[--w->nspare] : MemoryContextAlloc(cxt, w->part_size);
 	w->bufcap = w->part_size;
-	w->spare = full;
 
+	p = &w->sending[(w->first + w->nsending) % S3_PARTS_IN_FLIGHT];
+	c = &p->call;
 	/* in the writer's memory: a retry, later, signs the query again */
 	if (c->query)
 		pfree((char *) c->query);
-	memset(c, 0, sizeof(S3Call));
+	memset(p, 0, sizeof(S3Part));
+	p->number = ++w->nsent;
 	c->method = "PUT";
 	c->key = w->key;
-	c->query = MemoryContextStrdup(GetMemoryChunkContext(w),
-								   psprintf("partNumber=%d&uploadId=%s", w->nparts + 1,
-											s3_uri_encode(w->upload_id)));
+	c->query = MemoryContextStrdup(cxt, psprintf("partNumber=%d&uploadId=%s", p->number,
+												 s3_uri_encode(w->upload_id)));
 	c->upload = full;
 	c->upload_len = w->buflen;
 	w->buflen = 0;
-	w->sending = true;
-	w->async = s3_async_start(w->site, c);
-	if (w->async == NULL)
-		return s3_part_wait(w); /* in the foreground, then */
+	w->nsending++;
+	p->async = s3_async_start(w->site, c);
+	if (p->async == NULL)
+		return s3_part_wait_all(w); /* in the foreground, then, in order */
 	s3_async_progress();
 	return true;
 }
@@ -788,9 +841,20 @@ s3_write(void *handle, const char *data, size_t len)
 		data += n;
 		len -= n;
 	}
-	if (w->sending)
-		s3_async_progress();	/* the part in flight goes on meanwhile */
+	if (w->nsending > 0)
+		s3_async_progress();	/* the parts in flight go on meanwhile */
 	return true;
+}
+
+/* Free the writer's part buffers (none is in flight). */
+static void
+s3_writer_free(S3Writer *w)
+{
+	if (w->buf)
+		pfree(w->buf);
+	w->buf = NULL;
+	while (w->nspare > 0)
+		pfree(w->spare[--w->nspare]);
 }
 
 static bool
@@ -820,7 +884,7 @@ s3_finish_write(void *handle)
 
 		if (w->buflen > 0 && !s3_flush_part(w))
 			return false;
-		if (!s3_part_wait(w))
+		if (!s3_part_wait_all(w))
 			return false;
 		body = psprintf("<CompleteMultipartUpload>%s</CompleteMultipartUpload>", w->parts.data);
 		c.method = "POST";
@@ -854,11 +918,7 @@ s3_finish_write(void *handle)
 							wosoid_to_cstring(w->oid), w->site->name,
 							(long long) c.length, (long long) w->total)));
 	}
-	pfree(w->buf);
-	w->buf = NULL;
-	if (w->spare)
-		pfree(w->spare);
-	w->spare = NULL;
+	s3_writer_free(w);
 	return true;
 }
 
@@ -874,12 +934,7 @@ s3_abort_write(void *handle)
 		upload_forget(w->site, w->oid, w->upload_id);
 		w->upload_id = NULL;
 	}
-	if (w->buf)
-		pfree(w->buf);
-	w->buf = NULL;
-	if (w->spare)
-		pfree(w->spare);
-	w->spare = NULL;
+	s3_writer_free(w);
 }
 
 /*
