@@ -17,8 +17,12 @@
 
 #include <float.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 
 #include "subset.h"
 
@@ -36,33 +40,174 @@ subset_chunk_cache(Subset *s, int grpid, int varid, bool input, size_t size,
 }
 
 /*
- * Does any raw value of a row fall in [lo, hi]?  (NaN: no.)  Branch-free in
- * groups of 16, so the compiler can vectorise; one definition for the float
- * and double layouts of latitude arrays.
+ * Does any raw value of a row fall in [lo, hi]?  (NaN: no.)  Most rows of a
+ * long pass miss a small region and are read to the end, so the test looks
+ * at 64 values at a time; with SSE2 (every x86-64), four or two per
+ * instruction.
  */
-#define DEFINE_ROW_IN_RANGE(name, T) \
-static bool \
-name(const T *v, size_t n, T lo, T hi) \
-{ \
-	size_t		k = 0; \
-\
-	for (; k + 16 <= n; k += 16) \
-	{ \
-		int			any = 0; \
-\
-		for (int j = 0; j < 16; j++) \
-			any |= (v[k + j] >= lo) & (v[k + j] <= hi); \
-		if (any) \
-			return true; \
-	} \
-	for (; k < n; k++) \
-		if (v[k] >= lo && v[k] <= hi) \
-			return true; \
-	return false; \
+static bool
+row_in_range_f(const float *v, size_t n, float lo, float hi)
+{
+	size_t		k = 0;
+
+#ifdef __SSE2__
+	const __m128 vlo = _mm_set1_ps(lo),
+				vhi = _mm_set1_ps(hi);
+
+	for (; k + 64 <= n; k += 64)
+	{
+		__m128		any = _mm_setzero_ps();
+
+		for (int j = 0; j < 64; j += 4)
+		{
+			__m128		x = _mm_loadu_ps(v + k + j);
+
+			any = _mm_or_ps(any, _mm_and_ps(_mm_cmpge_ps(x, vlo), _mm_cmple_ps(x, vhi)));
+		}
+		if (_mm_movemask_ps(any) != 0)
+			return true;
+	}
+#endif
+	for (; k < n; k++)
+		if (v[k] >= lo && v[k] <= hi)
+			return true;
+	return false;
 }
 
-DEFINE_ROW_IN_RANGE(row_in_range_f, float)
-DEFINE_ROW_IN_RANGE(row_in_range_d, double)
+static bool
+row_in_range_d(const double *v, size_t n, double lo, double hi)
+{
+	size_t		k = 0;
+
+#ifdef __SSE2__
+	const __m128d vlo = _mm_set1_pd(lo),
+				vhi = _mm_set1_pd(hi);
+
+	for (; k + 64 <= n; k += 64)
+	{
+		__m128d		any = _mm_setzero_pd();
+
+		for (int j = 0; j < 64; j += 2)
+		{
+			__m128d		x = _mm_loadu_pd(v + k + j);
+
+			any = _mm_or_pd(any, _mm_and_pd(_mm_cmpge_pd(x, vlo), _mm_cmple_pd(x, vhi)));
+		}
+		if (_mm_movemask_pd(any) != 0)
+			return true;
+	}
+#endif
+	for (; k < n; k++)
+		if (v[k] >= lo && v[k] <= hi)
+			return true;
+	return false;
+}
+
+/*
+ * The pixels of a row worth the exact test, as bits (pixel c: bit c % 64 of
+ * keep[c / 64]): raw latitude in [llo, lhi] and, when lon is not NULL (the
+ * longitudes are stored as degrees, see subset_find_hits), raw longitude in
+ * [lon_lo, lon_hi] or outside [-180, 180) (those are normalised first, so
+ * they go to the exact test too; NaN is neither, and no hit).  A superset
+ * of the row's hits.
+ */
+static inline bool
+lat_keep_f(float la, float llo, float lhi)
+{
+	return la >= llo && la <= lhi;
+}
+
+static inline bool
+lon_keep_f(float lo, float lon_lo, float lon_hi)
+{
+	return (lo >= lon_lo && lo <= lon_hi) || lo < -180.0f || lo >= 180.0f;
+}
+
+static void
+row_candidates_f(const float *lat, const float *lon, size_t n, float llo, float lhi,
+				 float lon_lo, float lon_hi, uint64 *keep)
+{
+	size_t		c = 0;
+
+#ifdef __SSE2__
+	const __m128 vllo = _mm_set1_ps(llo),
+				vlhi = _mm_set1_ps(lhi),
+				vlo = _mm_set1_ps(lon_lo),
+				vhi = _mm_set1_ps(lon_hi),
+				west = _mm_set1_ps(-180.0f),
+				east = _mm_set1_ps(180.0f);
+
+	for (; c + 64 <= n; c += 64)
+	{
+		uint64		bits = 0;
+
+		for (int j = 0; j < 64; j += 4)
+		{
+			__m128		a = _mm_loadu_ps(lat + c + j);
+			__m128		m = _mm_and_ps(_mm_cmpge_ps(a, vllo), _mm_cmple_ps(a, vlhi));
+
+			if (lon != NULL)
+			{
+				__m128		o = _mm_loadu_ps(lon + c + j);
+
+				m = _mm_and_ps(m, _mm_or_ps(_mm_and_ps(_mm_cmpge_ps(o, vlo), _mm_cmple_ps(o, vhi)),
+											_mm_or_ps(_mm_cmplt_ps(o, west), _mm_cmpge_ps(o, east))));
+			}
+			bits |= (uint64) _mm_movemask_ps(m) << j;
+		}
+		keep[c / 64] = bits;
+	}
+#endif
+	if (c < n)
+		keep[c / 64] = 0;
+	for (; c < n; c++)
+		if (lat_keep_f(lat[c], llo, lhi) && (lon == NULL || lon_keep_f(lon[c], lon_lo, lon_hi)))
+			keep[c / 64] |= UINT64CONST(1) << (c % 64);
+}
+
+static void
+row_candidates_d(const double *lat, const double *lon, size_t n, double llo, double lhi,
+				 double lon_lo, double lon_hi, uint64 *keep)
+{
+	size_t		c = 0;
+
+#ifdef __SSE2__
+	const __m128d vllo = _mm_set1_pd(llo),
+				vlhi = _mm_set1_pd(lhi),
+				vlo = _mm_set1_pd(lon_lo),
+				vhi = _mm_set1_pd(lon_hi),
+				west = _mm_set1_pd(-180.0),
+				east = _mm_set1_pd(180.0);
+
+	for (; c + 64 <= n; c += 64)
+	{
+		uint64		bits = 0;
+
+		for (int j = 0; j < 64; j += 2)
+		{
+			__m128d		a = _mm_loadu_pd(lat + c + j);
+			__m128d		m = _mm_and_pd(_mm_cmpge_pd(a, vllo), _mm_cmple_pd(a, vlhi));
+
+			if (lon != NULL)
+			{
+				__m128d		o = _mm_loadu_pd(lon + c + j);
+
+				m = _mm_and_pd(m, _mm_or_pd(_mm_and_pd(_mm_cmpge_pd(o, vlo), _mm_cmple_pd(o, vhi)),
+											_mm_or_pd(_mm_cmplt_pd(o, west), _mm_cmpge_pd(o, east))));
+			}
+			bits |= (uint64) _mm_movemask_pd(m) << j;
+		}
+		keep[c / 64] = bits;
+	}
+#endif
+	if (c < n)
+		keep[c / 64] = 0;
+	for (; c < n; c++)
+		if (lat[c] >= llo && lat[c] <= lhi &&
+			(lon == NULL || (lon[c] >= lon_lo && lon[c] <= lon_hi) ||
+			 lon[c] < -180.0 || lon[c] >= 180.0))
+			keep[c / 64] |= UINT64CONST(1) << (c % 64);
+}
 
 /* the tile of every pixel a hit (subset.h); never written */
 #define ONES8 ~UINT64CONST(0), ~UINT64CONST(0), ~UINT64CONST(0), ~UINT64CONST(0), \
@@ -152,12 +297,19 @@ subset_find_hits(Subset *s)
 		void	   *rawlat,
 				   *rawlon;
 		bool	   *cand;
+		uint64	   *keep;
+		size_t		nwords = (ncols + 63) / 64;
+		bool		lon_filter;
+		double		lon_lo = HUGE_VAL,
+					lon_hi = -HUGE_VAL;
 		NcUnpack	ulat,
 					ulon;
 		double		rlo,
 					rhi;
 		float		flo,
-					fhi;
+					fhi,
+					flon_lo,
+					flon_hi;
 
 		NC(s, nc_inq_vardimid(p->grpid, p->lat_varid, dimids));
 		h->row_dimid = dimids[p->row_dim];
@@ -184,6 +336,7 @@ subset_find_hits(Subset *s)
 		rawlat = nc_alloc_array(&s->what, cap, p->lat_float ? sizeof(float) : sizeof(double));
 		rawlon = nc_alloc_array(&s->what, cap, p->lon_float ? sizeof(float) : sizeof(double));
 		cand = nc_alloc_array(&s->what, block_rows, sizeof(bool));
+		keep = nc_alloc_array(&s->what, nwords, sizeof(uint64));
 		/*
 		 * Blocks of whole chunks read each chunk once: no chunk cache needed,
 		 * and without one HDF5 reads unfiltered chunks straight into our
@@ -200,6 +353,34 @@ subset_find_hits(Subset *s)
 		/* float bounds, widened outwards */
 		flo = rlo < -FLT_MAX ? -INFINITY : nextafterf((float) rlo, -INFINITY);
 		fhi = rhi > FLT_MAX ? INFINITY : nextafterf((float) rhi, INFINITY);
+
+		/*
+		 * Longitudes stored as degrees (no scale or offset) unpack to their
+		 * raw value when it is in [-180, 180): such a pixel can hit only
+		 * inside the longitudes of the region's boxes (region_grid_test()
+		 * says -1 elsewhere), so the raw values pre-filter the row as the
+		 * latitudes do.
+		 */
+		for (int b = 0; b < s->region->nboxes; b++)
+		{
+			lon_lo = Min(lon_lo, s->region->boxes[b].lon_lo);
+			lon_hi = Max(lon_hi, s->region->boxes[b].lon_hi);
+		}
+		lon_filter = p->lon_pack.scale_factor == 1.0 && p->lon_pack.add_offset == 0.0 &&
+			!(lon_lo <= -180.0 && lon_hi >= 180.0);
+		if (lon_filter && lon_lo > lon_hi)
+		{
+			/* no boxes: no pixel hits, every one in [-180, 180) is out */
+			lon_lo = 1.0;
+			lon_hi = 0.0;
+		}
+		if (lon_filter)
+		{
+			lon_lo = Max(lon_lo, -180.0);
+			lon_hi = Min(lon_hi, 180.0);
+		}
+		flon_lo = nextafterf((float) lon_lo, -INFINITY);
+		flon_hi = nextafterf((float) lon_hi, INFINITY);
 		for (size_t row0 = 0; row0 < h->nrows; row0 += block_rows)
 		{
 			size_t		nr = Min(block_rows, h->nrows - row0);
@@ -248,49 +429,55 @@ subset_find_hits(Subset *s)
 
 				if (!cand[r])
 					continue;
-				for (size_t c = 0; c < ncols; c++)
+				/* raw bands first: only pixels near the region are unpacked */
+				if (p->lat_float && p->lon_float)
+					row_candidates_f(flat, lon_filter ? flon : NULL, ncols, flo, fhi,
+									 flon_lo, flon_hi, keep);
+				else if (p->lat_float)
+					row_candidates_f(flat, NULL, ncols, flo, fhi, 0, 0, keep);
+				else if (!p->lon_float)
+					row_candidates_d(dlat, lon_filter ? dlon : NULL, ncols, rlo, rhi,
+									 lon_lo, lon_hi, keep);
+				else
+					row_candidates_d(dlat, NULL, ncols, rlo, rhi, 0, 0, keep);
+				for (size_t w = 0; w < nwords; w++)
 				{
-					double		la,
-								lo,
-								l360;
-					int			k;
+					uint64		bits = keep[w];
 
-					/* raw band first: most pixels of a row are unpacked only if near */
-					if (p->lat_float)
+					while (bits != 0)
 					{
-						if (!(flat[c] >= flo && flat[c] <= fhi))
+						size_t		c = w * 64 + pg_rightmost_one_pos64(bits);
+						double		la,
+									lo,
+									l360;
+						int			k;
+
+						bits &= bits - 1;
+						la = nc_swath_unpack_one(&ulat, true,
+												 p->lat_float ? (double) flat[c] : dlat[c]);
+						/* NaN fails the band test; a NaN longitude fails the box test */
+						if (!(la >= lat_lo && la <= lat_hi))
 							continue;
-						la = (double) flat[c];
-					}
-					else
-					{
-						la = dlat[c];
-						if (!(la >= rlo && la <= rhi))
+						lo = nc_swath_unpack_one(&ulon, false,
+												 p->lon_float ? (double) flon[c] : dlon[c]);
+						/* the grid answers most pixels; near the boundary, the exact test */
+						k = region_grid_test(s->region, la, lo);
+						if (k < 0 ||
+							(k == 0 && !region_surely_contains(s->region, la, lo) &&
+							 !region_contains(s->region, la, lo)))
 							continue;
+						hit_set(h, row, c);
+						if (nrow++ == 0)
+							c_lo = c;
+						c_hi = c;
+						l360 = lo < 0 ? lo + 360 : lo;
+						la_lo = Min(la_lo, la);
+						la_hi = Max(la_hi, la);
+						lo_lo = Min(lo_lo, lo);
+						lo_hi = Max(lo_hi, lo);
+						l360_lo = Min(l360_lo, l360);
+						l360_hi = Max(l360_hi, l360);
 					}
-					la = nc_swath_unpack_one(&ulat, true, la);
-					/* NaN fails the band test; a NaN longitude fails the box test */
-					if (!(la >= lat_lo && la <= lat_hi))
-						continue;
-					lo = nc_swath_unpack_one(&ulon, false,
-											 p->lon_float ? (double) flon[c] : dlon[c]);
-					/* the grid answers most pixels; near the boundary, the exact test */
-					k = region_grid_test(s->region, la, lo);
-					if (k < 0 ||
-						(k == 0 && !region_surely_contains(s->region, la, lo) &&
-						 !region_contains(s->region, la, lo)))
-						continue;
-					hit_set(h, row, c);
-					if (nrow++ == 0)
-						c_lo = c;
-					c_hi = c;
-					l360 = lo < 0 ? lo + 360 : lo;
-					la_lo = Min(la_lo, la);
-					la_hi = Max(la_hi, la);
-					lo_lo = Min(lo_lo, lo);
-					lo_hi = Max(lo_hi, lo);
-					l360_lo = Min(l360_lo, l360);
-					l360_hi = Max(l360_hi, l360);
 				}
 				if (nrow == 0)
 					continue;
@@ -329,6 +516,7 @@ subset_find_hits(Subset *s)
 		pfree(rawlat);
 		pfree(rawlon);
 		pfree(cand);
+		pfree(keep);
 		/* the geolocation's decompressed chunks are not needed any more */
 		subset_chunk_cache(s, p->grpid, p->lat_varid, true, SUBSET_CACHE_IDLE, 7);
 		subset_chunk_cache(s, p->grpid, p->lon_varid, true, SUBSET_CACHE_IDLE, 7);
