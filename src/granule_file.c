@@ -197,20 +197,24 @@ subset_to_file(WosOid oid, const GranuleSubsetRequest *req, File *out,
 	return true;
 }
 
-/* read the subset file in blocks; sink gets each */
+/*
+ * Read the subset file in blocks: into dst when it is not NULL (a bytea's
+ * data, read in place), else into a buffer that sink gets each block of.
+ */
 static void
-read_back(File file, int64 size, subset_sink sink, void *arg)
+read_back(File file, int64 size, char *dst, subset_sink sink, void *arg)
 {
-	char	   *buf = palloc(eoswath_io_block_size);
+	char	   *buf = dst ? NULL : palloc(eoswath_io_block_size);
 	off_t		pos = 0;
 
 	while (pos < size)
 	{
 		int			want = (int) Min((int64) eoswath_io_block_size, size - pos);
+		char	   *into = dst ? dst + pos : buf;
 		int			n;
 
 		CHECK_FOR_INTERRUPTS();
-		n = FileRead(file, buf, want, pos, WAIT_EVENT_BUFFILE_READ);
+		n = FileRead(file, into, want, pos, WAIT_EVENT_BUFFILE_READ);
 		if (n < 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
@@ -219,19 +223,12 @@ read_back(File file, int64 size, subset_sink sink, void *arg)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("temporary file \"%s\" ended early", FilePathName(file))));
-		sink(arg, buf, n);
+		if (sink)
+			sink(arg, into, n);
 		pos += n;
 	}
-	pfree(buf);
-}
-
-static void
-sink_bytes(void *arg, const char *data, size_t len)
-{
-	char	  **p = arg;
-
-	memcpy(*p, data, len);
-	*p += len;
+	if (buf)
+		pfree(buf);
 }
 
 static void
@@ -254,8 +251,6 @@ granule_file_subset(WosOid oid, const GranuleSubsetRequest *req)
 	MemoryContextSwitchTo(cxt);
 	if (subset_to_file(oid, req, &out, &size))
 	{
-		char	   *p;
-
 		if (size > (int64) (MaxAllocSize - VARHDRSZ))
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -264,8 +259,7 @@ granule_file_subset(WosOid oid, const GranuleSubsetRequest *req)
 					 errhint("Store it as an object with swath_subset_store(), or pass fewer variables.")));
 		result = MemoryContextAllocHuge(caller, size + VARHDRSZ);
 		SET_VARSIZE(result, size + VARHDRSZ);
-		p = VARDATA(result);
-		read_back(out, size, sink_bytes, &p);
+		read_back(out, size, VARDATA(result), NULL, NULL);
 		FileClose(out);
 	}
 	MemoryContextSwitchTo(caller);
@@ -290,7 +284,7 @@ granule_file_subset_store(WosOid oid, const GranuleSubsetRequest *req,
 	{
 		ObjectPut  *put = object_put_begin(policy, meta, false, size);
 
-		read_back(out, size, sink_stream, put);
+		read_back(out, size, NULL, sink_stream, put);
 		newoid = object_put_finish(put);
 		FileClose(out);
 	}
