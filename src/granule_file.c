@@ -123,6 +123,29 @@ spool(ObjectRecord *rec, bool gzip, const char *label)
 	return file;
 }
 
+/*
+ * Does the local copy at path start with the gzip magic?  -1 when it cannot
+ * be read (then the caller asks object_pread()).  The copy is read as it
+ * is, unverified, as the granule helper reads it: verifying its first block
+ * (4 MiB of SHA-256) for two bytes that only choose the decoder bought
+ * nothing (a spool, for a gzip object, verifies all it reads).
+ */
+static int
+local_looks_gzipped(const char *path)
+{
+	unsigned char magic[2] = {0, 0};
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	ssize_t		n;
+
+	if (fd < 0)
+		return -1;
+	n = pg_pread(fd, magic, 2, 0);
+	CloseTransientFile(fd);
+	if (n < 0)
+		return -1;
+	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
 /* the object's granule, opened on a local copy or a spool file */
 GranuleFile *
 granule_file_open(WosOid oid)
@@ -134,8 +157,16 @@ granule_file_open(WosOid oid)
 	object_require_stored(rec);
 	gf->label = psprintf("object %s", wosoid_to_cstring(oid));
 	gf->spool = -1;
-	gzip = strcmp(rec->encoding, "gzip") == 0 || looks_gzipped(rec);
-	if (gzip || (gf->path = local_copy(rec)) == NULL)
+	gzip = strcmp(rec->encoding, "gzip") == 0;
+	if (!gzip)
+	{
+		int			local;
+
+		gf->path = local_copy(rec);
+		local = gf->path ? local_looks_gzipped(gf->path) : -1;
+		gzip = local < 0 ? looks_gzipped(rec) : local == 1;
+	}
+	if (gzip || gf->path == NULL)
 	{
 		gf->spool = spool(rec, gzip, gf->label);
 		gf->path = pstrdup(FilePathName(gf->spool));
