@@ -309,22 +309,24 @@ typedef struct HitsJob
 	void	   *rawlat;			/* rows 0 ... */
 	void	   *rawlon;			/* rows first ... last */
 	bool	   *cand;
-	uint64	   *keep;			/* nwords, scratch */
+	uint64	   *keep;			/* nwords, scratch of the thread */
+	uint64	   *keep_here;		/* nwords, scratch of the main thread */
 	uint64	   *bits;			/* block rows x nwords */
 	RowHits    *rows;			/* block rows */
-	/* the thread testing it, if any */
+	/* the thread testing rows split ... last, if any (else split > last) */
+	size_t		split;
 	pthread_t	thread;
 	bool		running;
 } HitsJob;
 
 static void
-hits_scan(HitsJob *j)
+hits_scan(HitsJob *j, size_t from, size_t to, uint64 *keep)
 {
 	const NcGeoPair *p = j->p;
 	size_t		ncols = j->ncols,
 				nwords = j->nwords;
 
-	for (size_t r = j->first; r <= j->last; r++)
+	for (size_t r = from; r <= to; r++)
 	{
 		const float *flat = (const float *) j->rawlat + r * ncols,
 				   *flon = (const float *) j->rawlon + (r - j->first) * ncols;
@@ -342,17 +344,17 @@ hits_scan(HitsJob *j)
 		/* raw bands first: only pixels near the region are unpacked */
 		if (p->lat_float && p->lon_float)
 			row_candidates_f(flat, j->lon_filter ? flon : NULL, ncols, j->flo, j->fhi,
-							 j->flon_lo, j->flon_hi, j->keep);
+							 j->flon_lo, j->flon_hi, keep);
 		else if (p->lat_float)
-			row_candidates_f(flat, NULL, ncols, j->flo, j->fhi, 0, 0, j->keep);
+			row_candidates_f(flat, NULL, ncols, j->flo, j->fhi, 0, 0, keep);
 		else if (!p->lon_float)
 			row_candidates_d(dlat, j->lon_filter ? dlon : NULL, ncols, j->rlo, j->rhi,
-							 j->lon_lo, j->lon_hi, j->keep);
+							 j->lon_lo, j->lon_hi, keep);
 		else
-			row_candidates_d(dlat, NULL, ncols, j->rlo, j->rhi, 0, 0, j->keep);
+			row_candidates_d(dlat, NULL, ncols, j->rlo, j->rhi, 0, 0, keep);
 		for (size_t w = 0; w < nwords; w++)
 		{
-			uint64		bits = j->keep[w];
+			uint64		bits = keep[w];
 
 			while (bits != 0)
 			{
@@ -395,7 +397,9 @@ hits_scan(HitsJob *j)
 static void *
 hits_thread(void *arg)
 {
-	hits_scan((HitsJob *) arg);
+	HitsJob    *j = (HitsJob *) arg;
+
+	hits_scan(j, j->split, j->last, j->keep);
 	return NULL;
 }
 
@@ -473,9 +477,11 @@ hits_merge(Subset *s, PairHits *h, HitsJob *j, size_t nr)
  * and each pixel whose raw latitude is near the band is unpacked and, if in
  * the band and in the region's boxes, gets the exact test.
  *
- * The test of a block (hits_scan()) runs on a second thread while this one
- * reads the next block: two sets of buffers, used in turn, and the tested
- * block's hits merged in row order before its buffers are read into again.
+ * The test of a block (hits_scan()) is split: the second half of its
+ * candidate rows on a second thread, the first half on this one, which
+ * then reads the next block while the thread finishes: two sets of
+ * buffers, used in turn, and a block's hits merged in row order before its
+ * buffers are read into again.
  * Only this thread calls netCDF, HDF5, palloc and ereport.  When no thread
  * can be started, blocks are tested here, in turn: the same hits.
  */
@@ -601,6 +607,7 @@ subset_find_hits(Subset *s)
 			job[b].rawlon = nc_alloc_array(&s->what, cap, p->lon_float ? sizeof(float) : sizeof(double));
 			job[b].cand = nc_alloc_array(&s->what, block_rows, sizeof(bool));
 			job[b].keep = nc_alloc_array(&s->what, job[b].nwords, sizeof(uint64));
+			job[b].keep_here = nc_alloc_array(&s->what, job[b].nwords, sizeof(uint64));
 			job[b].bits = nc_alloc_array(&s->what, nc_size_mul(&s->what, block_rows, job[b].nwords),
 										 sizeof(uint64));
 			job[b].rows = nc_alloc_array(&s->what, block_rows, sizeof(RowHits));
@@ -649,10 +656,20 @@ subset_find_hits(Subset *s)
 			/* the block before is tested by now, or nearly: take its hits */
 			if (pending != NULL)
 				hits_merge(s, h, pending, pending_nr);
-			j->running = threads &&
+			/*
+			 * The candidate rows' second half on the thread, the first half
+			 * here; then on to the next block while the thread finishes.
+			 */
+			j->split = first + (last - first + 1) / 2;
+			j->running = threads && j->split <= last &&
 				pthread_create(&j->thread, &attr, hits_thread, j) == 0;
-			if (!j->running)
-				hits_scan(j);
+			if (j->running)
+			{
+				if (j->split > first)
+					hits_scan(j, first, j->split - 1, j->keep_here);
+			}
+			else
+				hits_scan(j, first, last, j->keep_here);
 			pending = j;
 			pending_nr = nr;
 			cur = 1 - cur;
@@ -665,6 +682,7 @@ subset_find_hits(Subset *s)
 			pfree(job[b].rawlon);
 			pfree(job[b].cand);
 			pfree(job[b].keep);
+			pfree(job[b].keep_here);
 			pfree(job[b].bits);
 			pfree(job[b].rows);
 		}
