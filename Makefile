@@ -103,7 +103,7 @@ HELPER_CFLAGS   = $(CFLAGS) -Wall -Wextra -Wno-unused-parameter \
 # full RELRO: the helper parses hostile bytes, so its GOT is read-only
 # before main() runs (BIND_NOW), not resolved lazily later
 HELPER_LDFLAGS  = -Wl,-z,relro,-z,now
-HELPER_LIBS     = $(NC_LIBS) $(HDF5_LIBS) $(PNG_LIBS) -lseccomp -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm
+HELPER_LIBS     = $(NC_LIBS) $(HDF5_LIBS) $(PNG_LIBS) -lseccomp -L$(PG_PKGLIBDIR) -lpgcommon -lpgport -lm -pthread
 
 src/helper/obj/%.o: src/helper/%.c $(wildcard src/*.h src/helper/*.h)
 	@mkdir -p $(dir $@)

@@ -123,6 +123,29 @@ spool(ObjectRecord *rec, bool gzip, const char *label)
 	return file;
 }
 
+/*
+ * Does the local copy at path start with the gzip magic?  -1 when it cannot
+ * be read (then the caller asks object_pread()).  The copy is read as it
+ * is, unverified, as the granule helper reads it: verifying its first block
+ * (4 MiB of SHA-256) for two bytes that only choose the decoder bought
+ * nothing (a spool, for a gzip object, verifies all it reads).
+ */
+static int
+local_looks_gzipped(const char *path)
+{
+	unsigned char magic[2] = {0, 0};
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	ssize_t		n;
+
+	if (fd < 0)
+		return -1;
+	n = pg_pread(fd, magic, 2, 0);
+	CloseTransientFile(fd);
+	if (n < 0)
+		return -1;
+	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
 /* the object's granule, opened on a local copy or a spool file */
 GranuleFile *
 granule_file_open(WosOid oid)
@@ -134,8 +157,16 @@ granule_file_open(WosOid oid)
 	object_require_stored(rec);
 	gf->label = psprintf("object %s", wosoid_to_cstring(oid));
 	gf->spool = -1;
-	gzip = strcmp(rec->encoding, "gzip") == 0 || looks_gzipped(rec);
-	if (gzip || (gf->path = local_copy(rec)) == NULL)
+	gzip = strcmp(rec->encoding, "gzip") == 0;
+	if (!gzip)
+	{
+		int			local;
+
+		gf->path = local_copy(rec);
+		local = gf->path ? local_looks_gzipped(gf->path) : -1;
+		gzip = local < 0 ? looks_gzipped(rec) : local == 1;
+	}
+	if (gzip || gf->path == NULL)
 	{
 		gf->spool = spool(rec, gzip, gf->label);
 		gf->path = pstrdup(FilePathName(gf->spool));
@@ -197,20 +228,24 @@ subset_to_file(WosOid oid, const GranuleSubsetRequest *req, File *out,
 	return true;
 }
 
-/* read the subset file in blocks; sink gets each */
+/*
+ * Read the subset file in blocks: into dst when it is not NULL (a bytea's
+ * data, read in place), else into a buffer that sink gets each block of.
+ */
 static void
-read_back(File file, int64 size, subset_sink sink, void *arg)
+read_back(File file, int64 size, char *dst, subset_sink sink, void *arg)
 {
-	char	   *buf = palloc(eoswath_io_block_size);
+	char	   *buf = dst ? NULL : palloc(eoswath_io_block_size);
 	off_t		pos = 0;
 
 	while (pos < size)
 	{
 		int			want = (int) Min((int64) eoswath_io_block_size, size - pos);
+		char	   *into = dst ? dst + pos : buf;
 		int			n;
 
 		CHECK_FOR_INTERRUPTS();
-		n = FileRead(file, buf, want, pos, WAIT_EVENT_BUFFILE_READ);
+		n = FileRead(file, into, want, pos, WAIT_EVENT_BUFFILE_READ);
 		if (n < 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
@@ -219,19 +254,12 @@ read_back(File file, int64 size, subset_sink sink, void *arg)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("temporary file \"%s\" ended early", FilePathName(file))));
-		sink(arg, buf, n);
+		if (sink)
+			sink(arg, into, n);
 		pos += n;
 	}
-	pfree(buf);
-}
-
-static void
-sink_bytes(void *arg, const char *data, size_t len)
-{
-	char	  **p = arg;
-
-	memcpy(*p, data, len);
-	*p += len;
+	if (buf)
+		pfree(buf);
 }
 
 static void
@@ -254,8 +282,6 @@ granule_file_subset(WosOid oid, const GranuleSubsetRequest *req)
 	MemoryContextSwitchTo(cxt);
 	if (subset_to_file(oid, req, &out, &size))
 	{
-		char	   *p;
-
 		if (size > (int64) (MaxAllocSize - VARHDRSZ))
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -264,8 +290,7 @@ granule_file_subset(WosOid oid, const GranuleSubsetRequest *req)
 					 errhint("Store it as an object with swath_subset_store(), or pass fewer variables.")));
 		result = MemoryContextAllocHuge(caller, size + VARHDRSZ);
 		SET_VARSIZE(result, size + VARHDRSZ);
-		p = VARDATA(result);
-		read_back(out, size, sink_bytes, &p);
+		read_back(out, size, VARDATA(result), NULL, NULL);
 		FileClose(out);
 	}
 	MemoryContextSwitchTo(caller);
@@ -290,7 +315,7 @@ granule_file_subset_store(WosOid oid, const GranuleSubsetRequest *req,
 	{
 		ObjectPut  *put = object_put_begin(policy, meta, false, size);
 
-		read_back(out, size, sink_stream, put);
+		read_back(out, size, NULL, sink_stream, put);
 		newoid = object_put_finish(put);
 		FileClose(out);
 	}

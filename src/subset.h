@@ -22,6 +22,8 @@
 #define SUBSET_CACHE_IDLE		(64 * 1024)
 /* geolocation values per block of pass 1 (before rounding to whole chunks) */
 #define SUBSET_GEO_VALUES		(1 << 19)
+/* stack of the thread testing pass 1's blocks (subset_window.c) */
+#define SUBSET_THREAD_STACK		(256 * 1024)
 
 /*
  * The hit mask of a swath is tiled: tiles of 64 x 64 pixels, each NULL (no

@@ -714,6 +714,79 @@ choose_mask(Subset *s, SrcVar *v, MaskMode *mode, PairHits **ph, int *rpos, int 
 	}
 }
 
+/* n values of size tsize at p become fill */
+static inline void
+fill_values(char *p, const char *fill, size_t tsize, size_t n)
+{
+	switch (tsize)
+	{
+		case 1:
+			memset(p, fill[0], n);
+			break;
+		case 2:
+			{
+				uint16		v;
+
+				memcpy(&v, fill, 2);
+				for (size_t i = 0; i < n; i++)
+					memcpy(p + 2 * i, &v, 2);
+			}
+			break;
+		case 4:
+			{
+				uint32		v;
+
+				memcpy(&v, fill, 4);
+				for (size_t i = 0; i < n; i++)
+					memcpy(p + 4 * i, &v, 4);
+			}
+			break;
+		case 8:
+			{
+				uint64		v;
+
+				memcpy(&v, fill, 8);
+				for (size_t i = 0; i < n; i++)
+					memcpy(p + 8 * i, &v, 8);
+			}
+			break;
+		default:
+			for (size_t i = 0; i < n; i++)
+				memcpy(p + i * tsize, fill, tsize);
+	}
+}
+
+/*
+ * Mask ncol values of one row (pixels col0, col0 + 1, ...) at p: a tile at a
+ * time, so that the tiles wholly in (HIT_TILE_ALL) or out (NULL) of the
+ * region cost nothing per pixel.
+ */
+static void
+mask_row(const PairHits *h, size_t row, size_t col0, size_t ncol, char *p,
+		 const char *fill, size_t tsize)
+{
+	size_t		c = 0;
+
+	while (c < ncol)
+	{
+		size_t		col = col0 + c;
+		size_t		span = Min(ncol - c, HIT_TILE - (col & (HIT_TILE - 1)));
+		const uint64 *t = h->tiles[(row >> HIT_TILE_SHIFT) * h->tile_cols + (col >> HIT_TILE_SHIFT)];
+
+		if (t == NULL)
+			fill_values(p + c * tsize, fill, tsize, span);
+		else if (t != HIT_TILE_ALL)
+		{
+			uint64		bits = t[row & (HIT_TILE - 1)] >> (col & (HIT_TILE - 1));
+
+			for (size_t i = 0; i < span; i++)
+				if (!((bits >> i) & 1))
+					fill_values(p + (c + i) * tsize, fill, tsize, 1);
+		}
+		c += span;
+	}
+}
+
 /*
  * Copy one variable's window, block by block, masking outside the region.
  * false: the output outgrew max_output_bytes, the copy stopped.
@@ -886,11 +959,9 @@ copy_var(Subset *s, SrcVar *v, MemoryContext varcxt)
 				while (e < n)
 					for (size_t r = 0; r < nrow; r++)
 					{
-						size_t		row = start[rpos] + r;
-
-						for (size_t c = 0; c < ncol; c++, e++)
-							if (!hit_get(ph, row, start[cpos] + c))
-								memcpy(buf + e * tsize, fill, tsize);
+						mask_row(ph, start[rpos] + r, start[cpos], ncol,
+								 buf + e * tsize, fill, tsize);
+						e += ncol;
 					}
 			}
 			else if (mode == MASK_PIXEL && cpos >= 0)

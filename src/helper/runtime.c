@@ -68,6 +68,12 @@ rt_errfinish(void)
 {
 	if (cur_elevel < ERROR)
 		return;					/* notices are not passed on */
+	rt_rethrow();
+}
+
+void
+rt_rethrow(void)
+{
 	if (rt_error_jump == NULL)
 	{
 		fprintf(stderr, "eoswath-granule: %s\n", rt_last_error.message);

@@ -76,6 +76,8 @@ extern void rt_elog(int elevel, const char *fmt,...) pg_attribute_printf(2, 3);
 extern sigjmp_buf *rt_error_jump;
 extern RtError rt_last_error;
 #define RT_TRY(buf) (rt_error_jump = &(buf), sigsetjmp(buf, 0) == 0)
+/* pass rt_last_error on to the handler now in rt_error_jump */
+extern void rt_rethrow(void) pg_attribute_noreturn();
 
 /* the backend's cancel becomes SIGKILL of the helper: nothing to check */
 #define CHECK_FOR_INTERRUPTS()	((void) 0)
