@@ -47,12 +47,24 @@
  */
 #define S3_PARTS_IN_FLIGHT	2
 
+/*
+ * A put of unknown size (a stream) doubles its part size every
+ * S3_GROW_EVERY parts, up to S3_GROW_MAX times eoswath.s3_part_size, so
+ * that S3's 10000 parts hold 867 GiB at the default 8 MB (78 GiB without):
+ * 1000 parts each of 8, 16, 32 and 64 MB, then 6000 of 128 MB.
+ */
+#ifndef S3_GROW_EVERY			/* -DS3_GROW_EVERY=2 to check it by hand */
+#define S3_GROW_EVERY		1000
+#endif
+#define S3_GROW_MAX			16
+
 /* A part being sent. */
 typedef struct S3Part
 {
 	S3Call		call;			/* its request (its body is a part buffer) */
 	S3Async    *async;			/* its background slot, or NULL */
 	int			number;			/* its part number */
+	size_t		bufsize;		/* its buffer's size */
 } S3Part;
 
 /* One copy being written. */
@@ -65,6 +77,7 @@ typedef struct S3Writer
 	size_t		buflen;
 	size_t		bufcap;
 	size_t		part_size;
+	size_t		part_size_max;	/* it grows up to this (size unknown) */
 	char	   *upload_id;		/* NULL until a multipart upload begins */
 	int			nparts;			/* parts sent and acknowledged, in order */
 	int			nsent;			/* parts started: nparts + those in flight */
@@ -689,6 +702,9 @@ s3_begin_write(StoreSite *site, WosOid oid, int64 size_hint)
 	if (size_hint > (int64) w->part_size * S3_MAX_PARTS)
 		w->part_size = Min(((size_hint + S3_MAX_PARTS - 1) / S3_MAX_PARTS + S3_MB - 1) & ~((int64) S3_MB - 1),
 						   (int64) S3_MAX_PART_SIZE);
+	w->part_size_max = w->part_size;
+	if (size_hint < 0)
+		w->part_size_max = Min(w->part_size * S3_GROW_MAX, (size_t) S3_MAX_PART_SIZE);
 	/* the buffer grows to one part: small objects take little memory */
 	w->bufcap = size_hint > 0 ? Min((size_t) size_hint, w->part_size) : Min(w->part_size, 1024 * 1024);
 	w->buf = palloc(w->bufcap);
@@ -737,7 +753,10 @@ s3_part_wait(S3Writer *w)
 	p->async = NULL;
 	w->first = (w->first + 1) % S3_PARTS_IN_FLIGHT;
 	w->nsending--;
-	w->spare[w->nspare++] = (char *) c->upload;
+	if (p->bufsize == w->part_size)
+		w->spare[w->nspare++] = (char *) c->upload;
+	else
+		pfree((char *) c->upload);	/* smaller: the part size grew since */
 	if (!ok || c->etag[0] == '\0')
 	{
 		if (s3_out_of_space(c))
@@ -781,6 +800,7 @@ s3_flush_part(S3Writer *w)
 	S3Part	   *p;
 	S3Call	   *c;
 	char	   *full = w->buf;
+	size_t		fullsize = w->bufcap;
 	MemoryContext cxt = GetMemoryChunkContext(w);
 
 	if (w->upload_id == NULL)
@@ -803,6 +823,7 @@ s3_flush_part(S3Writer *w)
 		pfree((char *) c->query);
 	memset(p, 0, sizeof(S3Part));
 	p->number = ++w->nsent;
+	p->bufsize = fullsize;
 	c->method = "PUT";
 	c->key = w->key;
 	c->query = MemoryContextStrdup(cxt, psprintf("partNumber=%d&uploadId=%s", p->number,
@@ -811,6 +832,13 @@ s3_flush_part(S3Writer *w)
 	c->upload_len = w->buflen;
 	w->buflen = 0;
 	w->nsending++;
+	if (w->nsent % S3_GROW_EVERY == 0 && w->part_size < w->part_size_max)
+	{
+		/* a stream of unknown size: larger parts from here on */
+		w->part_size = Min(w->part_size * 2, w->part_size_max);
+		while (w->nspare > 0)
+			pfree(w->spare[--w->nspare]);
+	}
 	p->async = s3_async_start(w->site, c);
 	if (p->async == NULL)
 		return s3_part_wait_all(w); /* in the foreground, then, in order */
