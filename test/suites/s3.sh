@@ -118,6 +118,25 @@ etag=$($S3 info "s3://eoswath/c1/$big" | sed -n 's/.*MD5 sum: *//p')
 like "$etag" "-3" "multipart: 12 MiB in 5 MiB parts is stored as 3 parts"
 is "$(q "SELECT encode(sha256(wos_get('$big')), 'hex') = (SELECT sha256 FROM wos_stat('$big'))")" "t" \
     "multipart object reads back intact"
+# a stream (size unknown): parts of the set size, doubled every
+# S3_GROW_EVERY parts (1000; a build with -DS3_GROW_EVERY=2 stores this in 6)
+stream_put() {  # stream_put MIB: a put stream of MIB MiB in 1 MiB writes, 5 MB parts; prints the id
+    psql_user -At -q -v ON_ERROR_STOP=1 <<SQL | tail -1
+SET eoswath.s3_part_size = '5MB';
+BEGIN;
+SELECT wos_put_stream('s3') AS s \gset
+SELECT count(wos_stream_write(:s, blob(1, g))) FROM generate_series(1, $1) g \g /dev/null
+SELECT wos_stream_close(:s);
+COMMIT;
+SQL
+}
+sbig=$(stream_put 60)
+etag=$($S3 info "s3://eoswath/c1/$sbig" | sed -n 's/.*MD5 sum: *//p')
+like "$etag" "-${EXPECT_STREAM_PARTS:-12}" "multipart stream: 60 MiB in 5 MB parts (size unknown) is stored as ${EXPECT_STREAM_PARTS:-12} parts"
+is "$(q "SELECT encode(sha256(string_agg(blob(1, g), ''::bytea ORDER BY g)), 'hex') FROM generate_series(1, 60) g")" \
+    "$(q "SELECT sha256 FROM wos_stat('$sbig')")" "multipart stream: the object is the bytes written"
+is "$(q "SELECT encode(sha256(wos_get('$sbig')), 'hex') = (SELECT sha256 FROM wos_stat('$sbig'))")" "t" \
+    "multipart stream reads back intact"
 is "$(q "SELECT substring(blob(12) FROM 5242870 FOR 30) = wos_get('$big', 5242869, 30)")" "t" \
     "range get across a part boundary"
 is "$(s3uploads c1)" "0" "no multipart upload left behind"
