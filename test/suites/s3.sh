@@ -137,6 +137,8 @@ is "$(q "SELECT encode(sha256(string_agg(blob(1, g), ''::bytea ORDER BY g)), 'he
     "$(q "SELECT sha256 FROM wos_stat('$sbig')")" "multipart stream: the object is the bytes written"
 is "$(q "SELECT encode(sha256(wos_get('$sbig')), 'hex') = (SELECT sha256 FROM wos_stat('$sbig'))")" "t" \
     "multipart stream reads back intact"
+q "SELECT wos_delete('$sbig')" >/dev/null
+is "$(q "SELECT wos_delete_pending()")" "1" "multipart stream: deleted, its copy removed (the later checks list the bucket)"
 is "$(q "SELECT substring(blob(12) FROM 5242870 FOR 30) = wos_get('$big', 5242869, 30)")" "t" \
     "range get across a part boundary"
 is "$(s3uploads c1)" "0" "no multipart upload left behind"
