@@ -420,14 +420,39 @@ blocks_read(BlockReader *br, int64 k, char *buf)
 
 /* ---- reads in order: the next block verified on a hash thread ---- */
 
-/* the hash thread's job: the digest of the block read ahead */
+/* a hash thread's job: the digest of one block */
 static void
-ahead_hash(void *arg)
+hash_job(void *arg)
 {
 	struct HashJob *job = arg;
 
 	job->ok = sha256_update_nothrow(job->md, job->buf, job->len) &&
 		sha256_next_nothrow(job->md, job->digest);
+}
+
+/*
+ * Read block k from the open copy into buf and hand its hash to a hash
+ * thread (or run it here when none is free); false if no copy is open or
+ * the read failed (blocks_read() then reads it the usual way, and deals
+ * with the copy).
+ */
+static bool
+read_and_hash(BlockReader *br, int64 k, char *buf, struct HashJob *job)
+{
+	BlockIo		io = {br, NULL, k * br->rec->block_size, buf,
+	object_block_length(br->rec, k), NULL, 0};
+
+	if (br->cur < 0)
+		return false;
+	io.copy = &br->copies[br->cur];
+	guarded(io_read, &io);
+	if (io.why != NULL)
+		return false;
+	job->buf = buf;
+	job->len = io.len;
+	job->ok = false;
+	hash_thread_run(hash_job, job);
+	return true;
 }
 
 /* Wait for the read-ahead's hash job, if one runs. */
@@ -461,30 +486,6 @@ ahead_release(void *arg)
 		hash_thread_wait();
 		br->ahead_running = false;
 	}
-}
-
-/*
- * Read block k + 1 from the copy that served block k into buf, and hand its
- * hash to a hash thread.  A copy that fails here is left for blocks_read()
- * to find again and deal with.
- */
-static void
-read_ahead(BlockReader *br, int64 k, char *buf)
-{
-	BlockIo		io = {br, NULL, k * br->rec->block_size, buf,
-	object_block_length(br->rec, k), NULL, 0};
-
-	if (br->cur < 0)
-		return;
-	io.copy = &br->copies[br->cur];
-	guarded(io_read, &io);
-	if (io.why != NULL)
-		return;
-	br->job.buf = buf;
-	br->job.len = io.len;
-	br->ahead = k;
-	br->ahead_running = true;
-	hash_thread_run(ahead_hash, &br->job);
 }
 
 /*
@@ -522,44 +523,25 @@ blocks_read_buffered(BlockReader *br, int64 k, bool read_ahead_next)
 	else
 		(void) blocks_read(br, k, br->bufs[br->shown]);
 	br->ahead = -1;
-	if (read_ahead_next && eoswath_hash_thread && k + 1 < br->nblocks)
-		read_ahead(br, k + 1, br->bufs[1 - br->shown]);
+	/* block k + 1 from the copy that served block k */
+	if (read_ahead_next && eoswath_hash_thread && k + 1 < br->nblocks &&
+		read_and_hash(br, k + 1, br->bufs[1 - br->shown], &br->job))
+	{
+		br->ahead = k + 1;
+		br->ahead_running = true;
+	}
 	return br->bufs[br->shown];
 }
 
 /* ---- whole blocks in a row: verified on the hash threads and this one ---- */
-
-/*
- * Read block k from the open copy into buf and hand its hash to a hash
- * thread (or run it here when none is free); false if no copy is open or
- * the read failed (blocks_read() then reads it the usual way).
- */
-static bool
-batch_read(BlockReader *br, int64 k, char *buf, struct HashJob *job)
-{
-	BlockIo		io = {br, NULL, k * br->rec->block_size, buf,
-	object_block_length(br->rec, k), NULL, 0};
-
-	if (br->cur < 0)
-		return false;
-	io.copy = &br->copies[br->cur];
-	guarded(io_read, &io);
-	if (io.why != NULL)
-		return false;
-	job->buf = buf;
-	job->len = io.len;
-	job->ok = false;
-	hash_thread_run(ahead_hash, job);
-	return true;
-}
 
 /* Read blocks k0 .. k0 + n - 1 into buf and hand out their hashes; sent[j]: block k0 + j was. */
 static void
 batch_send(BlockReader *br, int64 k0, int n, char *buf, bool *sent)
 {
 	for (int j = 0; j < n; j++)
-		sent[j] = batch_read(br, k0 + j, buf + (size_t) j * br->rec->block_size,
-							 &br->batch[j]);
+		sent[j] = read_and_hash(br, k0 + j, buf + (size_t) j * br->rec->block_size,
+								&br->batch[j]);
 }
 
 /* batch_send(), then wait for the hashes: the threads read buf, so on every path */
