@@ -257,6 +257,7 @@ bool
 out_open(OutFile *o, const char *path, bool force, Failure *f)
 {
 	struct stat st;
+	bool		exists;
 	char	   *part;
 
 	o->fd = STDOUT_FILENO;
@@ -265,7 +266,8 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 	o->written = o->flushed = 0;
 	if (path == NULL || strcmp(path, "-") == 0)
 		return true;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+	exists = stat(path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 	{
 		o->fd = open(path, O_WRONLY);
 		if (o->fd < 0)
@@ -276,7 +278,7 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 		o->name = path;
 		return true;
 	}
-	if (!force && stat(path, &st) == 0)
+	if (!force && exists)
 	{
 		fail_set(f, EXIT_LOCAL, "\"%s\" exists (use --force to replace it)", path);
 		return false;
