@@ -9,12 +9,14 @@
  *		on failure leaves the connection usable for a ROLLBACK.  Memory: one
  *		block plus what libpq buffers.
  * query_to_file():	a query returning bytea rows, read in single-row mode
- *		with binary results and written as they come; to a file through
- *		FILE.eoswath-part, renamed at the end (out_open/out_commit).
+ *		with binary results and written by a writer thread as they come
+ *		(at most QUEUE_BYTES waiting); to a file through FILE.eoswath-part,
+ *		renamed at the end (out_open/out_commit).
  */
 #define _GNU_SOURCE				/* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -391,17 +393,129 @@ out_abort(OutFile *o)
 /* ---- get ---- */
 
 /*
+ * query_to_file() receives rows on the caller's thread and hands each one,
+ * still in its PGresult, to a writer thread that writes it out and frees
+ * it.  Receiving and writing overlap: a write that waits for the disk (the
+ * writeback started in out_write(), the kernel's dirty-page throttling) no
+ * longer stops the server, whose sends would otherwise wait as soon as the
+ * socket's buffer (a few hundred KiB) is full.  At most QUEUE_BYTES of rows
+ * wait for the writer (any one row is taken, whatever its size).
+ */
+#define QUEUE_SLOTS		256
+#define QUEUE_BYTES		(16 * 1024 * 1024)
+
+typedef struct RowQueue
+{
+	pthread_mutex_t lock;
+	pthread_cond_t changed;		/* a row was added or taken, or done set */
+	PGresult   *rows[QUEUE_SLOTS];
+	int			head;			/* oldest row */
+	int			count;
+	size_t		bytes;			/* bytes of the rows waiting */
+	bool		done;			/* no more rows will come */
+	bool		failed;			/* a write failed: wf says why */
+	OutFile    *o;
+	Failure		wf;
+} RowQueue;
+
+/* The writer thread: write rows in order until done; after a failure, only free them. */
+static void *
+writer_main(void *arg)
+{
+	RowQueue   *q = arg;
+	bool		failed = false;
+
+	for (;;)
+	{
+		PGresult   *res;
+		size_t		n;
+
+		pthread_mutex_lock(&q->lock);
+		while (q->count == 0 && !q->done)
+			pthread_cond_wait(&q->changed, &q->lock);
+		if (q->count == 0)
+		{
+			pthread_mutex_unlock(&q->lock);
+			break;
+		}
+		res = q->rows[q->head];
+		pthread_mutex_unlock(&q->lock);
+
+		n = PQgetlength(res, 0, 0);
+		if (!failed && !out_write(q->o, PQgetvalue(res, 0, 0), n, &q->wf))
+			failed = true;
+		PQclear(res);
+
+		pthread_mutex_lock(&q->lock);
+		q->head = (q->head + 1) % QUEUE_SLOTS;
+		q->count--;
+		q->bytes -= n;
+		q->failed = failed;
+		pthread_cond_signal(&q->changed);
+		pthread_mutex_unlock(&q->lock);
+	}
+	return NULL;
+}
+
+/*
+ * Give res (one non-NULL row) to the writer, waiting while the queue is
+ * full.  Returns false, and frees res, if the writer has failed.
+ */
+static bool
+queue_row(RowQueue *q, PGresult *res)
+{
+	size_t		n = PQgetlength(res, 0, 0);
+	bool		failed;
+
+	pthread_mutex_lock(&q->lock);
+	while (!q->failed &&
+		   (q->count == QUEUE_SLOTS || (q->count > 0 && q->bytes + n > QUEUE_BYTES)))
+		pthread_cond_wait(&q->changed, &q->lock);
+	failed = q->failed;
+	if (!failed)
+	{
+		q->rows[(q->head + q->count) % QUEUE_SLOTS] = res;
+		q->count++;
+		q->bytes += n;
+		pthread_cond_signal(&q->changed);
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (failed)
+		PQclear(res);
+	return !failed;
+}
+
+/* No more rows: wait for the writer to write (or free) those queued. */
+static bool
+queue_finish(RowQueue *q, pthread_t writer, Failure *f)
+{
+	pthread_mutex_lock(&q->lock);
+	q->done = true;
+	pthread_cond_signal(&q->changed);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(writer, NULL);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->changed);
+	if (q->failed)
+		*f = q->wf;
+	return !q->failed;
+}
+
+/*
  * Run a query whose rows are one bytea each, in single-row mode with
- * binary results, and write the rows to o in order.  Returns the bytes
- * written, or -1 (f says why; the connection stays usable).  *null is set
- * when the only row was NULL.  A local write error cancels the query.
+ * binary results, and write the rows to o in order (on the writer thread).
+ * Returns the bytes written, or -1 (f says why; the connection stays
+ * usable).  *null is set when the only row was NULL.  A local write error
+ * cancels the query.
  */
 int64_t
 query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 			  const char *const *vals, OutFile *o, Progress *prog, bool *null, Failure *f)
 {
+	RowQueue	q;
+	pthread_t	writer;
 	PGresult   *res;
-	int64_t		written = 0;
+	int64_t		received = 0;
 	int64_t		rows = 0;
 	bool		ok = true;
 	bool		was_null = false;
@@ -412,6 +526,13 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 		fail_set(f, EXIT_CONNECT, "could not send the query: %s", PQerrorMessage(c));
 		return -1;
 	}
+	memset(&q, 0, sizeof(q));
+	q.o = o;
+	pthread_mutex_init(&q.lock, NULL);
+	pthread_cond_init(&q.changed, NULL);
+	if ((errno = pthread_create(&writer, NULL, writer_main, &q)) != 0)
+		die(EXIT_LOCAL, "could not start a thread: %s", strerror(errno));
+
 	while ((res = PQgetResult(c)) != NULL)
 	{
 		ExecStatusType s = PQresultStatus(res);
@@ -425,8 +546,16 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 			{
 				int			n = PQgetlength(res, 0, 0);
 
-				if (!out_write(o, PQgetvalue(res, 0, 0), n, f))
+				if (queue_row(&q, res))
 				{
+					received += n;
+					if (prog)
+						progress_add(prog, n);
+					continue;	/* the writer frees res */
+				}
+				else
+				{
+					/* the writer failed: stop the query, read what is left */
 					PGcancel   *cancel = PQgetCancel(c);
 					char		errbuf[256];
 
@@ -436,10 +565,8 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 						PQcancel(cancel, errbuf, sizeof(errbuf));
 						PQfreeCancel(cancel);
 					}
+					continue;	/* queue_row() freed res */
 				}
-				written += n;
-				if (prog)
-					progress_add(prog, n);
 			}
 		}
 		else if (s != PGRES_SINGLE_TUPLE && s != PGRES_TUPLES_OK && ok)
@@ -450,6 +577,8 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 		}
 		PQclear(res);
 	}
+	if (!queue_finish(&q, writer, f))
+		ok = false;				/* f: the write that failed, not the cancel */
 	if (PQstatus(c) == CONNECTION_BAD && ok)
 	{
 		fail_set(f, EXIT_CONNECT, "%s: %s", what, PQerrorMessage(c));
@@ -457,5 +586,5 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 	}
 	if (null)
 		*null = was_null && rows == 1;
-	return ok ? written : -1;
+	return ok ? received : -1;
 }

@@ -139,6 +139,24 @@ system('mkfifo', "$tmp/fifo") == 0 or die "mkfifo: $!";
 }
 ($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', $tmp);
 is($rc, 5, 'a directory as the output: exit 5');
+# a local write that fails: at once (/dev/full), and in the middle of the
+# object, while rows wait for the writer (a reader that leaves after 100000
+# bytes: EPIPE); either way exit 5 with the write's own error, not the
+# cancel it causes, and the server goes on serving
+($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', '/dev/full', '--chunk-size', '65536');
+is($rc, 5, 'get -o /dev/full: exit 5');
+like($err, qr{could not write "/dev/full": No space left on device}, 'get -o /dev/full: the write error');
+{
+	my $reader = IPC::Run::start([ 'head', '-c', '100000', "$tmp/fifo" ], '>', "$tmp/from_fifo");
+	($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', "$tmp/fifo", '--chunk-size', '8192');
+	$reader->finish;
+	is($rc, 5, 'get into a pipe its reader leaves: exit 5');
+	like($err, qr{could not write "\Q$tmp\E/fifo": Broken pipe}, 'the broken pipe is the error');
+	unlike($err, qr/canceling statement/, 'not the cancel it caused');
+	is(-s "$tmp/from_fifo", 100000, 'the reader got its 100000 bytes');
+}
+($rc, $out, $err) = cli('stat', $id, '-d', $connstr);
+is($rc, 0, 'the server serves the next command');
 ($rc, $out, $err) = cli('stat', $id, '-d', "host=$tmp/nosocket port=1");
 is($rc, 2, 'no server: exit 2');
 
