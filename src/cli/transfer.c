@@ -9,9 +9,10 @@
  *		on failure leaves the connection usable for a ROLLBACK.  Memory: one
  *		block plus what libpq buffers.
  * query_to_file():	a query returning bytea rows, read in single-row mode
- *		with binary results and written by a writer thread as they come
- *		(at most QUEUE_BYTES waiting); to a file through FILE.eoswath-part,
- *		renamed at the end (out_open/out_commit).
+ *		with binary results, gathered into buffers that a writer thread
+ *		writes while the next rows arrive; to a file through
+ *		FILE.eoswath-part (O_DIRECT where possible), fsynced and renamed at
+ *		the end (out_open/out_commit).  Memory: OUT_BUFS x OUT_BUF.
  */
 #define _GNU_SOURCE				/* sync_file_range */
 #include <errno.h>
@@ -27,6 +28,7 @@
 
 #define WINDOW			8		/* writes in flight */
 #define FLUSH_AFTER		(8 * 1024 * 1024)	/* see out_write() */
+#define DIRECT_ALIGN	4096	/* O_DIRECT: buffer, size and offset */
 
 /* the partial output file, removed by die() and the signal handlers */
 static char *volatile part_path = NULL;
@@ -266,6 +268,7 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 	o->name = "standard output";
 	o->path = o->part = NULL;
 	o->written = o->flushed = 0;
+	o->direct = false;
 	if (path == NULL || strcmp(path, "-") == 0)
 		return true;
 	exists = stat(path, &st) == 0;
@@ -293,7 +296,11 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 		return false;
 	}
 	sprintf(part, "%s.eoswath-part", path);
-	o->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	/* O_DIRECT where the file system allows it: see out_write() */
+	o->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0666);
+	o->direct = o->fd >= 0;
+	if (o->fd < 0 && errno == EINVAL)
+		o->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0666);
 	if (o->fd < 0)
 	{
 		fail_set(f, EXIT_LOCAL, "could not create \"%s\": %s", part, strerror(errno));
@@ -308,17 +315,67 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 	return true;
 }
 
+/* Stop writing o with O_DIRECT (for a write it refuses, or the file's unaligned end). */
+static bool
+out_buffered(OutFile *o, Failure *f)
+{
+	int			flags = fcntl(o->fd, F_GETFL);
+
+	if (flags < 0 || fcntl(o->fd, F_SETFL, flags & ~O_DIRECT) < 0)
+	{
+		fail_set(f, EXIT_LOCAL, "could not write \"%s\": %s", o->name, strerror(errno));
+		return false;
+	}
+	o->direct = false;
+	return true;
+}
+
 /*
- * Write to o.  For a file, start the writeback of every FLUSH_AFTER bytes
- * as they are written (sync_file_range, as PostgreSQL's *_flush_after
- * settings do), so that the disk writes while the bytes still arrive and the
- * fsync in out_commit() finds little left to do; without it, a file smaller
- * than the kernel's dirty threshold is written to disk only at the fsync,
- * after the whole transfer.
+ * Write to o.  An output file opened with O_DIRECT is written from the
+ * writer's aligned buffers straight to the disk: the copy into the page
+ * cache was two thirds of the client's CPU time, and a get of a granule
+ * larger than memory no longer pushes everything else out of the cache.
+ * The unaligned end of the file is written through the page cache, and so
+ * is everything if the file system refuses a direct write (EINVAL).  A
+ * file written through the page cache has the writeback of every
+ * FLUSH_AFTER bytes started as they are written (sync_file_range, as
+ * PostgreSQL's *_flush_after settings do), so that the disk writes while
+ * the bytes still arrive and the fsync in out_commit() finds little left to
+ * do.  Either way out_commit()'s fsync makes the file durable.
  */
 static bool
 out_write(OutFile *o, const char *p, size_t n, Failure *f)
 {
+	if (o->direct)
+	{
+		size_t		aligned = n & ~((size_t) DIRECT_ALIGN - 1);
+
+		while (aligned > 0)
+		{
+			ssize_t		w = write(o->fd, p, aligned);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && errno == EINVAL)
+				break;			/* not here after all: through the page cache */
+			if (w < 0)
+			{
+				fail_set(f, EXIT_LOCAL, "could not write \"%s\": %s", o->name, strerror(errno));
+				return false;
+			}
+			p += w;
+			n -= w;
+			aligned -= w;
+			o->written += w;
+			o->flushed = o->written;
+			if (w % DIRECT_ALIGN != 0)
+				break;			/* a short write left p unaligned */
+		}
+		if (n == 0)
+			return true;
+		if (!out_buffered(o, f))
+			return false;
+	}
 	if (!write_full(o->fd, p, n, o->name, f))
 		return false;
 	o->written += n;
@@ -393,117 +450,151 @@ out_abort(OutFile *o)
 /* ---- get ---- */
 
 /*
- * query_to_file() receives rows on the caller's thread and hands each one,
- * still in its PGresult, to a writer thread that writes it out and frees
- * it.  Receiving and writing overlap: a write that waits for the disk (the
- * writeback started in out_write(), the kernel's dirty-page throttling) no
- * longer stops the server, whose sends would otherwise wait as soon as the
- * socket's buffer (a few hundred KiB) is full.  At most QUEUE_BYTES of rows
- * wait for the writer (any one row is taken, whatever its size).
+ * query_to_file() copies each row it receives into a buffer of OUT_BUF
+ * bytes; a full buffer goes to a writer thread, which writes it out while
+ * the next rows arrive and fill the next buffer (OUT_BUFS in a ring).
+ * Receiving and writing overlap: a write that waits for the disk no
+ * longer stops the server, whose sends would otherwise wait as soon as
+ * the socket's buffer (a few hundred KiB) is full.  The buffers are
+ * aligned for O_DIRECT (out_write()).
  */
-#define QUEUE_SLOTS		256
-#define QUEUE_BYTES		(16 * 1024 * 1024)
+#define OUT_BUF			(4 * 1024 * 1024)
+#define OUT_BUFS		4
 
-typedef struct RowQueue
+typedef struct Writer
 {
+	pthread_t	thread;
 	pthread_mutex_t lock;
-	pthread_cond_t changed;		/* a row was added or taken, or done set */
-	PGresult   *rows[QUEUE_SLOTS];
-	int			head;			/* oldest row */
-	int			count;
-	size_t		bytes;			/* bytes of the rows waiting */
-	bool		done;			/* no more rows will come */
+	pthread_cond_t changed;		/* a buffer was filled or written, or done set */
+	char	   *buf[OUT_BUFS];
+	size_t		len[OUT_BUFS];
+	int			head;			/* the oldest full buffer */
+	int			full;			/* full buffers, written or being written */
+	bool		done;			/* no more buffers will come */
 	bool		failed;			/* a write failed: wf says why */
 	OutFile    *o;
 	Failure		wf;
-} RowQueue;
+	/* the receiving thread's */
+	int			cur;			/* the buffer being filled */
+	size_t		used;
+} Writer;
 
-/* The writer thread: write rows in order until done; after a failure, only free them. */
+/* The writer thread: write full buffers in order until done. */
 static void *
 writer_main(void *arg)
 {
-	RowQueue   *q = arg;
+	Writer	   *w = arg;
 	bool		failed = false;
 
 	for (;;)
 	{
-		PGresult   *res;
-		size_t		n;
+		int			i;
 
-		pthread_mutex_lock(&q->lock);
-		while (q->count == 0 && !q->done)
-			pthread_cond_wait(&q->changed, &q->lock);
-		if (q->count == 0)
+		pthread_mutex_lock(&w->lock);
+		while (w->full == 0 && !w->done)
+			pthread_cond_wait(&w->changed, &w->lock);
+		if (w->full == 0)
 		{
-			pthread_mutex_unlock(&q->lock);
+			pthread_mutex_unlock(&w->lock);
 			break;
 		}
-		res = q->rows[q->head];
-		pthread_mutex_unlock(&q->lock);
+		i = w->head;
+		pthread_mutex_unlock(&w->lock);
 
-		n = PQgetlength(res, 0, 0);
-		if (!failed && !out_write(q->o, PQgetvalue(res, 0, 0), n, &q->wf))
+		/* after a failure, buffers are only returned */
+		if (!failed && !out_write(w->o, w->buf[i], w->len[i], &w->wf))
 			failed = true;
-		PQclear(res);
 
-		pthread_mutex_lock(&q->lock);
-		q->head = (q->head + 1) % QUEUE_SLOTS;
-		q->count--;
-		q->bytes -= n;
-		q->failed = failed;
-		pthread_cond_signal(&q->changed);
-		pthread_mutex_unlock(&q->lock);
+		pthread_mutex_lock(&w->lock);
+		w->head = (w->head + 1) % OUT_BUFS;
+		w->full--;
+		w->failed = failed;
+		pthread_cond_signal(&w->changed);
+		pthread_mutex_unlock(&w->lock);
 	}
 	return NULL;
 }
 
-/*
- * Give res (one non-NULL row) to the writer, waiting while the queue is
- * full.  Returns false, and frees res, if the writer has failed.
- */
-static bool
-queue_row(RowQueue *q, PGresult *res)
+static void
+writer_start(Writer *w, OutFile *o)
 {
-	size_t		n = PQgetlength(res, 0, 0);
-	bool		failed;
-
-	pthread_mutex_lock(&q->lock);
-	while (!q->failed &&
-		   (q->count == QUEUE_SLOTS || (q->count > 0 && q->bytes + n > QUEUE_BYTES)))
-		pthread_cond_wait(&q->changed, &q->lock);
-	failed = q->failed;
-	if (!failed)
-	{
-		q->rows[(q->head + q->count) % QUEUE_SLOTS] = res;
-		q->count++;
-		q->bytes += n;
-		pthread_cond_signal(&q->changed);
-	}
-	pthread_mutex_unlock(&q->lock);
-	if (failed)
-		PQclear(res);
-	return !failed;
+	memset(w, 0, sizeof(*w));
+	w->o = o;
+	for (int i = 0; i < OUT_BUFS; i++)
+		if ((errno = posix_memalign((void **) &w->buf[i], DIRECT_ALIGN, OUT_BUF)) != 0)
+			die(EXIT_LOCAL, "out of memory");
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->changed, NULL);
+	if ((errno = pthread_create(&w->thread, NULL, writer_main, w)) != 0)
+		die(EXIT_LOCAL, "could not start a thread: %s", strerror(errno));
 }
 
-/* No more rows: wait for the writer to write (or free) those queued. */
+/*
+ * Hand the buffer being filled to the writer and wait for one to fill
+ * next.  Returns false if the writer has failed.
+ */
 static bool
-queue_finish(RowQueue *q, pthread_t writer, Failure *f)
+writer_submit(Writer *w)
 {
-	pthread_mutex_lock(&q->lock);
-	q->done = true;
-	pthread_cond_signal(&q->changed);
-	pthread_mutex_unlock(&q->lock);
-	pthread_join(writer, NULL);
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->changed);
-	if (q->failed)
-		*f = q->wf;
-	return !q->failed;
+	bool		ok;
+
+	pthread_mutex_lock(&w->lock);
+	w->len[w->cur] = w->used;
+	w->full++;
+	pthread_cond_signal(&w->changed);
+	while (w->full == OUT_BUFS && !w->failed)
+		pthread_cond_wait(&w->changed, &w->lock);
+	ok = !w->failed;
+	w->cur = (w->head + w->full) % OUT_BUFS;
+	pthread_mutex_unlock(&w->lock);
+	w->used = 0;
+	return ok;
+}
+
+/* Copy n bytes into the buffers.  Returns false if the writer has failed. */
+static bool
+writer_add(Writer *w, const char *p, size_t n)
+{
+	while (n > 0)
+	{
+		size_t		k = n < OUT_BUF - w->used ? n : OUT_BUF - w->used;
+
+		memcpy(w->buf[w->cur] + w->used, p, k);
+		w->used += k;
+		p += k;
+		n -= k;
+		if (w->used == OUT_BUF && !writer_submit(w))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Write what is left (unless abandon) and stop the writer.  Returns false,
+ * with f set, if a write failed.
+ */
+static bool
+writer_finish(Writer *w, bool abandon, Failure *f)
+{
+	if (w->used > 0 && !abandon)
+		writer_submit(w);
+	pthread_mutex_lock(&w->lock);
+	w->done = true;
+	pthread_cond_signal(&w->changed);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->changed);
+	for (int i = 0; i < OUT_BUFS; i++)
+		free(w->buf[i]);
+	if (w->failed)
+		*f = w->wf;
+	return !w->failed;
 }
 
 /*
  * Run a query whose rows are one bytea each, in single-row mode with
- * binary results, and write the rows to o in order (on the writer thread).
+ * binary results, and write the rows to o in order (through the writer).
  * Returns the bytes written, or -1 (f says why; the connection stays
  * usable).  *null is set when the only row was NULL.  A local write error
  * cancels the query.
@@ -512,8 +603,7 @@ int64_t
 query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 			  const char *const *vals, OutFile *o, Progress *prog, bool *null, Failure *f)
 {
-	RowQueue	q;
-	pthread_t	writer;
+	Writer		w;
 	PGresult   *res;
 	int64_t		received = 0;
 	int64_t		rows = 0;
@@ -526,13 +616,7 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 		fail_set(f, EXIT_CONNECT, "could not send the query: %s", PQerrorMessage(c));
 		return -1;
 	}
-	memset(&q, 0, sizeof(q));
-	q.o = o;
-	pthread_mutex_init(&q.lock, NULL);
-	pthread_cond_init(&q.changed, NULL);
-	if ((errno = pthread_create(&writer, NULL, writer_main, &q)) != 0)
-		die(EXIT_LOCAL, "could not start a thread: %s", strerror(errno));
-
+	writer_start(&w, o);
 	while ((res = PQgetResult(c)) != NULL)
 	{
 		ExecStatusType s = PQresultStatus(res);
@@ -542,30 +626,23 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 			rows++;
 			if (PQgetisnull(res, 0, 0))
 				was_null = true;
+			else if (writer_add(&w, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0)))
+			{
+				received += PQgetlength(res, 0, 0);
+				if (prog)
+					progress_add(prog, PQgetlength(res, 0, 0));
+			}
 			else
 			{
-				int			n = PQgetlength(res, 0, 0);
+				/* the writer failed: stop the query, read what is left */
+				PGcancel   *cancel = PQgetCancel(c);
+				char		errbuf[256];
 
-				if (queue_row(&q, res))
+				ok = false;
+				if (cancel)
 				{
-					received += n;
-					if (prog)
-						progress_add(prog, n);
-					continue;	/* the writer frees res */
-				}
-				else
-				{
-					/* the writer failed: stop the query, read what is left */
-					PGcancel   *cancel = PQgetCancel(c);
-					char		errbuf[256];
-
-					ok = false;
-					if (cancel)
-					{
-						PQcancel(cancel, errbuf, sizeof(errbuf));
-						PQfreeCancel(cancel);
-					}
-					continue;	/* queue_row() freed res */
+					PQcancel(cancel, errbuf, sizeof(errbuf));
+					PQfreeCancel(cancel);
 				}
 			}
 		}
@@ -577,8 +654,9 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 		}
 		PQclear(res);
 	}
-	if (!queue_finish(&q, writer, f))
-		ok = false;				/* f: the write that failed, not the cancel */
+	/* f: a write that failed, rather than the cancel it caused */
+	if (!writer_finish(&w, !ok, f))
+		ok = false;
 	if (PQstatus(c) == CONNECTION_BAD && ok)
 	{
 		fail_set(f, EXIT_CONNECT, "%s: %s", what, PQerrorMessage(c));
