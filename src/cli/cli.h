@@ -126,7 +126,6 @@ typedef struct OutFile
 	char	   *part;
 	int64_t		written;		/* bytes written to part */
 	int64_t		flushed;		/* bytes handed to writeback */
-	bool		direct;			/* fd is O_DIRECT */
 } OutFile;
 
 extern bool out_open(OutFile *o, const char *path, bool force, Failure *f);

@@ -11,8 +11,8 @@
  * query_to_file():	a query returning bytea rows, read in single-row mode
  *		with binary results, gathered into buffers that a writer thread
  *		writes while the next rows arrive; to a file through
- *		FILE.eoswath-part (O_DIRECT where possible), fsynced and renamed at
- *		the end (out_open/out_commit).  Memory: OUT_BUFS x OUT_BUF.
+ *		FILE.eoswath-part, fsynced and renamed at the end
+ *		(out_open/out_commit).  Memory: OUT_BUFS x OUT_BUF.
  */
 #define _GNU_SOURCE				/* sync_file_range */
 #include <errno.h>
@@ -28,7 +28,6 @@
 
 #define WINDOW			8		/* writes in flight */
 #define FLUSH_AFTER		(8 * 1024 * 1024)	/* see out_write() */
-#define DIRECT_ALIGN	4096	/* O_DIRECT: buffer, size and offset */
 
 /* the partial output file, removed by die() and the signal handlers */
 static char *volatile part_path = NULL;
@@ -268,7 +267,6 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 	o->name = "standard output";
 	o->path = o->part = NULL;
 	o->written = o->flushed = 0;
-	o->direct = false;
 	if (path == NULL || strcmp(path, "-") == 0)
 		return true;
 	exists = stat(path, &st) == 0;
@@ -296,11 +294,7 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 		return false;
 	}
 	sprintf(part, "%s.eoswath-part", path);
-	/* O_DIRECT where the file system allows it: see out_write() */
-	o->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0666);
-	o->direct = o->fd >= 0;
-	if (o->fd < 0 && errno == EINVAL)
-		o->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	o->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC, 0666);
 	if (o->fd < 0)
 	{
 		fail_set(f, EXIT_LOCAL, "could not create \"%s\": %s", part, strerror(errno));
@@ -315,67 +309,18 @@ out_open(OutFile *o, const char *path, bool force, Failure *f)
 	return true;
 }
 
-/* Stop writing o with O_DIRECT (for a write it refuses, or the file's unaligned end). */
-static bool
-out_buffered(OutFile *o, Failure *f)
-{
-	int			flags = fcntl(o->fd, F_GETFL);
-
-	if (flags < 0 || fcntl(o->fd, F_SETFL, flags & ~O_DIRECT) < 0)
-	{
-		fail_set(f, EXIT_LOCAL, "could not write \"%s\": %s", o->name, strerror(errno));
-		return false;
-	}
-	o->direct = false;
-	return true;
-}
-
 /*
- * Write to o.  An output file opened with O_DIRECT is written from the
- * writer's aligned buffers straight to the disk: the copy into the page
- * cache was two thirds of the client's CPU time, and a get of a granule
- * larger than memory no longer pushes everything else out of the cache.
- * The unaligned end of the file is written through the page cache, and so
- * is everything if the file system refuses a direct write (EINVAL).  A
- * file written through the page cache has the writeback of every
- * FLUSH_AFTER bytes started as they are written (sync_file_range, as
- * PostgreSQL's *_flush_after settings do), so that the disk writes while
- * the bytes still arrive and the fsync in out_commit() finds little left to
- * do.  Either way out_commit()'s fsync makes the file durable.
+ * Write to o.  For a file, start the writeback of every FLUSH_AFTER bytes
+ * as they are written (sync_file_range, as PostgreSQL's *_flush_after
+ * settings do), so that the disk writes while the bytes still arrive and the
+ * fsync in out_commit() finds little left to do; without it, a file smaller
+ * than the kernel's dirty threshold is written to disk only at the fsync,
+ * after the whole transfer.  (O_DIRECT writes of 4 or 16 MiB, one at a
+ * time, measured half as fast as this on the benchmark machine's disk.)
  */
 static bool
 out_write(OutFile *o, const char *p, size_t n, Failure *f)
 {
-	if (o->direct)
-	{
-		size_t		aligned = n & ~((size_t) DIRECT_ALIGN - 1);
-
-		while (aligned > 0)
-		{
-			ssize_t		w = write(o->fd, p, aligned);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0 && errno == EINVAL)
-				break;			/* not here after all: through the page cache */
-			if (w < 0)
-			{
-				fail_set(f, EXIT_LOCAL, "could not write \"%s\": %s", o->name, strerror(errno));
-				return false;
-			}
-			p += w;
-			n -= w;
-			aligned -= w;
-			o->written += w;
-			o->flushed = o->written;
-			if (w % DIRECT_ALIGN != 0)
-				break;			/* a short write left p unaligned */
-		}
-		if (n == 0)
-			return true;
-		if (!out_buffered(o, f))
-			return false;
-	}
 	if (!write_full(o->fd, p, n, o->name, f))
 		return false;
 	o->written += n;
@@ -455,8 +400,8 @@ out_abort(OutFile *o)
  * the next rows arrive and fill the next buffer (OUT_BUFS in a ring).
  * Receiving and writing overlap: a write that waits for the disk no
  * longer stops the server, whose sends would otherwise wait as soon as
- * the socket's buffer (a few hundred KiB) is full.  The buffers are
- * aligned for O_DIRECT (out_write()).
+ * the socket's buffer (a few hundred KiB) is full, and the file is
+ * written in large writes.
  */
 #define OUT_BUF			(4 * 1024 * 1024)
 #define OUT_BUFS		4
@@ -521,7 +466,7 @@ writer_start(Writer *w, OutFile *o)
 	memset(w, 0, sizeof(*w));
 	w->o = o;
 	for (int i = 0; i < OUT_BUFS; i++)
-		if ((errno = posix_memalign((void **) &w->buf[i], DIRECT_ALIGN, OUT_BUF)) != 0)
+		if ((w->buf[i] = malloc(OUT_BUF)) == NULL)
 			die(EXIT_LOCAL, "out of memory");
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->changed, NULL);

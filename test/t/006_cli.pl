@@ -6,7 +6,6 @@
 use strict;
 use warnings;
 use Digest::SHA qw(sha256_hex);
-use Fcntl qw(O_CREAT O_DIRECT O_WRONLY);
 use File::Basename qw(basename dirname);
 use File::Copy qw(copy);
 use File::Path qw(make_path);
@@ -59,39 +58,6 @@ ok(!-e "$tmp/out.eoswath-part", 'no partial file left');
 is($rc, 0, 'get to stdout exits 0');
 
 is(length($out), $n, 'get to stdout: every byte');
-
-# -o FILE is written with O_DIRECT where the file system takes it: the
-# file's bytes do not pass through the page cache (but for its unaligned
-# end, one page); where O_DIRECT is refused, through the page cache
-sub direct_ok
-{
-	my ($dir) = @_;
-	my $probe = "$dir/eoswath-direct-probe-$$";
-	my $ok = sysopen(my $fh, $probe, O_WRONLY | O_CREAT | O_DIRECT);
-	close($fh) if $ok;
-	unlink($probe);
-	return $ok;
-}
-SKIP:
-{
-	skip 'the test directory refuses O_DIRECT', 2 unless direct_ok($tmp);
-	($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', "$tmp/out-direct");
-	is($rc, 0, 'get -o (O_DIRECT) exits 0') or diag($err);
-	# before anything reads the file back
-	my $res = `fincore --bytes --noheadings --output RES '$tmp/out-direct'`;
-	chomp($res);
-	cmp_ok($res, '<=', 4096, "get -o: $res of $n bytes left in the page cache");
-	unlink("$tmp/out-direct");
-}
-SKIP:
-{
-	skip '/dev/shm takes O_DIRECT (tmpfs on Linux 6.6 or later)', 2
-	  if !-d '/dev/shm' || direct_ok('/dev/shm');
-	($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', "/dev/shm/eoswath-tap-$$");
-	is($rc, 0, 'get -o onto a file system without O_DIRECT exits 0') or diag($err);
-	is(sha256_file("/dev/shm/eoswath-tap-$$"), $sum, 'and writes the same bytes');
-	unlink("/dev/shm/eoswath-tap-$$");
-}
 
 # gzip: --gzip stores gzip that gzip(1) reads; --decompress reads what gzip(1) wrote
 ($rc, $out, $err) = cli('put', "$tmp/in", '--gzip', '-d', $connstr);
