@@ -21,6 +21,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SUBSET_AVX2 1
+#endif
 
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
@@ -75,6 +79,74 @@ row_in_range_f(const float *v, size_t n, float lo, float hi)
 	return false;
 }
 
+#ifdef SUBSET_AVX2
+/*
+ * The same tests with AVX2, eight floats or four doubles per instruction,
+ * where the processor has it (checked once, subset_find_hits()): most of
+ * pass 1's rows are read only by these, so they are half of its time on a
+ * long pass.  Same comparisons, same answers.
+ */
+__attribute__((target("avx2")))
+static bool
+row_in_range_f_avx2(const float *v, size_t n, float lo, float hi)
+{
+	size_t		k = 0;
+	const __m256 vlo = _mm256_set1_ps(lo),
+				vhi = _mm256_set1_ps(hi);
+
+	for (; k + 64 <= n; k += 64)
+	{
+		__m256		any = _mm256_setzero_ps();
+
+		/* unrolled: the loop's own counting was a third of the time */
+#pragma GCC unroll 16
+		for (int j = 0; j < 64; j += 8)
+		{
+			__m256		x = _mm256_loadu_ps(v + k + j);
+
+			any = _mm256_or_ps(any, _mm256_and_ps(_mm256_cmp_ps(x, vlo, _CMP_GE_OQ),
+												  _mm256_cmp_ps(x, vhi, _CMP_LE_OQ)));
+		}
+		if (_mm256_movemask_ps(any) != 0)
+			return true;
+	}
+	for (; k < n; k++)
+		if (v[k] >= lo && v[k] <= hi)
+			return true;
+	return false;
+}
+
+__attribute__((target("avx2")))
+static bool
+row_in_range_d_avx2(const double *v, size_t n, double lo, double hi)
+{
+	size_t		k = 0;
+	const __m256d vlo = _mm256_set1_pd(lo),
+				vhi = _mm256_set1_pd(hi);
+
+	for (; k + 64 <= n; k += 64)
+	{
+		__m256d		any = _mm256_setzero_pd();
+
+		/* unrolled: the loop's own counting was a third of the time */
+#pragma GCC unroll 16
+		for (int j = 0; j < 64; j += 4)
+		{
+			__m256d		x = _mm256_loadu_pd(v + k + j);
+
+			any = _mm256_or_pd(any, _mm256_and_pd(_mm256_cmp_pd(x, vlo, _CMP_GE_OQ),
+												  _mm256_cmp_pd(x, vhi, _CMP_LE_OQ)));
+		}
+		if (_mm256_movemask_pd(any) != 0)
+			return true;
+	}
+	for (; k < n; k++)
+		if (v[k] >= lo && v[k] <= hi)
+			return true;
+	return false;
+}
+#endif
+
 static bool
 row_in_range_d(const double *v, size_t n, double lo, double hi)
 {
@@ -102,6 +174,23 @@ row_in_range_d(const double *v, size_t n, double lo, double hi)
 		if (v[k] >= lo && v[k] <= hi)
 			return true;
 	return false;
+}
+
+/* the row tests pass 1 uses: AVX2's where the processor has it */
+static bool (*in_range_f) (const float *, size_t, float, float) = row_in_range_f;
+static bool (*in_range_d) (const double *, size_t, double, double) = row_in_range_d;
+
+static void
+pick_in_range(void)
+{
+#ifdef SUBSET_AVX2
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+	{
+		in_range_f = row_in_range_f_avx2;
+		in_range_d = row_in_range_d_avx2;
+	}
+#endif
 }
 
 /*
@@ -498,6 +587,7 @@ subset_find_hits(Subset *s)
 	sigjmp_buf	here;
 
 	region_lat_bounds(s->region, &lat_lo, &lat_hi);
+	pick_in_range();
 	s->hits = palloc0(sizeof(PairHits) * sw->npairs);
 	/*
 	 * An ERROR (a read of the next block failing) must not leave a thread
@@ -636,11 +726,11 @@ subset_find_hits(Subset *s)
 			for (size_t r = 0; r < nr; r++)
 			{
 				if (p->lat_float)
-					j->cand[r] = row_in_range_f((const float *) j->rawlat + r * ncols, ncols,
-												j->flo, j->fhi);
+					j->cand[r] = in_range_f((const float *) j->rawlat + r * ncols, ncols,
+											j->flo, j->fhi);
 				else
-					j->cand[r] = row_in_range_d((const double *) j->rawlat + r * ncols, ncols,
-												j->rlo, j->rhi);
+					j->cand[r] = in_range_d((const double *) j->rawlat + r * ncols, ncols,
+											j->rlo, j->rhi);
 				if (j->cand[r])
 				{
 					first = Min(first, r);
