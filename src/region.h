@@ -151,6 +151,17 @@ region_surely_contains(const Region *r, double lat, double lon)
 extern void region_build_grids(Region *r);
 
 /*
+ * The same in three steps, for a caller that classifies the cells on a
+ * thread of its own: prepare (allocates; NULL: no grid), classify (no
+ * allocation, no error; interrupts false on a thread), install.  The
+ * region must not change, nor its grids be used, until installed.
+ */
+typedef struct RegionGridBuild RegionGridBuild;
+extern RegionGridBuild *region_grids_prepare(Region *r);
+extern void region_grids_classify(RegionGridBuild *b, bool interrupts);
+extern void region_grids_install(Region *r, RegionGridBuild *b);
+
+/*
  * -1: certainly outside, 1: certainly inside (as region_contains() says),
  * 0: ask region_contains().  lon in [-180, 180) (pixels are normalised so).
  */

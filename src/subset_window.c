@@ -492,6 +492,38 @@ hits_thread(void *arg)
 	return NULL;
 }
 
+/* the region's grid, classified on a thread during pass 1's first reads */
+typedef struct GridJob
+{
+	RegionGridBuild *build;		/* NULL: no grid, or installed */
+	pthread_t	thread;
+	bool		running;
+} GridJob;
+
+static void *
+grid_thread(void *arg)
+{
+	region_grids_classify((RegionGridBuild *) arg, false);
+	return NULL;
+}
+
+/* the grid in place (its thread done), before any pixel is tested */
+static void
+grid_wait(Subset *s, GridJob *gj)
+{
+	if (gj->running)
+	{
+		if (pthread_join(gj->thread, NULL) != 0)
+			elog(ERROR, "could not join the thread of a subset's grid");
+		gj->running = false;
+	}
+	if (gj->build != NULL)
+	{
+		region_grids_install(s->region, gj->build);
+		gj->build = NULL;
+	}
+}
+
 /*
  * The hits of a tested block into the swath's tiles and bounds, in the
  * order of the rows (the bounds are set by the first row with hits); then
@@ -573,6 +605,11 @@ hits_merge(Subset *s, PairHits *h, HitsJob *j, size_t nr)
  * buffers are read into again.
  * Only this thread calls netCDF, HDF5, palloc and ereport.  When no thread
  * can be started, blocks are tested here, in turn: the same hits.
+ *
+ * The region's grid of certain cells (region_grid.c) is classified on a
+ * thread too, while this one reads the first blocks: most rows of a long
+ * pass are latitudes only, read and found outside, and the grid is needed
+ * only by the first block with candidate rows, which waits for it.
  */
 void
 subset_find_hits(Subset *s)
@@ -583,6 +620,7 @@ subset_find_hits(Subset *s)
 	pthread_attr_t attr;
 	bool		threads;
 	HitsJob    *jobs;
+	GridJob    *gj;
 	sigjmp_buf *outer;
 	sigjmp_buf	here;
 
@@ -594,12 +632,16 @@ subset_find_hits(Subset *s)
 	 * testing buffers the handler is about to free: wait for it first.
 	 */
 	jobs = palloc0(sizeof(HitsJob) * 2);
+	gj = palloc0(sizeof(GridJob));
+	gj->build = region_grids_prepare(s->region);
 	outer = rt_error_jump;
 	if (!RT_TRY(here))
 	{
 		for (int b = 0; b < 2; b++)
 			if (jobs[b].running)
 				(void) pthread_join(jobs[b].thread, NULL);
+		if (gj->running)
+			(void) pthread_join(gj->thread, NULL);
 		rt_error_jump = outer;
 		rt_rethrow();
 	}
@@ -609,6 +651,13 @@ subset_find_hits(Subset *s)
 	{
 		pthread_attr_destroy(&attr);
 		threads = false;
+	}
+	if (gj->build != NULL)
+	{
+		gj->running = threads &&
+			pthread_create(&gj->thread, &attr, grid_thread, gj->build) == 0;
+		if (!gj->running)
+			region_grids_classify(gj->build, true);
 	}
 	for (int i = 0; i < sw->npairs; i++)
 	{
@@ -746,6 +795,7 @@ subset_find_hits(Subset *s)
 			/* the block before is tested by now, or nearly: take its hits */
 			if (pending != NULL)
 				hits_merge(s, h, pending, pending_nr);
+			grid_wait(s, gj);
 			/*
 			 * The candidate rows' second half on the thread, the first half
 			 * here; then on to the next block while the thread finishes.
@@ -780,10 +830,12 @@ subset_find_hits(Subset *s)
 		subset_chunk_cache(s, p->grpid, p->lat_varid, true, SUBSET_CACHE_IDLE, 7);
 		subset_chunk_cache(s, p->grpid, p->lon_varid, true, SUBSET_CACHE_IDLE, 7);
 	}
+	grid_wait(s, gj);
 	if (threads)
 		pthread_attr_destroy(&attr);
 	rt_error_jump = outer;
 	pfree(jobs);
+	pfree(gj);
 }
 
 /* the window of a source dimension, or NULL if it is not a swath dimension */
