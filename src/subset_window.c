@@ -176,23 +176,6 @@ row_in_range_d(const double *v, size_t n, double lo, double hi)
 	return false;
 }
 
-/* the row tests pass 1 uses: AVX2's where the processor has it */
-static bool (*in_range_f) (const float *, size_t, float, float) = row_in_range_f;
-static bool (*in_range_d) (const double *, size_t, double, double) = row_in_range_d;
-
-static void
-pick_in_range(void)
-{
-#ifdef SUBSET_AVX2
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2"))
-	{
-		in_range_f = row_in_range_f_avx2;
-		in_range_d = row_in_range_d_avx2;
-	}
-#endif
-}
-
 /*
  * The pixels of a row worth the exact test, as bits (pixel c: bit c % 64 of
  * keep[c / 64]): raw latitude in [llo, lhi] and, when lon is not NULL (the
@@ -255,6 +238,53 @@ row_candidates_f(const float *lat, const float *lon, size_t n, float llo, float 
 			keep[c / 64] |= UINT64CONST(1) << (c % 64);
 }
 
+#ifdef SUBSET_AVX2
+/* row_candidates_f() with AVX2: eight pixels per instruction, same tests */
+__attribute__((target("avx2")))
+static void
+row_candidates_f_avx2(const float *lat, const float *lon, size_t n, float llo, float lhi,
+					  float lon_lo, float lon_hi, uint64 *keep)
+{
+	size_t		c = 0;
+	const __m256 vllo = _mm256_set1_ps(llo),
+				vlhi = _mm256_set1_ps(lhi),
+				vlo = _mm256_set1_ps(lon_lo),
+				vhi = _mm256_set1_ps(lon_hi),
+				west = _mm256_set1_ps(-180.0f),
+				east = _mm256_set1_ps(180.0f);
+
+	for (; c + 64 <= n; c += 64)
+	{
+		uint64		bits = 0;
+
+#pragma GCC unroll 8
+		for (int j = 0; j < 64; j += 8)
+		{
+			__m256		a = _mm256_loadu_ps(lat + c + j);
+			__m256		m = _mm256_and_ps(_mm256_cmp_ps(a, vllo, _CMP_GE_OQ),
+										  _mm256_cmp_ps(a, vlhi, _CMP_LE_OQ));
+
+			if (lon != NULL)
+			{
+				__m256		o = _mm256_loadu_ps(lon + c + j);
+
+				m = _mm256_and_ps(m, _mm256_or_ps(_mm256_and_ps(_mm256_cmp_ps(o, vlo, _CMP_GE_OQ),
+																_mm256_cmp_ps(o, vhi, _CMP_LE_OQ)),
+												  _mm256_or_ps(_mm256_cmp_ps(o, west, _CMP_LT_OQ),
+															   _mm256_cmp_ps(o, east, _CMP_GE_OQ))));
+			}
+			bits |= (uint64) _mm256_movemask_ps(m) << j;
+		}
+		keep[c / 64] = bits;
+	}
+	if (c < n)
+		keep[c / 64] = 0;
+	for (; c < n; c++)
+		if (lat_keep_f(lat[c], llo, lhi) && (lon == NULL || lon_keep_f(lon[c], lon_lo, lon_hi)))
+			keep[c / 64] |= UINT64CONST(1) << (c % 64);
+}
+#endif
+
 static void
 row_candidates_d(const double *lat, const double *lon, size_t n, double llo, double lhi,
 				 double lon_lo, double lon_hi, uint64 *keep)
@@ -297,6 +327,26 @@ row_candidates_d(const double *lat, const double *lon, size_t n, double llo, dou
 			(lon == NULL || (lon[c] >= lon_lo && lon[c] <= lon_hi) ||
 			 lon[c] < -180.0 || lon[c] >= 180.0))
 			keep[c / 64] |= UINT64CONST(1) << (c % 64);
+}
+
+/* the row tests pass 1 uses: AVX2's where the processor has it */
+static bool (*in_range_f) (const float *, size_t, float, float) = row_in_range_f;
+static bool (*in_range_d) (const double *, size_t, double, double) = row_in_range_d;
+static void (*candidates_f) (const float *, const float *, size_t, float, float,
+							 float, float, uint64 *) = row_candidates_f;
+
+static void
+pick_in_range(void)
+{
+#ifdef SUBSET_AVX2
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+	{
+		in_range_f = row_in_range_f_avx2;
+		in_range_d = row_in_range_d_avx2;
+		candidates_f = row_candidates_f_avx2;
+	}
+#endif
 }
 
 /* the tile of every pixel a hit (subset.h); never written */
@@ -412,8 +462,27 @@ static void
 hits_scan(HitsJob *j, size_t from, size_t to, uint64 *keep)
 {
 	const NcGeoPair *p = j->p;
+	const Region *reg = j->region;
 	size_t		ncols = j->ncols,
 				nwords = j->nwords;
+
+	/*
+	 * What the loop over pixels reads, in locals: it stores only into
+	 * locals, so they stay in registers (the build does not assume strict
+	 * aliasing, and any store through a pointer reloads the rest).  The
+	 * common region, one box with its grid, is tested here directly.
+	 */
+	const NcUnpack ulat = j->ulat,
+				ulon = j->ulon;
+	const double lat_lo = j->lat_lo,
+				lat_hi = j->lat_hi;
+	const bool	lat_float = p->lat_float,
+				lon_float = p->lon_float;
+	const bool	one = reg->nboxes == 1 && reg->grids != NULL && reg->grids[0] != NULL;
+	const RegionBox box = one ? reg->boxes[0] : (RegionBox) {0};
+	const int8 *cells = one ? reg->grids[0] : NULL;
+	const double scale[2] = {one ? reg->grid_scale[0] : 0, one ? reg->grid_scale[1] : 0};
+	const int	shift = reg->grid_shift;
 
 	for (size_t r = from; r <= to; r++)
 	{
@@ -423,27 +492,34 @@ hits_scan(HitsJob *j, size_t from, size_t to, uint64 *keep)
 				   *dlon = (const double *) j->rawlon + (r - j->first) * ncols;
 		uint64	   *out = j->bits + r * nwords;
 		RowHits    *rh = &j->rows[r];
+		int64		n = 0;
+		size_t		c_lo = 0,
+					c_hi = 0;
+		double		la_lo = HUGE_VAL,
+					lo_lo = HUGE_VAL,
+					l360_lo = HUGE_VAL,
+					la_hi = -HUGE_VAL,
+					lo_hi = -HUGE_VAL,
+					l360_hi = -HUGE_VAL;
 
 		rh->n = 0;
 		if (!j->cand[r])
 			continue;
-		memset(out, 0, sizeof(uint64) * nwords);
-		rh->la_lo = rh->lo_lo = rh->l360_lo = HUGE_VAL;
-		rh->la_hi = rh->lo_hi = rh->l360_hi = -HUGE_VAL;
 		/* raw bands first: only pixels near the region are unpacked */
-		if (p->lat_float && p->lon_float)
-			row_candidates_f(flat, j->lon_filter ? flon : NULL, ncols, j->flo, j->fhi,
-							 j->flon_lo, j->flon_hi, keep);
-		else if (p->lat_float)
-			row_candidates_f(flat, NULL, ncols, j->flo, j->fhi, 0, 0, keep);
-		else if (!p->lon_float)
+		if (lat_float && lon_float)
+			candidates_f(flat, j->lon_filter ? flon : NULL, ncols, j->flo, j->fhi,
+						 j->flon_lo, j->flon_hi, keep);
+		else if (lat_float)
+			candidates_f(flat, NULL, ncols, j->flo, j->fhi, 0, 0, keep);
+		else if (!lon_float)
 			row_candidates_d(dlat, j->lon_filter ? dlon : NULL, ncols, j->rlo, j->rhi,
 							 j->lon_lo, j->lon_hi, keep);
 		else
 			row_candidates_d(dlat, NULL, ncols, j->rlo, j->rhi, 0, 0, keep);
 		for (size_t w = 0; w < nwords; w++)
 		{
-			uint64		bits = keep[w];
+			uint64		bits = keep[w],
+						word = 0;
 
 			while (bits != 0)
 			{
@@ -454,32 +530,48 @@ hits_scan(HitsJob *j, size_t from, size_t to, uint64 *keep)
 				int			k;
 
 				bits &= bits - 1;
-				la = nc_swath_unpack_one(&j->ulat, true,
-										 p->lat_float ? (double) flat[c] : dlat[c]);
+				la = nc_swath_unpack_one(&ulat, true,
+										 lat_float ? (double) flat[c] : dlat[c]);
 				/* NaN fails the band test; a NaN longitude fails the box test */
-				if (!(la >= j->lat_lo && la <= j->lat_hi))
+				if (!(la >= lat_lo && la <= lat_hi))
 					continue;
-				lo = nc_swath_unpack_one(&j->ulon, false,
-										 p->lon_float ? (double) flon[c] : dlon[c]);
+				lo = nc_swath_unpack_one(&ulon, false,
+										 lon_float ? (double) flon[c] : dlon[c]);
 				/* the grid answers most pixels; near the boundary, the exact test */
-				k = region_grid_test(j->region, la, lo);
+				if (!one)
+					k = region_grid_test(reg, la, lo);
+				else if (la >= box.lat_lo && la <= box.lat_hi &&
+						 lo >= box.lon_lo && lo <= box.lon_hi)
+					k = region_box_cell(&box, cells, scale, shift, la, lo);
+				else
+					k = -1;
 				if (k < 0 ||
-					(k == 0 && !region_surely_contains(j->region, la, lo) &&
-					 !region_contains(j->region, la, lo)))
+					(k == 0 && !region_surely_contains(reg, la, lo) &&
+					 !region_contains(reg, la, lo)))
 					continue;
-				out[w] |= UINT64CONST(1) << (c % 64);
-				if (rh->n++ == 0)
-					rh->c_lo = c;
-				rh->c_hi = c;
+				word |= UINT64CONST(1) << (c % 64);
+				if (n++ == 0)
+					c_lo = c;
+				c_hi = c;
 				l360 = lo < 0 ? lo + 360 : lo;
-				rh->la_lo = Min(rh->la_lo, la);
-				rh->la_hi = Max(rh->la_hi, la);
-				rh->lo_lo = Min(rh->lo_lo, lo);
-				rh->lo_hi = Max(rh->lo_hi, lo);
-				rh->l360_lo = Min(rh->l360_lo, l360);
-				rh->l360_hi = Max(rh->l360_hi, l360);
+				la_lo = Min(la_lo, la);
+				la_hi = Max(la_hi, la);
+				lo_lo = Min(lo_lo, lo);
+				lo_hi = Max(lo_hi, lo);
+				l360_lo = Min(l360_lo, l360);
+				l360_hi = Max(l360_hi, l360);
 			}
+			out[w] = word;
 		}
+		rh->n = n;
+		rh->c_lo = c_lo;
+		rh->c_hi = c_hi;
+		rh->la_lo = la_lo;
+		rh->la_hi = la_hi;
+		rh->lo_lo = lo_lo;
+		rh->lo_hi = lo_hi;
+		rh->l360_lo = l360_lo;
+		rh->l360_hi = l360_hi;
 	}
 }
 
