@@ -151,6 +151,35 @@ region_surely_contains(const Region *r, double lat, double lon)
 extern void region_build_grids(Region *r);
 
 /*
+ * The same in three steps, for a caller that classifies the cells on a
+ * thread of its own: prepare (allocates; NULL: no grid), classify (no
+ * allocation, no error; interrupts false on a thread), install.  The
+ * region must not change, nor its grids be used, until installed.
+ */
+typedef struct RegionGridBuild RegionGridBuild;
+extern RegionGridBuild *region_grids_prepare(Region *r);
+extern void region_grids_classify(RegionGridBuild *b, bool interrupts);
+extern void region_grids_install(Region *r, RegionGridBuild *b);
+
+/*
+ * The cell of a point inside box b, whose grid is cells (scale: its cells
+ * per degree of latitude, of longitude; 2^shift cells a side): -1, 0 or 1
+ * as region_grid_test() says.  For callers that keep a box's numbers at hand.
+ */
+static inline int
+region_box_cell(const RegionBox *b, const int8 *cells, const double *scale,
+				int shift, double lat, double lon)
+{
+	int			n = 1 << shift,
+				row = (int) ((lat - b->lat_lo) * scale[0]),
+				col = (int) ((lon - b->lon_lo) * scale[1]);
+
+	row = Min(Max(row, 0), n - 1);
+	col = Min(Max(col, 0), n - 1);
+	return cells[row * n + col];
+}
+
+/*
  * -1: certainly outside, 1: certainly inside (as region_contains() says),
  * 0: ask region_contains().  lon in [-180, 180) (pixels are normalised so).
  */
@@ -161,21 +190,13 @@ region_grid_test(const Region *r, double lat, double lon)
 	{
 		const RegionBox *b = &r->boxes[i];
 		const int8 *cells;
-		int			n,
-					row,
-					col;
 
 		if (!(lat >= b->lat_lo && lat <= b->lat_hi &&
 			  lon >= b->lon_lo && lon <= b->lon_hi))
 			continue;
 		if (r->grids == NULL || (cells = r->grids[i]) == NULL)
 			return 0;
-		n = 1 << r->grid_shift;
-		row = (int) ((lat - b->lat_lo) * r->grid_scale[2 * i]);
-		col = (int) ((lon - b->lon_lo) * r->grid_scale[2 * i + 1]);
-		row = Min(Max(row, 0), n - 1);
-		col = Min(Max(col, 0), n - 1);
-		return cells[row * n + col];
+		return region_box_cell(b, cells, &r->grid_scale[2 * i], r->grid_shift, lat, lon);
 	}
 	return -1;
 }

@@ -67,7 +67,17 @@ typedef struct GridBuild
 	int			nedges;
 	GridEdge   *edges;
 	int		   *lists;			/* per level, the edges near the cell */
+	bool		interrupts;		/* CHECK_FOR_INTERRUPTS(): not on a thread */
 } GridBuild;
+
+/* a grid build, from region_grids_prepare() to region_grids_install() */
+struct RegionGridBuild
+{
+	GridBuild	g;
+	int		   *all;			/* every edge */
+	int8	  **cells;			/* per box, NULL for a degenerate box */
+	double	   *scale;			/* per box, cells per degree (lat, lon) */
+};
 
 /* does segment (x1 y1)-(x2 y2) come into the box [x0, x1] x [y0, y1]? */
 static bool
@@ -189,7 +199,8 @@ grid_classify(GridBuild *g, int level, int ci, int cj, const int *cand, int ncan
 	int			nnear = 0;
 	bool		certain;
 
-	CHECK_FOR_INTERRUPTS();
+	if (g->interrupts)
+		CHECK_FOR_INTERRUPTS();
 	if (g->r->spherical)
 	{
 		double		c[3],
@@ -283,50 +294,98 @@ grid_edges(const Region *r, int *n)
 	return edges;
 }
 
-void
-region_build_grids(Region *r)
+/*
+ * Everything a grid build allocates, allocated here: NULL when the region
+ * gets no grid (too many parts or edges; every point gets the exact test).
+ */
+RegionGridBuild *
+region_grids_prepare(Region *r)
 {
-	GridBuild	g = {0};
-	int		   *all;
+	RegionGridBuild *b;
+	GridBuild  *g;
 	int			shift = GRID_MAX_SHIFT;
 
 	if (r->grids != NULL || r->nboxes == 0)
-		return;
+		return NULL;
 	while (shift > GRID_MIN_SHIFT && (size_t) r->nboxes << (2 * shift) > GRID_BUDGET)
 		shift--;
 	if ((size_t) r->nboxes << (2 * shift) > GRID_BUDGET)
-		return;					/* too many parts: every point gets the exact test */
-	g.r = r;
-	g.shift = shift;
-	g.edges = grid_edges(r, &g.nedges);
-	if (g.nedges > GRID_MAX_EDGES)
+		return NULL;
+	b = palloc0(sizeof(RegionGridBuild));
+	g = &b->g;
+	g->r = r;
+	g->shift = shift;
+	g->edges = grid_edges(r, &g->nedges);
+	if (g->nedges > GRID_MAX_EDGES)
 	{
-		pfree(g.edges);
-		return;
+		pfree(g->edges);
+		pfree(b);
+		return NULL;
 	}
-	g.lists = palloc(sizeof(int) * Max(1, g.nedges) * (shift + 1));
-	all = palloc(sizeof(int) * Max(1, g.nedges));
-	for (int k = 0; k < g.nedges; k++)
-		all[k] = k;
-	r->grid_shift = shift;
-	r->grids = palloc0(sizeof(int8 *) * r->nboxes);
-	r->grid_scale = palloc0(sizeof(double) * 2 * r->nboxes);
+	g->lists = palloc(sizeof(int) * Max(1, g->nedges) * (shift + 1));
+	b->all = palloc(sizeof(int) * Max(1, g->nedges));
+	for (int k = 0; k < g->nedges; k++)
+		b->all[k] = k;
+	b->cells = palloc0(sizeof(int8 *) * r->nboxes);
+	b->scale = palloc0(sizeof(double) * 2 * r->nboxes);
 	for (int i = 0; i < r->nboxes; i++)
 	{
-		const RegionBox *b = &r->boxes[i];
+		const RegionBox *box = &r->boxes[i];
 
-		if (!(b->lat_hi > b->lat_lo && b->lon_hi > b->lon_lo))
+		if (!(box->lat_hi > box->lat_lo && box->lon_hi > box->lon_lo))
 			continue;			/* degenerate: no grid, the exact test */
-		g.box = b;
-		g.dlat = (b->lat_hi - b->lat_lo) / (1 << shift);
-		g.dlon = (b->lon_hi - b->lon_lo) / (1 << shift);
-		r->grid_scale[2 * i] = (1 << shift) / (b->lat_hi - b->lat_lo);
-		r->grid_scale[2 * i + 1] = (1 << shift) / (b->lon_hi - b->lon_lo);
-		g.cells = palloc((size_t) 1 << (2 * shift));
-		grid_classify(&g, 0, 0, 0, all, g.nedges);
-		r->grids[i] = g.cells;
+		b->scale[2 * i] = (1 << shift) / (box->lat_hi - box->lat_lo);
+		b->scale[2 * i + 1] = (1 << shift) / (box->lon_hi - box->lon_lo);
+		b->cells[i] = palloc((size_t) 1 << (2 * shift));
 	}
-	pfree(all);
-	pfree(g.lists);
-	pfree(g.edges);
+	return b;
+}
+
+/*
+ * Classify the cells of a prepared build.  Only reads the region and
+ * writes the build's cells: no allocation, no error, so that it may run on
+ * a thread of its own (interrupts false) while the region is only read.
+ */
+void
+region_grids_classify(RegionGridBuild *b, bool interrupts)
+{
+	GridBuild  *g = &b->g;
+
+	g->interrupts = interrupts;
+	for (int i = 0; i < g->r->nboxes; i++)
+	{
+		const RegionBox *box = &g->r->boxes[i];
+
+		if (b->cells[i] == NULL)
+			continue;
+		g->box = box;
+		g->dlat = (box->lat_hi - box->lat_lo) / (1 << g->shift);
+		g->dlon = (box->lon_hi - box->lon_lo) / (1 << g->shift);
+		g->cells = b->cells[i];
+		grid_classify(g, 0, 0, 0, b->all, g->nedges);
+	}
+}
+
+/* hand a classified build's grids to the region; the rest is freed */
+void
+region_grids_install(Region *r, RegionGridBuild *b)
+{
+	r->grid_shift = b->g.shift;
+	r->grids = b->cells;
+	r->grid_scale = b->scale;
+	pfree(b->all);
+	pfree(b->g.lists);
+	pfree(b->g.edges);
+	pfree(b);
+}
+
+void
+region_build_grids(Region *r)
+{
+	RegionGridBuild *b = region_grids_prepare(r);
+
+	if (b == NULL)
+		return;
+	region_grids_classify(b, true);
+	region_grids_install(r, b);
 }

@@ -21,6 +21,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SUBSET_AVX2 1
+#endif
 
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
@@ -74,6 +78,74 @@ row_in_range_f(const float *v, size_t n, float lo, float hi)
 			return true;
 	return false;
 }
+
+#ifdef SUBSET_AVX2
+/*
+ * The same tests with AVX2, eight floats or four doubles per instruction,
+ * where the processor has it (checked once, subset_find_hits()): most of
+ * pass 1's rows are read only by these, so they are half of its time on a
+ * long pass.  Same comparisons, same answers.
+ */
+__attribute__((target("avx2")))
+static bool
+row_in_range_f_avx2(const float *v, size_t n, float lo, float hi)
+{
+	size_t		k = 0;
+	const __m256 vlo = _mm256_set1_ps(lo),
+				vhi = _mm256_set1_ps(hi);
+
+	for (; k + 64 <= n; k += 64)
+	{
+		__m256		any = _mm256_setzero_ps();
+
+		/* unrolled: the loop's own counting was a third of the time */
+#pragma GCC unroll 16
+		for (int j = 0; j < 64; j += 8)
+		{
+			__m256		x = _mm256_loadu_ps(v + k + j);
+
+			any = _mm256_or_ps(any, _mm256_and_ps(_mm256_cmp_ps(x, vlo, _CMP_GE_OQ),
+												  _mm256_cmp_ps(x, vhi, _CMP_LE_OQ)));
+		}
+		if (_mm256_movemask_ps(any) != 0)
+			return true;
+	}
+	for (; k < n; k++)
+		if (v[k] >= lo && v[k] <= hi)
+			return true;
+	return false;
+}
+
+__attribute__((target("avx2")))
+static bool
+row_in_range_d_avx2(const double *v, size_t n, double lo, double hi)
+{
+	size_t		k = 0;
+	const __m256d vlo = _mm256_set1_pd(lo),
+				vhi = _mm256_set1_pd(hi);
+
+	for (; k + 64 <= n; k += 64)
+	{
+		__m256d		any = _mm256_setzero_pd();
+
+		/* unrolled: the loop's own counting was a third of the time */
+#pragma GCC unroll 16
+		for (int j = 0; j < 64; j += 4)
+		{
+			__m256d		x = _mm256_loadu_pd(v + k + j);
+
+			any = _mm256_or_pd(any, _mm256_and_pd(_mm256_cmp_pd(x, vlo, _CMP_GE_OQ),
+												  _mm256_cmp_pd(x, vhi, _CMP_LE_OQ)));
+		}
+		if (_mm256_movemask_pd(any) != 0)
+			return true;
+	}
+	for (; k < n; k++)
+		if (v[k] >= lo && v[k] <= hi)
+			return true;
+	return false;
+}
+#endif
 
 static bool
 row_in_range_d(const double *v, size_t n, double lo, double hi)
@@ -166,6 +238,53 @@ row_candidates_f(const float *lat, const float *lon, size_t n, float llo, float 
 			keep[c / 64] |= UINT64CONST(1) << (c % 64);
 }
 
+#ifdef SUBSET_AVX2
+/* row_candidates_f() with AVX2: eight pixels per instruction, same tests */
+__attribute__((target("avx2")))
+static void
+row_candidates_f_avx2(const float *lat, const float *lon, size_t n, float llo, float lhi,
+					  float lon_lo, float lon_hi, uint64 *keep)
+{
+	size_t		c = 0;
+	const __m256 vllo = _mm256_set1_ps(llo),
+				vlhi = _mm256_set1_ps(lhi),
+				vlo = _mm256_set1_ps(lon_lo),
+				vhi = _mm256_set1_ps(lon_hi),
+				west = _mm256_set1_ps(-180.0f),
+				east = _mm256_set1_ps(180.0f);
+
+	for (; c + 64 <= n; c += 64)
+	{
+		uint64		bits = 0;
+
+#pragma GCC unroll 8
+		for (int j = 0; j < 64; j += 8)
+		{
+			__m256		a = _mm256_loadu_ps(lat + c + j);
+			__m256		m = _mm256_and_ps(_mm256_cmp_ps(a, vllo, _CMP_GE_OQ),
+										  _mm256_cmp_ps(a, vlhi, _CMP_LE_OQ));
+
+			if (lon != NULL)
+			{
+				__m256		o = _mm256_loadu_ps(lon + c + j);
+
+				m = _mm256_and_ps(m, _mm256_or_ps(_mm256_and_ps(_mm256_cmp_ps(o, vlo, _CMP_GE_OQ),
+																_mm256_cmp_ps(o, vhi, _CMP_LE_OQ)),
+												  _mm256_or_ps(_mm256_cmp_ps(o, west, _CMP_LT_OQ),
+															   _mm256_cmp_ps(o, east, _CMP_GE_OQ))));
+			}
+			bits |= (uint64) _mm256_movemask_ps(m) << j;
+		}
+		keep[c / 64] = bits;
+	}
+	if (c < n)
+		keep[c / 64] = 0;
+	for (; c < n; c++)
+		if (lat_keep_f(lat[c], llo, lhi) && (lon == NULL || lon_keep_f(lon[c], lon_lo, lon_hi)))
+			keep[c / 64] |= UINT64CONST(1) << (c % 64);
+}
+#endif
+
 static void
 row_candidates_d(const double *lat, const double *lon, size_t n, double llo, double lhi,
 				 double lon_lo, double lon_hi, uint64 *keep)
@@ -208,6 +327,26 @@ row_candidates_d(const double *lat, const double *lon, size_t n, double llo, dou
 			(lon == NULL || (lon[c] >= lon_lo && lon[c] <= lon_hi) ||
 			 lon[c] < -180.0 || lon[c] >= 180.0))
 			keep[c / 64] |= UINT64CONST(1) << (c % 64);
+}
+
+/* the row tests pass 1 uses: AVX2's where the processor has it */
+static bool (*in_range_f) (const float *, size_t, float, float) = row_in_range_f;
+static bool (*in_range_d) (const double *, size_t, double, double) = row_in_range_d;
+static void (*candidates_f) (const float *, const float *, size_t, float, float,
+							 float, float, uint64 *) = row_candidates_f;
+
+static void
+pick_in_range(void)
+{
+#ifdef SUBSET_AVX2
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+	{
+		in_range_f = row_in_range_f_avx2;
+		in_range_d = row_in_range_d_avx2;
+		candidates_f = row_candidates_f_avx2;
+	}
+#endif
 }
 
 /* the tile of every pixel a hit (subset.h); never written */
@@ -323,8 +462,27 @@ static void
 hits_scan(HitsJob *j, size_t from, size_t to, uint64 *keep)
 {
 	const NcGeoPair *p = j->p;
+	const Region *reg = j->region;
 	size_t		ncols = j->ncols,
 				nwords = j->nwords;
+
+	/*
+	 * What the loop over pixels reads, in locals: it stores only into
+	 * locals, so they stay in registers (the build does not assume strict
+	 * aliasing, and any store through a pointer reloads the rest).  The
+	 * common region, one box with its grid, is tested here directly.
+	 */
+	const NcUnpack ulat = j->ulat,
+				ulon = j->ulon;
+	const double lat_lo = j->lat_lo,
+				lat_hi = j->lat_hi;
+	const bool	lat_float = p->lat_float,
+				lon_float = p->lon_float;
+	const bool	one = reg->nboxes == 1 && reg->grids != NULL && reg->grids[0] != NULL;
+	const RegionBox box = one ? reg->boxes[0] : (RegionBox) {0};
+	const int8 *cells = one ? reg->grids[0] : NULL;
+	const double scale[2] = {one ? reg->grid_scale[0] : 0, one ? reg->grid_scale[1] : 0};
+	const int	shift = reg->grid_shift;
 
 	for (size_t r = from; r <= to; r++)
 	{
@@ -334,27 +492,34 @@ hits_scan(HitsJob *j, size_t from, size_t to, uint64 *keep)
 				   *dlon = (const double *) j->rawlon + (r - j->first) * ncols;
 		uint64	   *out = j->bits + r * nwords;
 		RowHits    *rh = &j->rows[r];
+		int64		n = 0;
+		size_t		c_lo = 0,
+					c_hi = 0;
+		double		la_lo = HUGE_VAL,
+					lo_lo = HUGE_VAL,
+					l360_lo = HUGE_VAL,
+					la_hi = -HUGE_VAL,
+					lo_hi = -HUGE_VAL,
+					l360_hi = -HUGE_VAL;
 
 		rh->n = 0;
 		if (!j->cand[r])
 			continue;
-		memset(out, 0, sizeof(uint64) * nwords);
-		rh->la_lo = rh->lo_lo = rh->l360_lo = HUGE_VAL;
-		rh->la_hi = rh->lo_hi = rh->l360_hi = -HUGE_VAL;
 		/* raw bands first: only pixels near the region are unpacked */
-		if (p->lat_float && p->lon_float)
-			row_candidates_f(flat, j->lon_filter ? flon : NULL, ncols, j->flo, j->fhi,
-							 j->flon_lo, j->flon_hi, keep);
-		else if (p->lat_float)
-			row_candidates_f(flat, NULL, ncols, j->flo, j->fhi, 0, 0, keep);
-		else if (!p->lon_float)
+		if (lat_float && lon_float)
+			candidates_f(flat, j->lon_filter ? flon : NULL, ncols, j->flo, j->fhi,
+						 j->flon_lo, j->flon_hi, keep);
+		else if (lat_float)
+			candidates_f(flat, NULL, ncols, j->flo, j->fhi, 0, 0, keep);
+		else if (!lon_float)
 			row_candidates_d(dlat, j->lon_filter ? dlon : NULL, ncols, j->rlo, j->rhi,
 							 j->lon_lo, j->lon_hi, keep);
 		else
 			row_candidates_d(dlat, NULL, ncols, j->rlo, j->rhi, 0, 0, keep);
 		for (size_t w = 0; w < nwords; w++)
 		{
-			uint64		bits = keep[w];
+			uint64		bits = keep[w],
+						word = 0;
 
 			while (bits != 0)
 			{
@@ -365,32 +530,48 @@ hits_scan(HitsJob *j, size_t from, size_t to, uint64 *keep)
 				int			k;
 
 				bits &= bits - 1;
-				la = nc_swath_unpack_one(&j->ulat, true,
-										 p->lat_float ? (double) flat[c] : dlat[c]);
+				la = nc_swath_unpack_one(&ulat, true,
+										 lat_float ? (double) flat[c] : dlat[c]);
 				/* NaN fails the band test; a NaN longitude fails the box test */
-				if (!(la >= j->lat_lo && la <= j->lat_hi))
+				if (!(la >= lat_lo && la <= lat_hi))
 					continue;
-				lo = nc_swath_unpack_one(&j->ulon, false,
-										 p->lon_float ? (double) flon[c] : dlon[c]);
+				lo = nc_swath_unpack_one(&ulon, false,
+										 lon_float ? (double) flon[c] : dlon[c]);
 				/* the grid answers most pixels; near the boundary, the exact test */
-				k = region_grid_test(j->region, la, lo);
+				if (!one)
+					k = region_grid_test(reg, la, lo);
+				else if (la >= box.lat_lo && la <= box.lat_hi &&
+						 lo >= box.lon_lo && lo <= box.lon_hi)
+					k = region_box_cell(&box, cells, scale, shift, la, lo);
+				else
+					k = -1;
 				if (k < 0 ||
-					(k == 0 && !region_surely_contains(j->region, la, lo) &&
-					 !region_contains(j->region, la, lo)))
+					(k == 0 && !region_surely_contains(reg, la, lo) &&
+					 !region_contains(reg, la, lo)))
 					continue;
-				out[w] |= UINT64CONST(1) << (c % 64);
-				if (rh->n++ == 0)
-					rh->c_lo = c;
-				rh->c_hi = c;
+				word |= UINT64CONST(1) << (c % 64);
+				if (n++ == 0)
+					c_lo = c;
+				c_hi = c;
 				l360 = lo < 0 ? lo + 360 : lo;
-				rh->la_lo = Min(rh->la_lo, la);
-				rh->la_hi = Max(rh->la_hi, la);
-				rh->lo_lo = Min(rh->lo_lo, lo);
-				rh->lo_hi = Max(rh->lo_hi, lo);
-				rh->l360_lo = Min(rh->l360_lo, l360);
-				rh->l360_hi = Max(rh->l360_hi, l360);
+				la_lo = Min(la_lo, la);
+				la_hi = Max(la_hi, la);
+				lo_lo = Min(lo_lo, lo);
+				lo_hi = Max(lo_hi, lo);
+				l360_lo = Min(l360_lo, l360);
+				l360_hi = Max(l360_hi, l360);
 			}
+			out[w] = word;
 		}
+		rh->n = n;
+		rh->c_lo = c_lo;
+		rh->c_hi = c_hi;
+		rh->la_lo = la_lo;
+		rh->la_hi = la_hi;
+		rh->lo_lo = lo_lo;
+		rh->lo_hi = lo_hi;
+		rh->l360_lo = l360_lo;
+		rh->l360_hi = l360_hi;
 	}
 }
 
@@ -401,6 +582,38 @@ hits_thread(void *arg)
 
 	hits_scan(j, j->split, j->last, j->keep);
 	return NULL;
+}
+
+/* the region's grid, classified on a thread during pass 1's first reads */
+typedef struct GridJob
+{
+	RegionGridBuild *build;		/* NULL: no grid, or installed */
+	pthread_t	thread;
+	bool		running;
+} GridJob;
+
+static void *
+grid_thread(void *arg)
+{
+	region_grids_classify((RegionGridBuild *) arg, false);
+	return NULL;
+}
+
+/* the grid in place (its thread done), before any pixel is tested */
+static void
+grid_wait(Subset *s, GridJob *gj)
+{
+	if (gj->running)
+	{
+		if (pthread_join(gj->thread, NULL) != 0)
+			elog(ERROR, "could not join the thread of a subset's grid");
+		gj->running = false;
+	}
+	if (gj->build != NULL)
+	{
+		region_grids_install(s->region, gj->build);
+		gj->build = NULL;
+	}
 }
 
 /*
@@ -484,6 +697,11 @@ hits_merge(Subset *s, PairHits *h, HitsJob *j, size_t nr)
  * buffers are read into again.
  * Only this thread calls netCDF, HDF5, palloc and ereport.  When no thread
  * can be started, blocks are tested here, in turn: the same hits.
+ *
+ * The region's grid of certain cells (region_grid.c) is classified on a
+ * thread too, while this one reads the first blocks: most rows of a long
+ * pass are latitudes only, read and found outside, and the grid is needed
+ * only by the first block with candidate rows, which waits for it.
  */
 void
 subset_find_hits(Subset *s)
@@ -494,22 +712,28 @@ subset_find_hits(Subset *s)
 	pthread_attr_t attr;
 	bool		threads;
 	HitsJob    *jobs;
+	GridJob    *gj;
 	sigjmp_buf *outer;
 	sigjmp_buf	here;
 
 	region_lat_bounds(s->region, &lat_lo, &lat_hi);
+	pick_in_range();
 	s->hits = palloc0(sizeof(PairHits) * sw->npairs);
 	/*
 	 * An ERROR (a read of the next block failing) must not leave a thread
 	 * testing buffers the handler is about to free: wait for it first.
 	 */
 	jobs = palloc0(sizeof(HitsJob) * 2);
+	gj = palloc0(sizeof(GridJob));
+	gj->build = region_grids_prepare(s->region);
 	outer = rt_error_jump;
 	if (!RT_TRY(here))
 	{
 		for (int b = 0; b < 2; b++)
 			if (jobs[b].running)
 				(void) pthread_join(jobs[b].thread, NULL);
+		if (gj->running)
+			(void) pthread_join(gj->thread, NULL);
 		rt_error_jump = outer;
 		rt_rethrow();
 	}
@@ -519,6 +743,13 @@ subset_find_hits(Subset *s)
 	{
 		pthread_attr_destroy(&attr);
 		threads = false;
+	}
+	if (gj->build != NULL)
+	{
+		gj->running = threads &&
+			pthread_create(&gj->thread, &attr, grid_thread, gj->build) == 0;
+		if (!gj->running)
+			region_grids_classify(gj->build, true);
 	}
 	for (int i = 0; i < sw->npairs; i++)
 	{
@@ -636,11 +867,11 @@ subset_find_hits(Subset *s)
 			for (size_t r = 0; r < nr; r++)
 			{
 				if (p->lat_float)
-					j->cand[r] = row_in_range_f((const float *) j->rawlat + r * ncols, ncols,
-												j->flo, j->fhi);
+					j->cand[r] = in_range_f((const float *) j->rawlat + r * ncols, ncols,
+											j->flo, j->fhi);
 				else
-					j->cand[r] = row_in_range_d((const double *) j->rawlat + r * ncols, ncols,
-												j->rlo, j->rhi);
+					j->cand[r] = in_range_d((const double *) j->rawlat + r * ncols, ncols,
+											j->rlo, j->rhi);
 				if (j->cand[r])
 				{
 					first = Min(first, r);
@@ -656,6 +887,7 @@ subset_find_hits(Subset *s)
 			/* the block before is tested by now, or nearly: take its hits */
 			if (pending != NULL)
 				hits_merge(s, h, pending, pending_nr);
+			grid_wait(s, gj);
 			/*
 			 * The candidate rows' second half on the thread, the first half
 			 * here; then on to the next block while the thread finishes.
@@ -690,10 +922,12 @@ subset_find_hits(Subset *s)
 		subset_chunk_cache(s, p->grpid, p->lat_varid, true, SUBSET_CACHE_IDLE, 7);
 		subset_chunk_cache(s, p->grpid, p->lon_varid, true, SUBSET_CACHE_IDLE, 7);
 	}
+	grid_wait(s, gj);
 	if (threads)
 		pthread_attr_destroy(&attr);
 	rt_error_jump = outer;
 	pfree(jobs);
+	pfree(gj);
 }
 
 /* the window of a source dimension, or NULL if it is not a swath dimension */

@@ -1056,8 +1056,8 @@ subset_run(NcSwath *sw, const GranuleSubsetRequest *req,
 	s->out = -1;
 	s->out_path = req->out_path;
 	s->max_output_bytes = req->max_output_bytes;
+	/* its grid is built by subset_find_hits(), beside the first reads */
 	s->region = region_from_wkb(req->region_wkb, req->region_len, req->spherical);
-	region_build_grids(s->region);
 	s->lat_min = 1;
 	s->lat_max = -1;
 	NC(s, nc_inq_format(s->in, &s->in_format));
