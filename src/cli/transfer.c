@@ -9,10 +9,9 @@
  *		on failure leaves the connection usable for a ROLLBACK.  Memory: one
  *		block plus what libpq buffers.
  * query_to_file():	a query returning bytea rows, read in single-row mode
- *		with binary results, gathered into buffers that a writer thread
- *		writes while the next rows arrive; to a file through
- *		FILE.eoswath-part, fsynced and renamed at the end
- *		(out_open/out_commit).  Memory: OUT_BUFS x OUT_BUF.
+ *		with binary results and written by a writer thread as they come
+ *		(at most QUEUE_BYTES waiting); to a file through FILE.eoswath-part,
+ *		renamed at the end (out_open/out_commit).
  */
 #define _GNU_SOURCE				/* sync_file_range */
 #include <errno.h>
@@ -395,151 +394,117 @@ out_abort(OutFile *o)
 /* ---- get ---- */
 
 /*
- * query_to_file() copies each row it receives into a buffer of OUT_BUF
- * bytes; a full buffer goes to a writer thread, which writes it out while
- * the next rows arrive and fill the next buffer (OUT_BUFS in a ring).
- * Receiving and writing overlap: a write that waits for the disk no
- * longer stops the server, whose sends would otherwise wait as soon as
- * the socket's buffer (a few hundred KiB) is full, and the file is
- * written in large writes.
+ * query_to_file() receives rows on the caller's thread and hands each one,
+ * still in its PGresult, to a writer thread that writes it out and frees
+ * it.  Receiving and writing overlap: a write that waits for the disk (the
+ * writeback started in out_write(), the kernel's dirty-page throttling) no
+ * longer stops the server, whose sends would otherwise wait as soon as the
+ * socket's buffer (a few hundred KiB) is full.  At most QUEUE_BYTES of rows
+ * wait for the writer (any one row is taken, whatever its size).
  */
-#define OUT_BUF			(4 * 1024 * 1024)
-#define OUT_BUFS		4
+#define QUEUE_SLOTS		256
+#define QUEUE_BYTES		(16 * 1024 * 1024)
 
-typedef struct Writer
+typedef struct RowQueue
 {
-	pthread_t	thread;
 	pthread_mutex_t lock;
-	pthread_cond_t changed;		/* a buffer was filled or written, or done set */
-	char	   *buf[OUT_BUFS];
-	size_t		len[OUT_BUFS];
-	int			head;			/* the oldest full buffer */
-	int			full;			/* full buffers, written or being written */
-	bool		done;			/* no more buffers will come */
+	pthread_cond_t changed;		/* a row was added or taken, or done set */
+	PGresult   *rows[QUEUE_SLOTS];
+	int			head;			/* oldest row */
+	int			count;
+	size_t		bytes;			/* bytes of the rows waiting */
+	bool		done;			/* no more rows will come */
 	bool		failed;			/* a write failed: wf says why */
 	OutFile    *o;
 	Failure		wf;
-	/* the receiving thread's */
-	int			cur;			/* the buffer being filled */
-	size_t		used;
-} Writer;
+} RowQueue;
 
-/* The writer thread: write full buffers in order until done. */
+/* The writer thread: write rows in order until done; after a failure, only free them. */
 static void *
 writer_main(void *arg)
 {
-	Writer	   *w = arg;
+	RowQueue   *q = arg;
 	bool		failed = false;
 
 	for (;;)
 	{
-		int			i;
+		PGresult   *res;
+		size_t		n;
 
-		pthread_mutex_lock(&w->lock);
-		while (w->full == 0 && !w->done)
-			pthread_cond_wait(&w->changed, &w->lock);
-		if (w->full == 0)
+		pthread_mutex_lock(&q->lock);
+		while (q->count == 0 && !q->done)
+			pthread_cond_wait(&q->changed, &q->lock);
+		if (q->count == 0)
 		{
-			pthread_mutex_unlock(&w->lock);
+			pthread_mutex_unlock(&q->lock);
 			break;
 		}
-		i = w->head;
-		pthread_mutex_unlock(&w->lock);
+		res = q->rows[q->head];
+		pthread_mutex_unlock(&q->lock);
 
-		/* after a failure, buffers are only returned */
-		if (!failed && !out_write(w->o, w->buf[i], w->len[i], &w->wf))
+		n = PQgetlength(res, 0, 0);
+		if (!failed && !out_write(q->o, PQgetvalue(res, 0, 0), n, &q->wf))
 			failed = true;
+		PQclear(res);
 
-		pthread_mutex_lock(&w->lock);
-		w->head = (w->head + 1) % OUT_BUFS;
-		w->full--;
-		w->failed = failed;
-		pthread_cond_signal(&w->changed);
-		pthread_mutex_unlock(&w->lock);
+		pthread_mutex_lock(&q->lock);
+		q->head = (q->head + 1) % QUEUE_SLOTS;
+		q->count--;
+		q->bytes -= n;
+		q->failed = failed;
+		pthread_cond_signal(&q->changed);
+		pthread_mutex_unlock(&q->lock);
 	}
 	return NULL;
 }
 
-static void
-writer_start(Writer *w, OutFile *o)
-{
-	memset(w, 0, sizeof(*w));
-	w->o = o;
-	for (int i = 0; i < OUT_BUFS; i++)
-		if ((w->buf[i] = malloc(OUT_BUF)) == NULL)
-			die(EXIT_LOCAL, "out of memory");
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->changed, NULL);
-	if ((errno = pthread_create(&w->thread, NULL, writer_main, w)) != 0)
-		die(EXIT_LOCAL, "could not start a thread: %s", strerror(errno));
-}
-
 /*
- * Hand the buffer being filled to the writer and wait for one to fill
- * next.  Returns false if the writer has failed.
+ * Give res (one non-NULL row) to the writer, waiting while the queue is
+ * full.  Returns false, and frees res, if the writer has failed.
  */
 static bool
-writer_submit(Writer *w)
+queue_row(RowQueue *q, PGresult *res)
 {
-	bool		ok;
+	size_t		n = PQgetlength(res, 0, 0);
+	bool		failed;
 
-	pthread_mutex_lock(&w->lock);
-	w->len[w->cur] = w->used;
-	w->full++;
-	pthread_cond_signal(&w->changed);
-	while (w->full == OUT_BUFS && !w->failed)
-		pthread_cond_wait(&w->changed, &w->lock);
-	ok = !w->failed;
-	w->cur = (w->head + w->full) % OUT_BUFS;
-	pthread_mutex_unlock(&w->lock);
-	w->used = 0;
-	return ok;
-}
-
-/* Copy n bytes into the buffers.  Returns false if the writer has failed. */
-static bool
-writer_add(Writer *w, const char *p, size_t n)
-{
-	while (n > 0)
+	pthread_mutex_lock(&q->lock);
+	while (!q->failed &&
+		   (q->count == QUEUE_SLOTS || (q->count > 0 && q->bytes + n > QUEUE_BYTES)))
+		pthread_cond_wait(&q->changed, &q->lock);
+	failed = q->failed;
+	if (!failed)
 	{
-		size_t		k = n < OUT_BUF - w->used ? n : OUT_BUF - w->used;
-
-		memcpy(w->buf[w->cur] + w->used, p, k);
-		w->used += k;
-		p += k;
-		n -= k;
-		if (w->used == OUT_BUF && !writer_submit(w))
-			return false;
+		q->rows[(q->head + q->count) % QUEUE_SLOTS] = res;
+		q->count++;
+		q->bytes += n;
+		pthread_cond_signal(&q->changed);
 	}
-	return true;
+	pthread_mutex_unlock(&q->lock);
+	if (failed)
+		PQclear(res);
+	return !failed;
 }
 
-/*
- * Write what is left (unless abandon) and stop the writer.  Returns false,
- * with f set, if a write failed.
- */
+/* No more rows: wait for the writer to write (or free) those queued. */
 static bool
-writer_finish(Writer *w, bool abandon, Failure *f)
+queue_finish(RowQueue *q, pthread_t writer, Failure *f)
 {
-	if (w->used > 0 && !abandon)
-		writer_submit(w);
-	pthread_mutex_lock(&w->lock);
-	w->done = true;
-	pthread_cond_signal(&w->changed);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->changed);
-	for (int i = 0; i < OUT_BUFS; i++)
-		free(w->buf[i]);
-	if (w->failed)
-		*f = w->wf;
-	return !w->failed;
+	pthread_mutex_lock(&q->lock);
+	q->done = true;
+	pthread_cond_signal(&q->changed);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(writer, NULL);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->changed);
+	if (q->failed)
+		*f = q->wf;
+	return !q->failed;
 }
 
 /*
  * Run a query whose rows are one bytea each, in single-row mode with
- * binary results, and write the rows to o in order (through the writer).
+ * binary results, and write the rows to o in order (on the writer thread).
  * Returns the bytes written, or -1 (f says why; the connection stays
  * usable).  *null is set when the only row was NULL.  A local write error
  * cancels the query.
@@ -548,7 +513,8 @@ int64_t
 query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 			  const char *const *vals, OutFile *o, Progress *prog, bool *null, Failure *f)
 {
-	Writer		w;
+	RowQueue	q;
+	pthread_t	writer;
 	PGresult   *res;
 	int64_t		received = 0;
 	int64_t		rows = 0;
@@ -561,7 +527,13 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 		fail_set(f, EXIT_CONNECT, "could not send the query: %s", PQerrorMessage(c));
 		return -1;
 	}
-	writer_start(&w, o);
+	memset(&q, 0, sizeof(q));
+	q.o = o;
+	pthread_mutex_init(&q.lock, NULL);
+	pthread_cond_init(&q.changed, NULL);
+	if ((errno = pthread_create(&writer, NULL, writer_main, &q)) != 0)
+		die(EXIT_LOCAL, "could not start a thread: %s", strerror(errno));
+
 	while ((res = PQgetResult(c)) != NULL)
 	{
 		ExecStatusType s = PQresultStatus(res);
@@ -571,23 +543,30 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 			rows++;
 			if (PQgetisnull(res, 0, 0))
 				was_null = true;
-			else if (writer_add(&w, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0)))
-			{
-				received += PQgetlength(res, 0, 0);
-				if (prog)
-					progress_add(prog, PQgetlength(res, 0, 0));
-			}
 			else
 			{
-				/* the writer failed: stop the query, read what is left */
-				PGcancel   *cancel = PQgetCancel(c);
-				char		errbuf[256];
+				int			n = PQgetlength(res, 0, 0);
 
-				ok = false;
-				if (cancel)
+				if (queue_row(&q, res))
 				{
-					PQcancel(cancel, errbuf, sizeof(errbuf));
-					PQfreeCancel(cancel);
+					received += n;
+					if (prog)
+						progress_add(prog, n);
+					continue;	/* the writer frees res */
+				}
+				else
+				{
+					/* the writer failed: stop the query, read what is left */
+					PGcancel   *cancel = PQgetCancel(c);
+					char		errbuf[256];
+
+					ok = false;
+					if (cancel)
+					{
+						PQcancel(cancel, errbuf, sizeof(errbuf));
+						PQfreeCancel(cancel);
+					}
+					continue;	/* queue_row() freed res */
 				}
 			}
 		}
@@ -599,9 +578,8 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 		}
 		PQclear(res);
 	}
-	/* f: a write that failed, rather than the cancel it caused */
-	if (!writer_finish(&w, !ok, f))
-		ok = false;
+	if (!queue_finish(&q, writer, f))
+		ok = false;				/* f: the write that failed, not the cancel */
 	if (PQstatus(c) == CONNECTION_BAD && ok)
 	{
 		fail_set(f, EXIT_CONNECT, "%s: %s", what, PQerrorMessage(c));
