@@ -202,6 +202,23 @@ extern char *sha256_hex(const uint8 *digest);
 /* for jobs on the hash thread: OpenSSL only, false on failure */
 extern bool sha256_update_nothrow(Sha256Ctx *md, const void *data, size_t len);
 extern bool sha256_next_nothrow(Sha256Ctx *md, uint8 *out);
+/* a put's two digests (the object's, the current block's) in one pass */
+typedef struct Sha256Pair
+{
+	uint32		whole[8];		/* the object's state */
+	uint32		block[8];		/* the current block's */
+	uint64		whole_len;		/* bytes hashed */
+	uint64		block_len;
+	uint8		pend[64];		/* bytes short of a 64-byte chunk */
+	int			pend_len;
+} Sha256Pair;
+
+extern bool sha256_pair_usable(int32 block_size);
+/* these raise no error: hash jobs may call them */
+extern void sha256_pair_init(Sha256Pair *p);
+extern void sha256_pair_update(Sha256Pair *p, const uint8 *data, size_t len);
+extern void sha256_pair_next_block(Sha256Pair *p, uint8 *out);
+extern void sha256_pair_final(Sha256Pair *p, uint8 *whole, uint8 *block);
 /* run a job on a hash thread (or inline); wait for them on every path */
 extern void hash_thread_run(void (*job) (void *), void *arg);
 extern void hash_thread_wait(void);

@@ -47,6 +47,7 @@ struct ObjectPut
 	Sha256Ctx  *md;				/* the whole object */
 	int32		block_size;		/* 0: no block checksums */
 	Sha256Ctx  *block_md;		/* the current block */
+	Sha256Pair *pair;			/* or both in one pass (then md, block_md NULL) */
 	int64		block_fill;		/* bytes of the current block hashed */
 	uint8	   *blocks;			/* the digests of the blocks done */
 	int64		nblocks;
@@ -329,6 +330,32 @@ put_hash_whole(void *arg)
 	put->whole_ok = sha256_update_nothrow(put->md, put->hash_data, put->hash_len);
 }
 
+/* both digests in one pass: the block ends split the bytes */
+static void
+put_hash_pair(void *arg)
+{
+	ObjectPut  *put = arg;
+	const uint8 *data = (const uint8 *) put->hash_data;
+	size_t		len = put->hash_len;
+
+	while (len > 0)
+	{
+		size_t		n = Min(len, (size_t) (put->block_size - put->block_fill));
+
+		sha256_pair_update(put->pair, data, n);
+		put->block_fill += n;
+		data += n;
+		len -= n;
+		if (put->block_fill == put->block_size)
+		{
+			sha256_pair_next_block(put->pair, put->blocks + put->nblocks * WOS_SHA256_LEN);
+			put->nblocks++;
+			put->block_fill = 0;
+		}
+	}
+	put->whole_ok = put->blocks_ok = true;
+}
+
 static void
 put_hash_blocks(void *arg)
 {
@@ -371,13 +398,13 @@ put_copies(ObjectPut *put, const char *data, size_t len)
 	put->hash_data = data;
 	put->hash_len = len;
 	put->blocks_ok = true;
-	hash_thread_run(put_hash_whole, put);
+	hash_thread_run(put->pair ? put_hash_pair : put_hash_whole, put);
 	PG_TRY();
 	{
 		ListCell   *lc;
 		int			i = 0;
 
-		if (put->block_size > 0)
+		if (put->block_size > 0 && put->pair == NULL)
 			hash_thread_run(put_hash_blocks, put);
 		foreach(lc, put->sites)
 		{
@@ -424,10 +451,18 @@ put_open(ObjectRecord *rec, bool reserved, Policy *policy, bool compress, int64 
 		object_check_size(size);
 	put->sites = object_choose_sites(rec->oid, policy, compress ? -1 : size);
 	put->handles = palloc0(sizeof(void *) * list_length(put->sites));
-	put->md = sha256_begin();
 	put->block_size = eoswath_block_size;
-	if (put->block_size > 0)
-		put->block_md = sha256_begin();
+	if (sha256_pair_usable(put->block_size))
+	{
+		put->pair = palloc(sizeof(Sha256Pair));
+		sha256_pair_init(put->pair);
+	}
+	else
+	{
+		put->md = sha256_begin();
+		if (put->block_size > 0)
+			put->block_md = sha256_begin();
+	}
 	foreach(lc, put->sites)
 	{
 		StoreSite  *s = lfirst(lc);
@@ -511,14 +546,19 @@ object_put_finish(ObjectPut *put)
 			put_site_full(put, i);
 		i++;
 	}
-	sha256_final(put->md, rec->sha256);
 	if (put->block_fill > 0)
+		put_reserve_blocks(put, 1);	/* the last block, shorter */
+	if (put->pair)
+		sha256_pair_final(put->pair, rec->sha256,
+						  put->block_fill > 0 ? put->blocks + put->nblocks * WOS_SHA256_LEN : NULL);
+	else
 	{
-		/* the last block, shorter */
-		put_reserve_blocks(put, 1);
-		sha256_final(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
-		put->nblocks++;
+		sha256_final(put->md, rec->sha256);
+		if (put->block_fill > 0)
+			sha256_final(put->block_md, put->blocks + put->nblocks * WOS_SHA256_LEN);
 	}
+	if (put->block_fill > 0)
+		put->nblocks++;
 	rec->size = put->size;
 	rec->block_size = put->block_size;
 	rec->block_sha256 = put->blocks;

@@ -76,6 +76,36 @@ is(sql("SELECT block_size || ' ' || length(block_sha256) FROM eoswath.objects WH
 is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$id'"),
 	block_digests($data, $B), 'each digest is the SHA-256 of its block');
 
+# ---- 1b. the two digests at the edges of 64-byte chunks and of blocks, of
+# objects put whole and streamed in uneven pieces: a block size of a
+# multiple of 64 hashes both in one pass where the CPU has the SHA
+# extensions, 65601 bytes (not a multiple) with OpenSSL
+my $pattern = join('', map { pack('N', ($_ * 2654435761) % 4294967296) } 1 .. 50000);
+for my $bs (65536, 65601)
+{
+	for my $len (1, 55, 56, 63, 64, 65, 127, 128, $bs - 1, $bs, $bs + 1, 3 * $bs + 100)
+	{
+		my $d = substr($pattern, 0, $len);
+		my $oid = sql("SET eoswath.block_size = $bs; SELECT wos_put('\\x" . unpack('H*', $d) . "'::bytea)");
+		is(sql("SELECT sha256 FROM wos_stat('$oid')"), sha256_hex($d), "block size $bs, put of $len bytes: object digest");
+		is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$oid'"),
+			block_digests($d, $bs), "block size $bs, put of $len bytes: block digests");
+	}
+	my $d = substr($pattern, 0, 3 * $bs + 100);
+	my $script = "BEGIN; SET eoswath.block_size = $bs; SELECT wos_put_stream() AS s \\gset\n";
+	my @pieces = (7, 57, 64, 1000, 65536, 33, 129);
+	for (my ($off, $i) = (0, 0); $off < length($d); $i++)
+	{
+		my $n = $pieces[ $i % @pieces ];
+		$script .= "SELECT FROM wos_stream_write(:s, '\\x" . unpack('H*', substr($d, $off, $n)) . "'::bytea);\n";
+		$off += $n;
+	}
+	my $oid = (split /\n/, sql($script . "SELECT wos_stream_close(:s);\nCOMMIT;"))[-1];
+	is(sql("SELECT sha256 FROM wos_stat('$oid')"), sha256_hex($d), "block size $bs, stream in uneven pieces: object digest");
+	is(sql("SELECT encode(block_sha256, 'hex') FROM eoswath.objects WHERE oid = '$oid'"),
+		block_digests($d, $bs), "block size $bs, stream in uneven pieces: block digests");
+}
+
 # ---- 2. streamed reads with a bit flipped in one copy: 10 of 10 correct
 for my $round (0 .. 9)
 {
