@@ -407,6 +407,7 @@ out_abort(OutFile *o)
 
 typedef struct RowQueue
 {
+	pthread_t	writer;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;		/* a row was added or taken, or done set */
 	PGresult   *rows[QUEUE_SLOTS];
@@ -486,15 +487,27 @@ queue_row(RowQueue *q, PGresult *res)
 	return !failed;
 }
 
+/* Start the writer thread for rows to o. */
+static void
+queue_start(RowQueue *q, OutFile *o)
+{
+	memset(q, 0, sizeof(*q));
+	q->o = o;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->changed, NULL);
+	if ((errno = pthread_create(&q->writer, NULL, writer_main, q)) != 0)
+		die(EXIT_LOCAL, "could not start a thread: %s", strerror(errno));
+}
+
 /* No more rows: wait for the writer to write (or free) those queued. */
 static bool
-queue_finish(RowQueue *q, pthread_t writer, Failure *f)
+queue_finish(RowQueue *q, Failure *f)
 {
 	pthread_mutex_lock(&q->lock);
 	q->done = true;
 	pthread_cond_signal(&q->changed);
 	pthread_mutex_unlock(&q->lock);
-	pthread_join(writer, NULL);
+	pthread_join(q->writer, NULL);
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->changed);
 	if (q->failed)
@@ -514,7 +527,6 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 			  const char *const *vals, OutFile *o, Progress *prog, bool *null, Failure *f)
 {
 	RowQueue	q;
-	pthread_t	writer;
 	PGresult   *res;
 	int64_t		received = 0;
 	int64_t		rows = 0;
@@ -527,12 +539,7 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 		fail_set(f, EXIT_CONNECT, "could not send the query: %s", PQerrorMessage(c));
 		return -1;
 	}
-	memset(&q, 0, sizeof(q));
-	q.o = o;
-	pthread_mutex_init(&q.lock, NULL);
-	pthread_cond_init(&q.changed, NULL);
-	if ((errno = pthread_create(&writer, NULL, writer_main, &q)) != 0)
-		die(EXIT_LOCAL, "could not start a thread: %s", strerror(errno));
+	queue_start(&q, o);
 
 	while ((res = PQgetResult(c)) != NULL)
 	{
@@ -578,7 +585,7 @@ query_to_file(PGconn *c, const char *what, const char *sql, int nparams,
 		}
 		PQclear(res);
 	}
-	if (!queue_finish(&q, writer, f))
+	if (!queue_finish(&q, f))
 		ok = false;				/* f: the write that failed, not the cancel */
 	if (PQstatus(c) == CONNECTION_BAD && ok)
 	{
