@@ -23,6 +23,12 @@
  * \lo_import / \lo_export move 8 KiB per round trip):
  *   lo-client-put FILE     lo_creat, lo_write in 1 MiB blocks, one transaction
  *   lo-client-get OID PATH lo_read in 1 MiB blocks to PATH, fsync
+ * The wire alone, moved as the command-line client moves a stream (chunks
+ * of CHUNK bytes, binary), with no store, no hashing and no client file:
+ *   stream-put-wire FILE CHUNK  FILE's chunks as pipelined prepared
+ *                     length($1) calls, 8 in flight (eoswath put's window)
+ *   stream-get-wire PATH CHUNK  pg_read_binary_file(PATH, offset, CHUNK) per
+ *                     row in single-row mode (as eoswath get), rows dropped
  * Plain files (no database):
  *   cp-fsync SRC DST  read SRC, write DST in 1 MiB blocks, starting the
  *                     writeback of every 8 MiB written (sync_file_range,
@@ -195,6 +201,110 @@ lo_client_get(PGconn *conn, Oid lo, const char *path, char *buf)
 		die(path);
 }
 
+/* FILE's chunks sent as eoswath put sends them, each dropped by the server */
+static void
+stream_put_wire(PGconn *conn, const char *path, int chunk)
+{
+	int			in = open(path, O_RDONLY);
+	char	   *buf = malloc(chunk);
+	const Oid	types[1] = {17};	/* bytea */
+	int			inflight = 0;
+	ssize_t		n;
+	PGresult   *res;
+
+	if (in < 0 || buf == NULL)
+		die(path);
+	res = PQprepare(conn, "wire", "SELECT length($1)", 1, types);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+		exit(3);
+	}
+	PQclear(res);
+	if (!PQenterPipelineMode(conn))
+		die("pipeline");
+	for (;;)
+	{
+		ssize_t		got = 0;
+		const char *pv[1] = {buf};
+		int			pl[1];
+		const int	pf[1] = {1};
+
+		while (got < chunk && (n = read(in, buf + got, chunk - got)) > 0)
+			got += n;
+		if (got == 0)
+			break;
+		for (; inflight >= 8; inflight--)
+		{
+			/* one result, then the NULL that ends the query's results */
+			if (PQresultStatus(res = PQgetResult(conn)) != PGRES_TUPLES_OK)
+			{
+				fprintf(stderr, "%s", PQerrorMessage(conn));
+				exit(3);
+			}
+			PQclear(res);
+			PQclear(PQgetResult(conn));
+		}
+		pl[0] = (int) got;
+		if (!PQsendQueryPrepared(conn, "wire", 1, pv, pl, pf, 1) ||
+			!PQsendFlushRequest(conn) || PQflush(conn) != 0)
+			die("send");
+		inflight++;
+	}
+	if (!PQpipelineSync(conn))
+		die("sync");
+	for (; inflight > 0; inflight--)
+	{
+		if (PQresultStatus(res = PQgetResult(conn)) != PGRES_TUPLES_OK)
+		{
+			fprintf(stderr, "%s", PQerrorMessage(conn));
+			exit(3);
+		}
+		PQclear(res);
+		PQclear(PQgetResult(conn));
+	}
+	res = PQgetResult(conn);
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		die("sync");
+	PQclear(res);
+	PQexitPipelineMode(conn);
+	exec_ok(conn, "DEALLOCATE wire");
+	free(buf);
+	close(in);
+}
+
+/* a server file sent back in rows of chunk bytes, as eoswath get reads a stream */
+static void
+stream_get_wire(PGconn *conn, const char *path, const char *chunk)
+{
+	const char *vals[2] = {path, chunk};
+	PGresult   *res;
+	long		rows = 0;
+
+	if (!PQsendQueryParams(conn,
+						   "SELECT pg_read_binary_file($1::text, o, $2::bigint)"
+						   " FROM generate_series(0::bigint, (pg_stat_file($1::text)).size - 1, $2::bigint) o",
+						   2, NULL, vals, NULL, NULL, 1) ||
+		!PQsetSingleRowMode(conn))
+		die("send");
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (PQresultStatus(res) == PGRES_SINGLE_TUPLE)
+			rows++;
+		else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			fprintf(stderr, "%s", PQerrorMessage(conn));
+			exit(3);
+		}
+		PQclear(res);
+	}
+	if (rows == 0)
+	{
+		fprintf(stderr, "no rows from %s\n", path);
+		exit(3);
+	}
+}
+
 /* read/write loop with fsync, the work of "cp SRC DST && sync DST" */
 static void
 cp_fsync(const char *src, const char *dst, char *buf)
@@ -294,7 +404,7 @@ main(int argc, char **argv)
 		double		c0 = 0;
 		PGresult   *res;
 
-		if (arg2 && strcmp(mode, "cp-fsync") != 0)
+		if (arg2 && strcmp(mode, "cp-fsync") != 0 && strncmp(mode, "stream-", 7) != 0)
 			unlink(arg2);
 		t0 = now();
 		if (strcmp(mode, "cp-fsync") == 0)
@@ -317,6 +427,20 @@ main(int argc, char **argv)
 			lo_client_get(conn, (Oid) strtoul(argv[3], NULL, 10), arg2, buf);
 			t[i] = now() - t0;
 			unlink(arg2);
+			continue;
+		}
+		if (strcmp(mode, "stream-put-wire") == 0 || strcmp(mode, "stream-get-wire") == 0)
+		{
+			if (arg2 == NULL || atoi(arg2) < 1)
+			{
+				fprintf(stderr, "%s needs a chunk size\n", mode);
+				return 1;
+			}
+			if (mode[7] == 'p')
+				stream_put_wire(conn, argv[3], atoi(arg2));
+			else
+				stream_get_wire(conn, argv[3], arg2);
+			t[i] = now() - t0;
 			continue;
 		}
 		if (strcmp(mode, "read-file") == 0)
