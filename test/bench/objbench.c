@@ -37,6 +37,13 @@
  *                     DST and its directory (as a put makes its copy durable)
  *   read-file PATH    read PATH into memory
  *
+ * With OBJBENCH_SETTLE=N in the environment, each run waits N seconds
+ * before its clock starts (after the previous run's output is removed): on
+ * a VM that hands freed memory back to its host (free page reporting), a
+ * file written into pages freed a moment ago runs 2-3 times faster than
+ * one written into pages freed seconds ago, so peers that remove their
+ * output just before writing again would be flattered.
+ *
  * put-* print the new id on stderr (of the last repetition); every mode
  * prints the median seconds of REPS runs on stdout.  With OBJBENCH_CPU set
  * in the environment, a second figure follows on the same line: the
@@ -367,6 +374,7 @@ main(int argc, char **argv)
 	double	   *cpu;
 	int			backend = 0;
 	char	   *buf = malloc(BLOCK);
+	int			settle = getenv("OBJBENCH_SETTLE") ? atoi(getenv("OBJBENCH_SETTLE")) : 0;
 
 	if (argc != 5 && argc != 6)
 	{
@@ -406,6 +414,8 @@ main(int argc, char **argv)
 
 		if (arg2 && strcmp(mode, "cp-fsync") != 0 && strncmp(mode, "stream-", 7) != 0)
 			unlink(arg2);
+		if (settle > 0)
+			sleep(settle);
 		t0 = now();
 		if (strcmp(mode, "cp-fsync") == 0)
 		{

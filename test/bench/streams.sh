@@ -41,7 +41,11 @@ psql_q() { as_user "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 psql_q -c 'CREATE EXTENSION eoswath CASCADE' -c "ALTER SYSTEM SET max_wal_size = '8GB'" \
     -c 'SELECT pg_reload_conf()' >/dev/null 2>&1
 CONN="host=$PGHOST port=$PGPORT dbname=postgres user=$TEST_USER"
-bench() { as_user "$WORK/objbench" "$CONN" "$@"; }
+# every run that writes a file starts BENCH_SETTLE seconds after the last
+# one's output was removed (see objbench.c: on a VM with free page
+# reporting, pages freed a moment ago are 2-3 times faster to write into)
+SETTLE=${BENCH_SETTLE:-5}
+bench() { as_user env OBJBENCH_SETTLE="$SETTLE" "$WORK/objbench" "$CONN" "$@"; }
 chown "$TEST_USER" "$WORK"
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # median seconds of REPS runs of a command (as the test user, no output)
@@ -66,6 +70,7 @@ echo "== data: $MIB pseudo-random, cluster fsync=on, $(nproc) CPUs, page cache w
 # ---- 1. put and get of a file
 # each put is deleted before the next, so the disk holds the same amount
 t_put=$(for i in $(seq "$REPS"); do
+    sleep "$SETTLE"
     t0=$(date +%s.%N)
     id=$(as_user eoswath put -q "$SRC")
     awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f\n", b - a }'
@@ -74,10 +79,11 @@ t_put=$(for i in $(seq "$REPS"); do
 done | median)
 ID=$(cat "$WORK/id")
 # the output is removed before each get, outside the timing, as objbench's
-# peers remove theirs: freeing 1 GiB of page cache just before writing
-# again is not the same as writing while the old file still holds it
+# peers remove theirs (writing while the old file still holds its page
+# cache costs more), and each run waits SETTLE seconds as theirs do
 t_get=$(for i in $(seq "$REPS"); do
     rm -f "$WORK/out-cli"
+    sleep "$SETTLE"
     t0=$(date +%s.%N)
     as_user eoswath get -q "$ID" -o "$WORK/out-cli"
     awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f\n", b - a }'
