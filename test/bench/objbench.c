@@ -208,6 +208,21 @@ lo_client_get(PGconn *conn, Oid lo, const char *path, char *buf)
 		die(path);
 }
 
+/* one pipelined length($1)'s result, then the NULL that ends its results */
+static void
+wire_result(PGconn *conn)
+{
+	PGresult   *res = PQgetResult(conn);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+		exit(3);
+	}
+	PQclear(res);
+	PQclear(PQgetResult(conn));
+}
+
 /* FILE's chunks sent as eoswath put sends them, each dropped by the server */
 static void
 stream_put_wire(PGconn *conn, const char *path, int chunk)
@@ -242,16 +257,7 @@ stream_put_wire(PGconn *conn, const char *path, int chunk)
 		if (got == 0)
 			break;
 		for (; inflight >= 8; inflight--)
-		{
-			/* one result, then the NULL that ends the query's results */
-			if (PQresultStatus(res = PQgetResult(conn)) != PGRES_TUPLES_OK)
-			{
-				fprintf(stderr, "%s", PQerrorMessage(conn));
-				exit(3);
-			}
-			PQclear(res);
-			PQclear(PQgetResult(conn));
-		}
+			wire_result(conn);
 		pl[0] = (int) got;
 		if (!PQsendQueryPrepared(conn, "wire", 1, pv, pl, pf, 1) ||
 			!PQsendFlushRequest(conn) || PQflush(conn) != 0)
@@ -261,15 +267,7 @@ stream_put_wire(PGconn *conn, const char *path, int chunk)
 	if (!PQpipelineSync(conn))
 		die("sync");
 	for (; inflight > 0; inflight--)
-	{
-		if (PQresultStatus(res = PQgetResult(conn)) != PGRES_TUPLES_OK)
-		{
-			fprintf(stderr, "%s", PQerrorMessage(conn));
-			exit(3);
-		}
-		PQclear(res);
-		PQclear(PQgetResult(conn));
-	}
+		wire_result(conn);
 	res = PQgetResult(conn);
 	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC)
 		die("sync");
@@ -446,7 +444,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "%s needs a chunk size\n", mode);
 				return 1;
 			}
-			if (mode[7] == 'p')
+			if (strcmp(mode, "stream-put-wire") == 0)
 				stream_put_wire(conn, argv[3], atoi(arg2));
 			else
 				stream_get_wire(conn, argv[3], arg2);

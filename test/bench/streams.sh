@@ -51,13 +51,15 @@ SETTLE=${BENCH_SETTLE:-$(( SIZE / 1073741824 * 5 > 5 ? SIZE / 1073741824 * 5 : 5
 bench() { as_user env OBJBENCH_SETTLE="$SETTLE" "$WORK/objbench" "$CONN" "$@"; }
 chown "$TEST_USER" "$WORK"
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# seconds since $1 (a date +%s.%N)
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f\n", b - a }'; }
 # median seconds of REPS runs of a command (as the test user, no output)
 secs() {
     local i t0
     for i in $(seq "$REPS"); do
         t0=$(date +%s.%N)
         as_user "$@" >/dev/null
-        awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f\n", b - a }'
+        since "$t0"
     done | median
 }
 gen() { (openssl enc -aes-128-ctr -pass pass:bench -nosalt -pbkdf2 < /dev/zero 2>/dev/null || true) | head -c "$1"; }
@@ -76,7 +78,7 @@ t_put=$(for i in $(seq "$REPS"); do
     sleep "$SETTLE"
     t0=$(date +%s.%N)
     id=$(as_user eoswath put -q "$SRC")
-    awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f\n", b - a }'
+    since "$t0"
     [ "$i" = "$REPS" ] || psql_q -c "SELECT wos_delete('$id')" >/dev/null
     echo "$id" > "$WORK/id"
 done | median)
@@ -89,9 +91,9 @@ t_get=$(for i in $(seq "$REPS"); do
     sleep "$SETTLE"
     t0=$(date +%s.%N)
     as_user eoswath get -q "$ID" -o "$WORK/out-cli"
-    awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.4f\n", b - a }'
+    since "$t0"
 done | median)
-as_user eoswath get -q "$ID" -o "$WORK/out-cli" --force
+# the last timed get's output
 cmp -s "$SRC" "$WORK/out-cli" || { echo "CLI get returned different bytes"; exit 1; }
 rm -f "$WORK/out-cli"
 t_lo_in=$(bench lo-client-put "$SRC" "$REPS" 2>"$WORK/lo")
