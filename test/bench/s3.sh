@@ -11,7 +11,13 @@
 #   s3cmd put / get, and curl -T / curl -o (one PUT, one GET, SigV4), the
 #     output files fsynced too (sync FILE) so all three are durable.
 # Every figure is one command timed from the shell (process start included
-# for all three alike).  Prints MiB/s, best of BENCH_ROUNDS, and rows.
+# for all three alike).  Each timed run starts in the same state: the
+# gateway's garbage collected (what the last run stored or read is gone
+# from its memstore) and BENCH_SETTLE seconds passed since then and since
+# the last output file was removed (as in streams.sh: on a VM with free
+# page reporting, memory freed a moment ago is 2-3 times faster to fill,
+# for Ceph's memstore as for a client file; by default 5 s per GiB moved,
+# at least 5).  Prints MiB/s, best of BENCH_ROUNDS, and rows.
 #
 #   test/bench/s3.sh [MiB ...]        default: 64 1023
 set -euo pipefail
@@ -74,31 +80,39 @@ free_space() {
     radosgw-admin -c "$CEPH_CONF" gc process --include-all >/dev/null 2>&1 || true
 }
 
+# one timed run: the gateway and this host's memory in the same state for
+# every tool (see the top)
+run() {
+    free_space
+    sleep "$settle"
+    secs "$1"
+}
+
 printf "%-8s %-4s %12s %12s %12s\n" size op eoswath s3cmd curl
 for mib in "${SIZES[@]}"; do
     bytes=$((mib * 1048576))
+    settle=${BENCH_SETTLE:-$(( mib / 1024 * 5 > 5 ? mib / 1024 * 5 : 5 ))}
     head -c "$bytes" /dev/urandom > "$WORK/peer.bin"
     chmod 644 "$WORK/peer.bin"
     ep=() eg=() sp=() sg=() cp=() cg=()
     for _ in $(seq 1 "$ROUNDS"); do
-        ep+=($(secs "'$CLI' put -q --policy=s3 '$WORK/peer.bin' > '$WORK/id'"))
+        ep+=($(run "'$CLI' put -q --policy=s3 '$WORK/peer.bin' > '$WORK/id'"))
         id=$(cat "$WORK/id")
-        eg+=($(secs "'$CLI' get -q '$id' -o '$WORK/back' --force"))
+        eg+=($(run "'$CLI' get -q '$id' -o '$WORK/back'"))
         cmp -s "$WORK/peer.bin" "$WORK/back" || { echo "eoswath round trip differs"; exit 1; }
         rm -f "$WORK/back"; q "SELECT wos_delete('$id')" >/dev/null
-        sp+=($(secs "$S3 put '$WORK/peer.bin' s3://peer/obj"))
-        sg+=($(secs "$S3 get --force s3://peer/obj '$WORK/back' && sync '$WORK/back'"))
+        sp+=($(run "$S3 put '$WORK/peer.bin' s3://peer/obj"))
+        sg+=($(run "$S3 get s3://peer/obj '$WORK/back' && sync '$WORK/back'"))
         cmp -s "$WORK/peer.bin" "$WORK/back" || { echo "s3cmd round trip differs"; exit 1; }
         rm -f "$WORK/back"; $S3 del s3://peer/obj >/dev/null
-        cp+=($(secs "${CURL[*]} -T '$WORK/peer.bin' '$S3_ENDPOINT/peer/obj'"))
-        cg+=($(secs "${CURL[*]} -o '$WORK/back' '$S3_ENDPOINT/peer/obj' && sync '$WORK/back'"))
+        cp+=($(run "${CURL[*]} -T '$WORK/peer.bin' '$S3_ENDPOINT/peer/obj'"))
+        cg+=($(run "${CURL[*]} -o '$WORK/back' '$S3_ENDPOINT/peer/obj' && sync '$WORK/back'"))
         if ! cmp -s "$WORK/peer.bin" "$WORK/back"; then
             echo "curl round trip differs:"
             as_user sh -c "${CURL[*]/-sf/-sS} -T '$WORK/peer.bin' '$S3_ENDPOINT/peer/obj'" 2>&1 | head -5
             exit 1
         fi
         rm -f "$WORK/back"; $S3 del s3://peer/obj >/dev/null
-        free_space
     done
     for op in put get; do
         if [ $op = put ]; then e=$(best "${ep[@]}"); s=$(best "${sp[@]}"); c=$(best "${cp[@]}")
@@ -112,4 +126,4 @@ for mib in "${SIZES[@]}"; do
     done
     rm -f "$WORK/peer.bin"
 done
-echo "(best of $ROUNDS rounds; eoswath.s3_part_size = $(psql_user -At -q -c "LOAD 'eoswath'" -c "SHOW eoswath.s3_part_size"); $(nproc) CPUs; Ceph RGW memstore on the same host)"
+echo "(best of $ROUNDS rounds, each run after the gateway's garbage collection and BENCH_SETTLE seconds; eoswath.s3_part_size = $(psql_user -At -q -c "LOAD 'eoswath'" -c "SHOW eoswath.s3_part_size"); $(nproc) CPUs; Ceph RGW memstore on the same host)"
