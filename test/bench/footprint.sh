@@ -81,7 +81,7 @@ for f in $(psql_user -qAt -c "SELECT f FROM fp ORDER BY f"); do
     psql_user -q -v f="$f" <<<"SELECT time_fp(:'f', $REPS)" >/dev/null
 done
 echo "== peer: footprint_peer.py (netCDF4 + shapely), median of $REPS"
-/usr/bin/python3 "$HERE/footprint_peer.py" "$REPS" "$WORK/peer.tsv" < "$WORK/pairs"
+env "$BENCH_PEER_TUNABLES" /usr/bin/python3 "$HERE/footprint_peer.py" "$REPS" "$WORK/peer.tsv" < "$WORK/pairs"
 chmod 644 "$WORK/peer.tsv"
 psql_user -q -c "\\copy peer FROM '$WORK/peer.tsv'"
 

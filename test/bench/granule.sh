@@ -55,7 +55,7 @@ for f in "$GRANULES"/*.nc "$GRANULES"/*.nc4 "$GRANULES"/*.HDF5; do
         reps=$REPS
         [ "$op" = describe ] || reps=$(( (REPS + 3) / 4 ))
         psql_user -qAt -c "SELECT bench_ms('$id', '$op', 1)" >/dev/null    # helper warm
-        inproc=$(for r in $(seq "$ROUNDS"); do "$HELPER" --bench "$op" "$WORK/g/granule" "$reps"; done | median)
+        inproc=$(for r in $(seq "$ROUNDS"); do env "$BENCH_PEER_TUNABLES" "$HELPER" --bench "$op" "$WORK/g/granule" "$reps"; done | median)
         sql=$(for r in $(seq "$ROUNDS"); do psql_user -qAt -c "SELECT round(bench_ms('$id', '$op', $reps), 3)"; done | median)
         awk -v n="$name" -v o="$op" -v a="$inproc" -v b="$sql" \
             'BEGIN { printf "%-28s %-9s %10.2f %10.2f %8.2f %9.2f\n", n, o, a, b, b / a, b - a }'

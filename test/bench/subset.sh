@@ -8,6 +8,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../harness.sh"
+source "$HERE/table.sh"
 [ -n "${EOSWATH_BENCH_NO_BUILD:-}" ] || "$HERE/../install-deps.sh"
 [ -n "${EOSWATH_BENCH_NO_BUILD:-}" ] || build_and_install
 pg_start bench
@@ -15,5 +16,5 @@ psql_user -q -c "CREATE EXTENSION eoswath CASCADE" 2>/dev/null
 mkdir -p "$WORK/bench"
 chown "$TEST_USER" "$WORK/bench"
 cd "$WORK/bench"
-as_user env BENCH_TABLE="${BENCH_TABLE:-}" REPS="${REPS:-3}" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" PGDATABASE="$PGDATABASE" \
+as_user env "$BENCH_PEER_TUNABLES" BENCH_TABLE="${BENCH_TABLE:-}" REPS="${REPS:-3}" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" PGDATABASE="$PGDATABASE" \
     /usr/bin/python3 "$HERE/subset_bench.py" "$WORK/bench" ${ROWS:-8000 24000 36000}
