@@ -389,13 +389,19 @@ is "$(qs "SELECT encode(sha256(wos_get('$big3', 16777200, 100)), 'hex') = encode
 is "$(qs "SELECT sum(length(c)) = 20 * 1048576 FROM wos_stream_get('$big3', 1048576) c")" "t" "streamed gets"
 is "$(qs "SELECT count(*) FROM swath_search((SELECT shape FROM swaths WHERE oid = '$g')) WHERE oid = '$g'")" "1" \
     "swath_search on the standby"
-# two cuts are the same bytes but for the time in their history (to the
-# second, so two calls may straddle a second): compare with it blanked
-nohist() { echo "regexp_replace(encode($1, 'escape'), '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ', 'T', 'g')"; }
-is "$(qs "SELECT $(nohist a) = $(nohist b) AND a <> ''::bytea
-            FROM (SELECT swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326)) AS a,
-                         swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326)) AS b) x")" "t" \
-    "swath_subset on the standby reads the granule from S3"
+# two cuts made in the same second are the same bytes; their history says
+# when, to the second (and HDF5's metadata checksums cover it), so a pair
+# that straddles a second is made again
+stamp() { echo "substring(encode($1, 'escape') FROM '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ')"; }
+for _ in 1 2 3; do
+    same=$(qs "SELECT CASE WHEN a = b AND a <> ''::bytea THEN 't'
+                           WHEN $(stamp a) IS DISTINCT FROM $(stamp b) THEN 'straddled'
+                           ELSE 'f' END
+                 FROM (SELECT swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326)) AS a,
+                              swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326)) AS b) x")
+    [ "$same" = straddled ] || break
+done
+is "$same" "t" "swath_subset on the standby reads the granule from S3"
 is "$(qs "SELECT length(swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326)))")" \
     "$(q "SELECT length(swath_subset('$g', ST_MakeEnvelope(-180, -90, 0, 0, 4326)))")" \
     "and cuts the same bytes as the primary"
