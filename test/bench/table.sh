@@ -12,10 +12,10 @@ bench_row() {
     printf 'ROW  %-34s %14s %14s %7s  %s\n' "$1" "$2" "$3" "$4" "$5"
 }
 
-# The granule helper's children run with glibc.malloc.hugetlb=1
+# The granule helper's children run with these malloc settings
 # (granule_client.c); the peers that parse the same granules (the helper's
-# in-process path, Python, ncks) run with the same allocator setting.
-BENCH_PEER_TUNABLES=GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+# in-process path, Python, ncks) run with the same ones.
+BENCH_PEER_TUNABLES=GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=67108864
 
 # speed ratio from two times (seconds): peer time / eoswath time
 bench_ratio_t() { awk -v e="$1" -v p="$2" 'BEGIN { printf "%.2fx", p / e }'; }
