@@ -91,7 +91,7 @@ run() {
 printf "%-8s %-4s %12s %12s %12s\n" size op eoswath s3cmd curl
 for mib in "${SIZES[@]}"; do
     bytes=$((mib * 1048576))
-    settle=${BENCH_SETTLE:-$(( mib / 1024 * 5 > 5 ? mib / 1024 * 5 : 5 ))}
+    settle=$(bench_settle "$bytes")
     head -c "$bytes" /dev/urandom > "$WORK/peer.bin"
     chmod 644 "$WORK/peer.bin"
     ep=() eg=() sp=() sg=() cp=() cg=()

@@ -41,13 +41,9 @@ psql_q() { as_user "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 psql_q -c 'CREATE EXTENSION eoswath CASCADE' -c "ALTER SYSTEM SET max_wal_size = '8GB'" \
     -c 'SELECT pg_reload_conf()' >/dev/null 2>&1
 CONN="host=$PGHOST port=$PGPORT dbname=postgres user=$TEST_USER"
-# every run that writes a file starts BENCH_SETTLE seconds after the last
-# one's output was removed (see objbench.c: on a VM with free page
-# reporting, pages freed a moment ago are 2-3 times faster to write into);
-# by default 5 s per GiB written, at least 5 (the host takes back freed
-# memory at a bounded rate: after 5 s a 4 GiB loop still wrote at 832
-# MiB/s, against 455 for 1 GiB)
-SETTLE=${BENCH_SETTLE:-$(( SIZE / 1073741824 * 5 > 5 ? SIZE / 1073741824 * 5 : 5 ))}
+# every run that writes a file starts SETTLE seconds after the last one's
+# output was removed (bench_settle in table.sh; see objbench.c)
+SETTLE=$(bench_settle "$SIZE")
 bench() { as_user env OBJBENCH_SETTLE="$SETTLE" "$WORK/objbench" "$CONN" "$@"; }
 chown "$TEST_USER" "$WORK"
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }

@@ -12,10 +12,21 @@ bench_row() {
     printf 'ROW  %-34s %14s %14s %7s  %s\n' "$1" "$2" "$3" "$4" "$5"
 }
 
-# The granule helper's children run with these malloc settings
-# (granule_client.c); the peers that parse the same granules (the helper's
-# in-process path, Python, ncks) run with the same ones.
-BENCH_PEER_TUNABLES=GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=67108864
+# The granule helper's children run with the malloc settings that
+# granule_client.c gives them; the peers that parse the same granules (the
+# helper's in-process path, Python, ncks) run with the same ones, read from
+# there so that the two cannot drift apart.
+BENCH_PEER_TUNABLES=$(grep -o 'GLIBC_TUNABLES=[^"]*' "$(dirname "${BASH_SOURCE[0]}")/../../src/granule_client.c")
+[ -n "$BENCH_PEER_TUNABLES" ] || { echo "table.sh: no GLIBC_TUNABLES in src/granule_client.c" >&2; exit 1; }
+
+# Seconds a timed run that writes BYTES waits after the last output was
+# removed: BENCH_SETTLE, by default 5 per GiB, at least 5.  On a VM with
+# free page reporting, memory freed a moment ago is 2-3 times faster to
+# fill, and the host takes it back at a bounded rate (after 5 s a 4 GiB
+# loop still wrote at 832 MiB/s, against 455 for 1 GiB).
+bench_settle() {
+    echo "${BENCH_SETTLE:-$(( $1 / 1073741824 * 5 > 5 ? $1 / 1073741824 * 5 : 5 ))}"
+}
 
 # speed ratio from two times (seconds): peer time / eoswath time
 bench_ratio_t() { awk -v e="$1" -v p="$2" 'BEGIN { printf "%.2fx", p / e }'; }
