@@ -5,6 +5,7 @@ EXTVERSION   = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" eoswath.con
 MODULE_big   = eoswath
 OBJS = \
 	src/eoswath.o \
+	src/bigmem.o \
 	src/guc.o \
 	src/wosoid.o \
 	src/catalog.o \

@@ -1,6 +1,6 @@
 /*
  * eoswath.h
- *		What every eoswath subsystem shares: the object id.
+ *		What every eoswath subsystem shares: the object id, big buffers.
  *
  * Each subsystem has its own header (catalog.h, object.h, store.h, xact.h,
  * gzip.h, granule.h, region.h, ...), which also declares the settings it
@@ -30,6 +30,10 @@ typedef uint64 WosOid;
 extern void wosoid_format(WosOid oid, char *buf);	/* buf >= 14 bytes */
 extern bool wosoid_parse(const char *str, WosOid *result);
 extern char *wosoid_to_cstring(WosOid oid);
+
+/* ---- bigmem.c: buffers of megabytes, backed by huge pages if the kernel can ---- */
+
+extern void *eoswath_alloc_big(MemoryContext cxt, Size size);
 
 /* ---- guc.c: defines every eoswath.* setting (declared by their users) ---- */
 

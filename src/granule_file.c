@@ -100,7 +100,7 @@ spool(ObjectRecord *rec, bool gzip, const char *label)
 {
 	File		file = OpenTemporaryFile(false);
 	ObjectStream *gs;
-	char	   *buf = palloc(eoswath_io_block_size);
+	char	   *buf = eoswath_alloc_big(CurrentMemoryContext, eoswath_io_block_size);
 	off_t		pos = 0;
 	size_t		n;
 	int64		max = (int64) eoswath_granule_max_inflated * 1024 * 1024;
@@ -235,7 +235,7 @@ subset_to_file(WosOid oid, const GranuleSubsetRequest *req, File *out,
 static void
 read_back(File file, int64 size, char *dst, subset_sink sink, void *arg)
 {
-	char	   *buf = dst ? NULL : palloc(eoswath_io_block_size);
+	char	   *buf = dst ? NULL : eoswath_alloc_big(CurrentMemoryContext, eoswath_io_block_size);
 	off_t		pos = 0;
 
 	while (pos < size)
@@ -288,7 +288,7 @@ granule_file_subset(WosOid oid, const GranuleSubsetRequest *req)
 					 errmsg("subset of object %s is too large for a bytea", wosoid_to_cstring(oid)),
 					 errdetail("The subset is %lld bytes; a bytea holds at most 1 GB.", (long long) size),
 					 errhint("Store it as an object with swath_subset_store(), or pass fewer variables.")));
-		result = MemoryContextAllocHuge(caller, size + VARHDRSZ);
+		result = eoswath_alloc_big(caller, size + VARHDRSZ);
 		SET_VARSIZE(result, size + VARHDRSZ);
 		read_back(out, size, VARDATA(result), NULL, NULL);
 		FileClose(out);

@@ -673,7 +673,7 @@ object_check_copy_blocks(ObjectRecord *rec, StoreSite *s)
 		return result;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath check", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	buf = palloc(eoswath_io_block_size);
+	buf = eoswath_alloc_big(CurrentMemoryContext, eoswath_io_block_size);
 	window = palloc(DIGEST_WINDOW * WOS_SHA256_LEN);
 	md = sha256_begin();
 	while (pos < size && result == COPY_OK)
@@ -756,7 +756,7 @@ object_blocks_fill(ObjectRecord *rec, StoreSite *s)
 	digests = palloc(nblocks * WOS_SHA256_LEN);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath block fill", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	buf = palloc(eoswath_io_block_size);
+	buf = eoswath_alloc_big(CurrentMemoryContext, eoswath_io_block_size);
 	md = sha256_begin();
 	block_md = sha256_begin();
 	while (pos < size)

@@ -117,7 +117,7 @@ object_check_copy(ObjectRecord *rec, StoreSite *s)
 		return result;
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath check", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	buf = palloc(eoswath_io_block_size);
+	buf = eoswath_alloc_big(CurrentMemoryContext, eoswath_io_block_size);
 	md = sha256_begin();
 	while (pos < rec->size)
 	{
@@ -254,7 +254,7 @@ object_copy_between(ObjectRecord *rec, StoreSite *from, List *to, bool created,
 			xact_copy_created(s, rec->oid);
 		handles[i++] = s->methods->begin_write(s, rec->oid, size);
 	}
-	buf = palloc(eoswath_io_block_size);
+	buf = eoswath_alloc_big(CurrentMemoryContext, eoswath_io_block_size);
 	PG_TRY();
 	{
 		if (rec->block_size > 0)

@@ -53,7 +53,7 @@ object_put_file(const char *path, Policy *policy, Jsonb *meta, bool compress)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath put file",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	buf = palloc(eoswath_io_block_size);
+	buf = eoswath_alloc_big(CurrentMemoryContext, eoswath_io_block_size);
 	put = object_put_begin(policy, meta, compress, -1);
 	for (;;)
 	{
@@ -85,7 +85,7 @@ copy_object_to_fd(ObjectRecord *rec, bool decompress, int fd, const char *tmppat
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "eoswath get file",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	char	   *buf = palloc(eoswath_io_block_size);
+	char	   *buf = eoswath_alloc_big(CurrentMemoryContext, eoswath_io_block_size);
 	ObjectStream *os = object_stream_open(rec, decompress);
 	int64		total = 0;
 	size_t		n;

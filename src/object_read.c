@@ -357,7 +357,7 @@ object_read_all(ObjectRecord *rec)
 				 errmsg("object %s is too large for a bytea (%lld bytes)",
 						wosoid_to_cstring(rec->oid), (long long) rec->size),
 				 errhint("Read it in parts with wos_get(oid, offset, length) or wos_stream_get().")));
-	result = palloc(VARHDRSZ + rec->size);
+	result = eoswath_alloc_big(CurrentMemoryContext, VARHDRSZ + rec->size);
 	SET_VARSIZE(result, VARHDRSZ + rec->size);
 
 	if (rec->block_size > 0)

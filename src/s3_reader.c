@@ -461,7 +461,7 @@ s3_read(void *handle, char *buf, size_t len, int64 offset)
 		{
 			if (r->ahead)
 				pfree(r->ahead);
-			r->ahead = MemoryContextAlloc(GetMemoryChunkContext(r), want);
+			r->ahead = eoswath_alloc_big(GetMemoryChunkContext(r), want);
 			r->ahead_cap = want;
 		}
 		r->ahead_len = 0;

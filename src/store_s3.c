@@ -813,7 +813,7 @@ s3_flush_part(S3Writer *w)
 				 errmsg("object %s needs more than %d parts", wosoid_to_cstring(w->oid), S3_MAX_PARTS),
 				 errhint("Raise eoswath.s3_part_size.")));
 	/* at most S3_PARTS_IN_FLIGHT + 1 buffers, all of part_size bytes */
-	w->buf = w->nspare > 0 ? w->spare[--w->nspare] : MemoryContextAlloc(cxt, w->part_size);
+	w->buf = w->nspare > 0 ? w->spare[--w->nspare] : eoswath_alloc_big(cxt, w->part_size);
 	w->bufcap = w->part_size;
 
 	p = &w->sending[(w->first + w->nsending) % S3_PARTS_IN_FLIGHT];

@@ -137,7 +137,7 @@ wos_get_range(PG_FUNCTION_ARGS)
 	else
 		length = Min(length, rec->size - offset);
 
-	result = palloc(VARHDRSZ + length);
+	result = eoswath_alloc_big(CurrentMemoryContext, VARHDRSZ + length);
 	if (length > 0)
 	{
 		r = object_open(rec, false);
