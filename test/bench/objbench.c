@@ -516,10 +516,12 @@ main(int argc, char **argv)
 			close(fd);
 			fsync_dir(arg2);
 		}
-		if (i >= 0)
+		if (i >= 0)				/* not the warm-up call */
+		{
 			t[i] = now() - t0;
-		if (backend && i >= 0)
-			cpu[i] = proc_cpu(backend) - c0;
+			if (backend)
+				cpu[i] = proc_cpu(backend) - c0;
+		}
 		if (strncmp(mode, "put", 3) == 0)
 			fprintf(stderr, "%.*s\n", PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0));
 		PQclear(res);
