@@ -48,7 +48,9 @@
  * before the timed runs, untimed: the first call of a session loads
  * eoswath's library and warms the catalog caches (30-40 ms, where
  * lo_export() is built in), which a client of a connection pool pays once,
- * not per object.
+ * not per object.  (The second call still pays about 10 ms for the heap
+ * growing to hold the 4 MiB I/O block; with three or more runs the median
+ * is past it.)
  *
  * put-* print the new id on stderr (of the last repetition); every mode
  * prints the median seconds of REPS runs on stdout.  With OBJBENCH_CPU set
