@@ -35,6 +35,10 @@
  *                     as a put's directory copy does: without it the loop
  *                     leaves all to the fsync and is no ceiling), fsync
  *                     DST and its directory (as a put makes its copy durable)
+ *   cp-direct SRC DST the same with O_DIRECT writes of 4 MiB from an
+ *                     aligned buffer (the last short block through the page
+ *                     cache), as eoswath get writes its output file; the
+ *                     disk's limit is the faster of the two loops
  *   read-file PATH    read PATH into memory
  *
  * With OBJBENCH_SETTLE=N in the environment, each run waits N seconds
@@ -59,7 +63,7 @@
  * statement, from /proc (server on this machine, same kernel).  Files written (PATH,
  * DST) are removed after each run, outside the timing.
  */
-#define _GNU_SOURCE				/* sync_file_range */
+#define _GNU_SOURCE				/* sync_file_range, O_DIRECT */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,6 +351,42 @@ cp_fsync(const char *src, const char *dst, char *buf)
 	fsync_dir(dst);
 }
 
+/* cp_fsync() with O_DIRECT writes of DIRECT_BLOCK bytes */
+#define DIRECT_BLOCK (4 * 1024 * 1024)
+static void
+cp_direct(const char *src, const char *dst)
+{
+	static char *buf = NULL;
+	int			in = open(src, O_RDONLY);
+	int			out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0644);
+	ssize_t		n = 0;
+	size_t		len = 0;
+
+	if (buf == NULL && posix_memalign((void **) &buf, 4096, DIRECT_BLOCK) != 0)
+		die("posix_memalign");
+	if (in < 0 || out < 0)
+		die("open");
+	for (;;)
+	{
+		while (len < DIRECT_BLOCK && (n = read(in, buf + len, DIRECT_BLOCK - len)) > 0)
+			len += n;
+		if (n < 0)
+			die(src);
+		if (len < DIRECT_BLOCK)
+			break;
+		if (write(out, buf, len) != (ssize_t) len)
+			die("write");
+		len = 0;
+	}
+	if (len > 0 && (fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_DIRECT) != 0 ||
+					write(out, buf, len) != (ssize_t) len))
+		die("write");
+	if (fsync(out) != 0 || close(out) != 0)
+		die(dst);
+	close(in);
+	fsync_dir(dst);
+}
+
 static long
 read_file(const char *path, char **data)
 {
@@ -394,7 +434,8 @@ main(int argc, char **argv)
 	reps = atoi(argv[argc - 1]);
 	t = calloc(reps, sizeof(double));
 	cpu = calloc(reps, sizeof(double));
-	if (strcmp(mode, "cp-fsync") != 0 && strcmp(mode, "read-file") != 0)
+	if (strcmp(mode, "cp-fsync") != 0 && strcmp(mode, "cp-direct") != 0 &&
+		strcmp(mode, "read-file") != 0)
 	{
 		conn = PQconnectdb(argv[1]);
 		if (PQstatus(conn) != CONNECTION_OK)
@@ -420,14 +461,19 @@ main(int argc, char **argv)
 		double		c0 = 0;
 		PGresult   *res;
 
-		if (arg2 && strcmp(mode, "cp-fsync") != 0 && strncmp(mode, "stream-", 7) != 0)
+		if (arg2 && strncmp(mode, "cp-", 3) != 0 && strncmp(mode, "stream-", 7) != 0)
 			unlink(arg2);
 		if (settle > 0)
 			sleep(settle);
 		t0 = now();
-		if (strcmp(mode, "cp-fsync") == 0)
+		if (strncmp(mode, "cp-", 3) == 0)
 		{
-			cp_fsync(argv[3], arg2, buf);
+			if (strcmp(mode, "cp-fsync") == 0)
+				cp_fsync(argv[3], arg2, buf);
+			else if (strcmp(mode, "cp-direct") == 0)
+				cp_direct(argv[3], arg2);
+			else
+				die(mode);
 			t[i] = now() - t0;
 			unlink(arg2);
 			continue;

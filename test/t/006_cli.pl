@@ -6,6 +6,7 @@
 use strict;
 use warnings;
 use Digest::SHA qw(sha256_hex);
+use Fcntl qw(O_WRONLY O_CREAT O_DIRECT);
 use File::Basename qw(basename dirname);
 use File::Copy qw(copy);
 use File::Path qw(make_path);
@@ -52,6 +53,21 @@ like($out, qr/^meta: \{"note": "a \\"quoted\\" = value", "mission": "Jason-1"\}$
 
 ($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', "$tmp/out");
 is($rc, 0, 'get -o exits 0') or diag($err);
+# where the file system takes O_DIRECT, the output's whole 4 MiB blocks go
+# past the page cache: only the short last block (1 MiB + 7) is cached
+# (looked at before anything reads the file)
+SKIP:
+{
+	my $probe = "$tmp/direct-probe";
+	skip 'the temporary directory takes no O_DIRECT', 1
+	  unless sysopen(my $fh, $probe, O_WRONLY | O_CREAT | O_DIRECT);
+	close $fh;
+	unlink $probe;
+	my $cached = `fincore --bytes --noheadings --output RES '$tmp/out'`;
+	die "fincore: $?" if $?;
+	$cached =~ s/\s+//g;
+	cmp_ok($cached, '<=', 1024 * 1024 + 4096, "get -o: $cached bytes of the output in the page cache");
+}
 is(sha256_file("$tmp/out"), $sum, 'get -o: same bytes');
 ok(!-e "$tmp/out.eoswath-part", 'no partial file left');
 ($rc, $out, $err) = cli('get', $id, '-d', $connstr, '--chunk-size', '65536');
