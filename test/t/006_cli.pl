@@ -42,6 +42,22 @@ my ($rc, $out, $err) = cli('put', "$tmp/in", '-d', $connstr, '--meta', 'mission=
 is($rc, 0, 'put exits 0') or diag($err);
 chomp(my $id = $out);
 like($id, qr/^[0-9A-Z]{13}$/, 'put prints the id only');
+# the server writes its copy as the CLI writes its output (below): whole
+# 4 MiB blocks with O_DIRECT, so only the last 1 MiB + 7 is in the page cache
+SKIP:
+{
+	my $probe = "$tmp/direct-probe";
+	skip 'the temporary directory takes no O_DIRECT', 2
+	  unless sysopen(my $fh, $probe, O_WRONLY | O_CREAT | O_DIRECT);
+	close $fh;
+	unlink $probe;
+	my @copy = split /\n/, `find '${\$node->data_dir}/eoswath' -name '$id'`;
+	is(scalar(@copy), 1, 'one copy on the default site');
+	my $cached = `fincore --bytes --noheadings --output RES '$copy[0]'`;
+	die "fincore: $?" if $?;
+	$cached =~ s/\s+//g;
+	cmp_ok($cached, '<=', 1024 * 1024 + 4096, "put: $cached bytes of the copy in the page cache");
+}
 is($err, '', 'no progress output when stderr is not a terminal');
 
 ($rc, $out, $err) = cli('stat', $id, '-d', $connstr);
