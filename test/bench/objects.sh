@@ -11,7 +11,8 @@
 #     wos_get_file against lo_import / lo_export (+ fsync of the exported
 #     file, which wos_get_file does too);
 #   the disk: a read/write loop with fsync of the same bytes to the store's
-#     disk (put; through the page cache or with O_DIRECT, the faster), a read of the stored copy into memory (get).
+#     disk (put; through the page cache or with O_DIRECT, the faster), a
+#     read of the stored copy into memory (get).
 #
 # Prints MiB/s and make bench's rows.  Not a test: nothing fails on speed.
 #
