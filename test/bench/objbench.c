@@ -443,8 +443,7 @@ main(int argc, char **argv)
 	reps = atoi(argv[argc - 1]);
 	t = calloc(reps, sizeof(double));
 	cpu = calloc(reps, sizeof(double));
-	if (strcmp(mode, "cp-fsync") != 0 && strcmp(mode, "cp-direct") != 0 &&
-		strcmp(mode, "read-file") != 0)
+	if (strncmp(mode, "cp-", 3) != 0 && strcmp(mode, "read-file") != 0)
 	{
 		conn = PQconnectdb(argv[1]);
 		if (PQstatus(conn) != CONNECTION_OK)

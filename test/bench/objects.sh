@@ -53,9 +53,8 @@ for mib in "${SIZES[@]}"; do
     # would rewrite the file it removed a moment ago, into pages that are
     # 2-3 times faster to write on a VM with free page reporting (objbench.c)
     # the faster of the loop through the page cache and the O_DIRECT one
-    disk=$(for mode in cp-fsync cp-direct; do
-        as_user env OBJBENCH_SETTLE="${BENCH_SETTLE:-5}" "$WORK/objbench" "$CONN" $mode "$f" "$SITE/bench.cp" "$REPS"
-    done | sort -n | head -1)
+    cp_loop() { as_user env OBJBENCH_SETTLE="${BENCH_SETTLE:-5}" "$WORK/objbench" "$CONN" "$1" "$f" "$SITE/bench.cp" "$REPS"; }
+    disk=$(bench_faster "$(cp_loop cp-fsync)" "$(cp_loop cp-direct)")
     printf "%-6s %-4s %-6s %14s %14s %14s %14s\n" "${mib}M" put client "$(r "$wos")" "$(r "$lo")" "$(r "$disk")" "$(r "$wire")"
     bench_row "put ${mib} MiB, client (wos_put)" "$(r "$wos")" "$(r "$lo")" "$(bench_ratio_t "$wos" "$lo")" \
         "lo_from_bytea: same client, binary protocol, durable at commit"

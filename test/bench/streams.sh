@@ -8,10 +8,10 @@
 #      libpq offers (lo_write / lo_read in 1 MiB blocks, one transaction;
 #      psql's \lo_import moves 8 KiB per round trip and would flatter us),
 #      a one-process read/write/fsync loop of the same bytes on the same
-#      disk (through the page cache, and with O_DIRECT as eoswath writes;
-#      the faster of the two is the disk's limit), SHA-256 (openssl) of the
-#      same bytes, and the wire (the same
-#      bytes through libpq in the CLI's chunks, with no store and no file:
+#      disk (through the page cache, and with O_DIRECT, which skips the
+#      page cache's cost of fresh pages; the faster of the two is the
+#      disk's limit), SHA-256 (openssl) of the same bytes, and the wire (the
+#      same bytes through libpq in the CLI's chunks, with no store and no file:
 #      objbench stream-put-wire / stream-get-wire).  min(disk, SHA-256) is
 #      the limit of a verified, durable put or get (the goal); the
 #      wire is PostgreSQL's own ceiling for bytes through SQL.
@@ -102,9 +102,8 @@ t_direct_in=$(bench cp-direct "$SRC" "$SITE/bench-cp" "$REPS")
 COPY=$(find "$SITE" -name "$ID")
 t_buf_out=$(bench cp-fsync "$COPY" "$WORK/out-cp" "$REPS")
 t_direct_out=$(bench cp-direct "$COPY" "$WORK/out-cp" "$REPS")
-faster() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? a : b }'; }
-t_disk_in=$(faster "$t_buf_in" "$t_direct_in")
-t_disk_out=$(faster "$t_buf_out" "$t_direct_out")
+t_disk_in=$(bench_faster "$t_buf_in" "$t_direct_in")
+t_disk_out=$(bench_faster "$t_buf_out" "$t_direct_out")
 t_sha=$(secs openssl dgst -sha256 "$SRC")
 # the CLI's chunks: 1 MiB per write (DEFAULT_BLOCK), 64 KiB per row (DEFAULT_CHUNK)
 t_wire_in=$(bench stream-put-wire "$SRC" 1048576 "$REPS")

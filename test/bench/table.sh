@@ -30,5 +30,7 @@ bench_settle() {
 
 # speed ratio from two times (seconds): peer time / eoswath time
 bench_ratio_t() { awk -v e="$1" -v p="$2" 'BEGIN { printf "%.2fx", p / e }'; }
+# the faster of two times (seconds): the stronger of two ways to the same result
+bench_faster() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? a : b }'; }
 # MiB/s of BYTES in SECONDS
 bench_rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f MiB/s", b / 1048576 / s }'; }
