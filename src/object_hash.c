@@ -13,11 +13,14 @@
  * rounds of the two interleaved), which costs about 40% less CPU than two
  * passes of OpenSSL; elsewhere by OpenSSL's EVP interface.  With
  * eoswath.hash_thread on, the two are computed by threads of the backend
- * while the backend's own thread writes the copies (hash_thread_run, then
- * hash_thread_wait), so that on a machine with cores to spare hashing costs
- * CPU but little time.  The jobs the threads run make OpenSSL calls only
- * (the sha256_*_nothrow functions) or sha256_pair_* calls, on contexts, bytes and room the backend
- * prepared and leaves alone until the wait: they call no PostgreSQL code,
+ * while the backend's own thread writes the copies and receives the next
+ * bytes (hash_thread_run, then hash_thread_wait at the next put_copies()),
+ * so that on a machine with cores to spare hashing costs CPU but little
+ * time.  The jobs the threads run make OpenSSL calls only (the
+ * sha256_*_nothrow functions) or sha256_pair_* calls, on contexts, bytes
+ * and room the backend prepared and leaves alone until the wait (a reset
+ * callback on their memory context waits on the error paths, before they
+ * go): they call no PostgreSQL code,
  * allocate nothing, and block every signal, so that signals reach the
  * backend's thread as always (PostgreSQL's own server-side zstd compression
  * runs library threads in a backend the same way).  The threads are started
