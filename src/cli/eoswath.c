@@ -15,6 +15,7 @@
  *	6 extension not installed in the database, 7 a batch (ingest, subset,
  *	verify) finished but some items failed.
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,27 @@ find_command(const char *name)
 	return NULL;
 }
 
+/*
+ * A get holds up to QUEUE_BYTES of rows (transfer.c), each a PGresult
+ * malloc'd by the receiving thread and freed by the writer.  By default
+ * glibc gives the top of the heap back to the kernel whenever 128 KiB of
+ * it is free, and takes it again for the next rows: a brk() each way (on
+ * two CPUs, with a TLB shootdown) and fresh pages to fault in, which a VM
+ * may price by the page.  Keep what was freed, grow in larger steps, and
+ * let rows up to 32 MiB (--chunk-size) come from the heap as well.
+ * Measured on 2026-12-01, a 1 GiB `eoswath get -o`: 2.26-2.39 s against
+ * 2.45-3.43 s, the client's CPU time 1.2-1.4 s against 1.7-2.2 s.
+ */
+static void
+malloc_for_streams(void)
+{
+#ifdef M_TRIM_THRESHOLD
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_TOP_PAD, 16 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,6 +137,7 @@ main(int argc, char **argv)
 	char	   *cmdname;
 	int			c;
 
+	malloc_for_streams();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
