@@ -222,5 +222,8 @@ extern void sha256_pair_final(Sha256Pair *p, uint8 *whole, uint8 *block);
 /* run a job on a hash thread (or inline); wait for them on every path */
 extern void hash_thread_run(void (*job) (void *), void *arg);
 extern void hash_thread_wait(void);
+/* jobs that run on after the call that started them: *running says so */
+extern void hash_thread_guard(MemoryContext cxt, bool *running);
+extern bool hash_thread_finish(bool *running);
 
 #endif							/* EOSWATH_OBJECT_H */

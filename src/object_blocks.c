@@ -459,32 +459,10 @@ read_and_hash(BlockReader *br, int64 k, char *buf, struct HashJob *job)
 static void
 ahead_wait(BlockReader *br)
 {
-	if (!br->ahead_running)
-		return;
-	hash_thread_wait();
-	br->ahead_running = false;
-	if (!br->job.ok)
+	if (hash_thread_finish(&br->ahead_running) && !br->job.ok)
 	{
 		br->ahead = -1;
 		sha256_restart(br->job.md);
-	}
-}
-
-/*
- * The reader's memory is going away (its context reset or deleted, at the
- * end of the query or of an aborted transaction): the hash thread must be
- * done with the buffer and the context first.  Registered after the job's
- * SHA-256 context, so that it runs before that is freed.
- */
-static void
-ahead_release(void *arg)
-{
-	BlockReader *br = arg;
-
-	if (br->ahead_running)
-	{
-		hash_thread_wait();
-		br->ahead_running = false;
 	}
 }
 
@@ -504,14 +482,12 @@ blocks_read_buffered(BlockReader *br, int64 k, bool read_ahead_next)
 	if (br->bufs[0] == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(br->cxt);
-		MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
 
 		br->bufs[0] = palloc(rec->block_size);
 		br->bufs[1] = palloc(rec->block_size);
 		br->job.md = sha256_begin();
-		cb->func = ahead_release;
-		cb->arg = br;
-		MemoryContextRegisterResetCallback(br->cxt, cb);
+		/* the read-ahead's job may outlive the call, not the reader */
+		hash_thread_guard(br->cxt, &br->ahead_running);
 		MemoryContextSwitchTo(old);
 	}
 	ahead_wait(br);

@@ -475,3 +475,38 @@ hash_thread_wait(void)
 	hashers_idle(0, (Datum) 0);
 	handed_over = 0;
 }
+
+/* If *running, wait for the jobs and clear it; whether it waited. */
+bool
+hash_thread_finish(bool *running)
+{
+	if (!*running)
+		return false;
+	hash_thread_wait();
+	*running = false;
+	return true;
+}
+
+static void
+hash_guard_callback(void *arg)
+{
+	(void) hash_thread_finish((bool *) arg);
+}
+
+/*
+ * For jobs left running when the call that started them returns (a put's
+ * last bytes, a stream's next block): while *running is true, jobs run on
+ * memory of cxt, and a reset or delete of cxt (the end of the query, an
+ * aborted transaction) waits for them before anything is freed.  Register
+ * it after the SHA-256 contexts the jobs use, which are freed by reset
+ * callbacks of their own: the callbacks run newest first.
+ */
+void
+hash_thread_guard(MemoryContext cxt, bool *running)
+{
+	MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+
+	cb->func = hash_guard_callback;
+	cb->arg = running;
+	MemoryContextRegisterResetCallback(cxt, cb);
+}

@@ -390,30 +390,8 @@ put_hash_blocks(void *arg)
 static void
 put_hash_wait(ObjectPut *put)
 {
-	if (!put->hash_running)
-		return;
-	hash_thread_wait();
-	put->hash_running = false;
-	if (!put->whole_ok || !put->blocks_ok)
+	if (hash_thread_finish(&put->hash_running) && (!put->whole_ok || !put->blocks_ok))
 		elog(ERROR, "SHA-256 computation failed");
-}
-
-/*
- * The put's memory is going away (the end of the statement or of an
- * aborted transaction): the hash threads must be done with it first.
- * Registered after the SHA-256 contexts, so that it runs before they are
- * freed.
- */
-static void
-put_hash_release(void *arg)
-{
-	ObjectPut  *put = arg;
-
-	if (put->hash_running)
-	{
-		hash_thread_wait();
-		put->hash_running = false;
-	}
 }
 
 /*
@@ -424,7 +402,7 @@ put_hash_release(void *arg)
  * about 750 MB/s on one core of the benchmark VM) the receiving and the
  * writing no longer wait for it.  The jobs of the bytes before are waited
  * for here, before the next start and before anything they use changes,
- * and by put_hash_release() on the error paths.
+ * and by hash_thread_guard()'s callback on the error paths.
  */
 static void
 put_copies(ObjectPut *put, const char *data, size_t len)
@@ -479,7 +457,6 @@ static ObjectPut *
 put_open(ObjectRecord *rec, bool reserved, Policy *policy, bool compress, int64 size)
 {
 	ObjectPut  *put = palloc0(sizeof(ObjectPut));
-	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
 	ListCell   *lc;
 	int			i = 0;
 
@@ -506,9 +483,7 @@ put_open(ObjectRecord *rec, bool reserved, Policy *policy, bool compress, int64 
 		if (put->block_size > 0)
 			put->block_md = sha256_begin();
 	}
-	cb->func = put_hash_release;
-	cb->arg = put;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	hash_thread_guard(CurrentMemoryContext, &put->hash_running);
 	foreach(lc, put->sites)
 	{
 		StoreSite  *s = lfirst(lc);
