@@ -13,6 +13,7 @@ OBJS = \
 	src/guard.o \
 	src/xact.o \
 	src/store.o \
+	src/store_direct.o \
 	src/store_fs.o \
 	src/store_s3.o \
 	src/s3_request.o \

@@ -22,6 +22,7 @@ int			eoswath_block_size = 4 * 1024 * 1024;
 bool		eoswath_hash_thread = true;
 int			eoswath_gzip_level = 6;
 int			eoswath_site_min_free = 0;
+int			eoswath_site_direct_after = 1024;
 char	   *eoswath_default_site_path = NULL;
 int			eoswath_s3_part_size = 8 * 1024 * 1024;
 int			eoswath_s3_read_ahead = 64 * 1024 * 1024;
@@ -214,6 +215,18 @@ eoswath_define_gucs(void)
 							0,
 							INT_MAX,
 							PGC_SUSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("eoswath.site_direct_after",
+							"A directory site's copy is written with O_DIRECT once this much of it is written.",
+							"The rest goes from the backend to the disk by a writer thread, "
+							"without filling the page cache. -1: never; 0: from the start.",
+							&eoswath_site_direct_after,
+							1024,
+							-1,
+							INT_MAX,
+							PGC_USERSET,
 							GUC_UNIT_MB,
 							NULL, NULL, NULL);
 

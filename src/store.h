@@ -99,6 +99,18 @@ struct StoreMethods
 	char	   *(*local_path) (StoreSite *site, WosOid oid);
 };
 
+/* store_direct.c: a directory site's copy written with O_DIRECT */
+typedef struct DirectWriter DirectWriter;
+
+#define DIRECT_ALIGN	4096	/* what offsets direct_begin() takes */
+
+extern int	eoswath_site_direct_after;	/* MB; -1: never */
+
+extern DirectWriter *direct_begin(int fd, off_t offset);
+extern int	direct_write(DirectWriter *d, const char *data, size_t len);
+extern int	direct_finish(DirectWriter *d, int fd);
+extern void direct_abort(DirectWriter *d);
+
 /* store.c */
 extern const StoreMethods *store_methods_for(const char *kind);
 extern StoreSite *store_site_make(int32 id, const char *name, const char *kind,

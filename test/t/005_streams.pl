@@ -118,17 +118,23 @@ is(join(',', copy_files($node)), $files_before, 'no bytes left on the sites eith
 # an error just after a write, while that write's last bytes are still
 # being hashed on a hash thread: the abort waits for the thread before the
 # put's memory goes (freed under the thread, the backend crashes: seen with
-# the wait taken out)
-for my $i (1 .. 20)
+# the wait taken out).  With eoswath.site_direct_after = 0 the copy's
+# writer thread has a 4 MiB block in flight as well.
+for my $after (1024, 0)
 {
-	($rc, $stdout, $stderr) = $node->psql('postgres', q{
-		DO $$ DECLARE s int := wos_put_stream(); BEGIN
-		  PERFORM wos_stream_write(s, decode(repeat('ab', 2097152), 'hex'));
-		  RAISE EXCEPTION 'abort while hashing';
-		END $$});
-	last unless $stderr =~ /abort while hashing/ && $stderr !~ /terminated|connection/;
+	for my $i (1 .. 10)
+	{
+		($rc, $stdout, $stderr) = $node->psql('postgres', qq{
+			SET eoswath.site_direct_after = $after;
+			DO \$\$ DECLARE s int := wos_put_stream(); BEGIN
+			  PERFORM wos_stream_write(s, decode(repeat('ab', 6 * 1048576), 'hex'));
+			  RAISE EXCEPTION 'abort while hashing';
+			END \$\$});
+		last unless $stderr =~ /abort while hashing/ && $stderr !~ /terminated|connection/;
+	}
+	like($stderr, qr/ERROR:  abort while hashing/,
+		"errors just after a write abort the put cleanly (site_direct_after $after)");
 }
-like($stderr, qr/ERROR:  abort while hashing/, 'errors just after a write abort the put cleanly');
 unlike(slurp_file($node->logfile), qr/was terminated by signal/,
 	'no backend crashed on those aborts');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM wos_objects'), $objects_before,
