@@ -11,7 +11,7 @@ PKGS=(
     libipc-run-perl netcdf-bin python3 python3-netcdf4 python3-numpy bc
     python3-django python3-psycopg2 libgdal32 libgeos-c1v5 libproj25 tmux pv
     python3-jsonschema nco pigz s3cmd time libpng-dev python3-pykdtree
-    python3-shapely python3-pyresample gdal-bin
+    python3-shapely python3-pyresample gdal-bin util-linux-extra
     chromium chromium-driver python3-selenium
 )
 PKGS+=(${EOSWATH_EXTRA_PKGS:-})

@@ -126,6 +126,9 @@ typedef struct OutFile
 	char	   *part;
 	int64_t		written;		/* bytes written to part */
 	int64_t		flushed;		/* bytes handed to writeback */
+	bool		direct;			/* part is open with O_DIRECT */
+	char	   *block;			/* NULL, or the aligned block of a direct part */
+	size_t		block_len;		/* bytes in block */
 } OutFile;
 
 extern bool out_open(OutFile *o, const char *path, bool force, Failure *f);

@@ -6,6 +6,7 @@
 use strict;
 use warnings;
 use Digest::SHA qw(sha256_hex);
+use Fcntl qw(O_WRONLY O_CREAT O_DIRECT);
 use File::Basename qw(basename dirname);
 use File::Copy qw(copy);
 use File::Path qw(make_path);
@@ -36,11 +37,33 @@ my $n = 5 * 1024 * 1024 + 7;
 system("head -c $n /dev/urandom > '$tmp/in'") == 0 or die;
 my $sum = sha256_file("$tmp/in");
 
-my ($rc, $out, $err) = cli('put', "$tmp/in", '-d', $connstr, '--meta', 'mission=Jason-1',
-	'--meta', 'note=a "quoted" = value', '--block-size', '1000000');
+# the server writes its copy with O_DIRECT from the start
+# (eoswath.site_direct_after = 0; by default after 1 GB)
+my ($rc, $out, $err);
+{
+	local $ENV{PGOPTIONS} = '-c eoswath.site_direct_after=0';
+	($rc, $out, $err) = cli('put', "$tmp/in", '-d', $connstr, '--meta', 'mission=Jason-1',
+		'--meta', 'note=a "quoted" = value', '--block-size', '1000000');
+}
 is($rc, 0, 'put exits 0') or diag($err);
 chomp(my $id = $out);
 like($id, qr/^[0-9A-Z]{13}$/, 'put prints the id only');
+# so only the last 1 MiB + 7 bytes, after the whole 4 MiB blocks, went
+# through the page cache
+SKIP:
+{
+	my $probe = "$tmp/direct-probe";
+	skip 'the temporary directory takes no O_DIRECT', 2
+	  unless sysopen(my $fh, $probe, O_WRONLY | O_CREAT | O_DIRECT);
+	close $fh;
+	unlink $probe;
+	my @copy = split /\n/, `find '${\$node->data_dir}/eoswath' -name '$id'`;
+	is(scalar(@copy), 1, 'one copy on the default site');
+	my $cached = `fincore --bytes --noheadings --output RES '$copy[0]'`;
+	die "fincore: $?" if $?;
+	$cached =~ s/\s+//g;
+	cmp_ok($cached, '<=', 1024 * 1024 + 4096, "put: $cached bytes of the copy in the page cache");
+}
 is($err, '', 'no progress output when stderr is not a terminal');
 
 ($rc, $out, $err) = cli('stat', $id, '-d', $connstr);
@@ -52,6 +75,21 @@ like($out, qr/^meta: \{"note": "a \\"quoted\\" = value", "mission": "Jason-1"\}$
 
 ($rc, $out, $err) = cli('get', $id, '-d', $connstr, '-o', "$tmp/out");
 is($rc, 0, 'get -o exits 0') or diag($err);
+# where the file system takes O_DIRECT, the output's whole 4 MiB blocks go
+# past the page cache: only the short last block (1 MiB + 7) is cached
+# (looked at before anything reads the file)
+SKIP:
+{
+	my $probe = "$tmp/direct-probe";
+	skip 'the temporary directory takes no O_DIRECT', 1
+	  unless sysopen(my $fh, $probe, O_WRONLY | O_CREAT | O_DIRECT);
+	close $fh;
+	unlink $probe;
+	my $cached = `fincore --bytes --noheadings --output RES '$tmp/out'`;
+	die "fincore: $?" if $?;
+	$cached =~ s/\s+//g;
+	cmp_ok($cached, '<=', 1024 * 1024 + 4096, "get -o: $cached bytes of the output in the page cache");
+}
 is(sha256_file("$tmp/out"), $sum, 'get -o: same bytes');
 ok(!-e "$tmp/out.eoswath-part", 'no partial file left');
 ($rc, $out, $err) = cli('get', $id, '-d', $connstr, '--chunk-size', '65536');
