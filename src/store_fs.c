@@ -599,12 +599,15 @@ fs_write(void *handle, const char *data, size_t len)
 	int			err;
 
 	if (w->direct == NULL && !w->direct_tried && eoswath_site_direct_after >= 0 &&
-		w->written + len >= (off_t) eoswath_site_direct_after * 1024 * 1024)
+		w->written + (off_t) len > (off_t) eoswath_site_direct_after * 1024 * 1024)
 	{
-		/* through the page cache up to an aligned offset, then directly */
-		size_t		head = (DIRECT_ALIGN - w->written % DIRECT_ALIGN) % DIRECT_ALIGN;
+		/* through the page cache up to the threshold, aligned; then directly */
+		off_t		start = Max((off_t) eoswath_site_direct_after * 1024 * 1024, w->written);
+		size_t		head;
 
-		if (head > len)
+		start = (start + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
+		head = start - w->written;
+		if (head >= len)
 			return fs_write_buffered(w, data, len);
 		if (!fs_write_buffered(w, data, head))
 			return false;
