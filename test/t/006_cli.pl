@@ -32,6 +32,26 @@ sub cli
 	return ($? >> 8, $out, $err);
 }
 
+# does the file system of $tmp (and of the data directory) take O_DIRECT?
+sub takes_direct
+{
+	my $probe = "$tmp/direct-probe";
+	return 0 unless sysopen(my $fh, $probe, O_WRONLY | O_CREAT | O_DIRECT);
+	close $fh;
+	unlink $probe;
+	return 1;
+}
+
+# bytes of a file in the page cache
+sub cached_bytes
+{
+	my ($path) = @_;
+	my $cached = `fincore --bytes --noheadings --output RES '$path'`;
+	die "fincore: $?" if $?;
+	$cached =~ s/\s+//g;
+	return $cached;
+}
+
 # a file of 5 MiB + 7 bytes: several blocks and a short last one
 my $n = 5 * 1024 * 1024 + 7;
 system("head -c $n /dev/urandom > '$tmp/in'") == 0 or die;
@@ -52,16 +72,10 @@ like($id, qr/^[0-9A-Z]{13}$/, 'put prints the id only');
 # through the page cache
 SKIP:
 {
-	my $probe = "$tmp/direct-probe";
-	skip 'the temporary directory takes no O_DIRECT', 2
-	  unless sysopen(my $fh, $probe, O_WRONLY | O_CREAT | O_DIRECT);
-	close $fh;
-	unlink $probe;
+	skip 'the temporary directory takes no O_DIRECT', 2 unless takes_direct();
 	my @copy = split /\n/, `find '${\$node->data_dir}/eoswath' -name '$id'`;
 	is(scalar(@copy), 1, 'one copy on the default site');
-	my $cached = `fincore --bytes --noheadings --output RES '$copy[0]'`;
-	die "fincore: $?" if $?;
-	$cached =~ s/\s+//g;
+	my $cached = cached_bytes($copy[0]);
 	cmp_ok($cached, '<=', 1024 * 1024 + 4096, "put: $cached bytes of the copy in the page cache");
 }
 is($err, '', 'no progress output when stderr is not a terminal');
@@ -80,14 +94,8 @@ is($rc, 0, 'get -o exits 0') or diag($err);
 # (looked at before anything reads the file)
 SKIP:
 {
-	my $probe = "$tmp/direct-probe";
-	skip 'the temporary directory takes no O_DIRECT', 1
-	  unless sysopen(my $fh, $probe, O_WRONLY | O_CREAT | O_DIRECT);
-	close $fh;
-	unlink $probe;
-	my $cached = `fincore --bytes --noheadings --output RES '$tmp/out'`;
-	die "fincore: $?" if $?;
-	$cached =~ s/\s+//g;
+	skip 'the temporary directory takes no O_DIRECT', 1 unless takes_direct();
+	my $cached = cached_bytes("$tmp/out");
 	cmp_ok($cached, '<=', 1024 * 1024 + 4096, "get -o: $cached bytes of the output in the page cache");
 }
 is(sha256_file("$tmp/out"), $sum, 'get -o: same bytes');
