@@ -17,15 +17,17 @@
  * backend then waits for the disk between receives.  Here it waits only
  * when every block is in flight.
  *
- * The thread makes system calls only (pwrite, close) on a dup() of the
- * copy's descriptor and blocks every signal, as the hash threads do
+ * The thread makes system calls only (pwrite, fcntl, close) on a dup() of
+ * the copy's descriptor and blocks every signal, as the hash threads do
  * (object_hash.c): PostgreSQL closes its transient files at the end of the
  * transaction, possibly while the thread still writes, and its own
  * descriptor keeps the file open until the thread is done.  A failed write
  * is kept (its errno) and reported by the next direct_write() or by
- * direct_finish(); the blocks after it are dropped.  A reset callback on the
- * memory context stops and joins the thread before the blocks are freed, so
- * that it goes on every path, errors included.
+ * direct_finish(); the blocks after it are dropped.  A direct write the
+ * file system refuses with EINVAL is written again through the page cache,
+ * as is the rest of the copy.  A reset callback on the memory context
+ * stops and joins the thread before the blocks are freed, so that it goes
+ * on every path, errors included.
  */
 #include "eoswath.h"
 
@@ -62,6 +64,21 @@ struct DirectWriter
 	bool		running;
 };
 
+/*
+ * A file system that took the O_DIRECT flag but refuses a direct write
+ * (EINVAL: the block or offset is not aligned for it, as after a short
+ * write): clear the flag, shared by every descriptor of the copy, and write
+ * on through the page cache.  False if it was clear already.
+ */
+static bool
+direct_off(int fd)
+{
+	int			flags = fcntl(fd, F_GETFL);
+
+	return flags >= 0 && (flags & O_DIRECT) != 0 &&
+		fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0;
+}
+
 /* The thread: write queued blocks in order until stopped and drained. */
 static void *
 direct_main(void *arg)
@@ -90,6 +107,8 @@ direct_main(void *arg)
 
 			if (n < 0 && errno == EINTR)
 				continue;
+			if (n < 0 && errno == EINVAL && direct_off(d->fd))
+				continue;		/* the rest through the page cache */
 			if (n <= 0)
 			{
 				err = n == 0 ? ENOSPC : errno;
@@ -157,9 +176,6 @@ direct_begin(int fd, off_t offset)
 	int			flags;
 	int			rc;
 
-#ifndef O_DIRECT
-	return NULL;
-#else
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_DIRECT) != 0)
 		return NULL;			/* EINVAL: the file system takes none */
@@ -199,7 +215,6 @@ direct_begin(int fd, off_t offset)
 	cb->arg = d;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
 	return d;
-#endif
 }
 
 /*
