@@ -79,6 +79,31 @@ direct_off(int fd)
 		fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0;
 }
 
+/*
+ * Write len bytes at off: 0, or the errno of the failure (a write of
+ * nothing counts as a full disk).  A direct write refused with EINVAL is
+ * tried again through the page cache (direct_off()).
+ */
+static int
+write_at(int fd, const char *p, size_t len, off_t off)
+{
+	while (len > 0)
+	{
+		ssize_t		n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EINVAL && direct_off(fd))
+			continue;			/* the rest through the page cache */
+		if (n <= 0)
+			return n == 0 ? ENOSPC : errno;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* The thread: write queued blocks in order until stopped and drained. */
 static void *
 direct_main(void *arg)
@@ -89,9 +114,8 @@ direct_main(void *arg)
 	for (;;)
 	{
 		const char *p;
-		size_t		left = DIRECT_BLOCK;
 		off_t		off;
-		int			err = 0;
+		int			err;
 
 		while (d->queued == 0 && !d->stop)
 			pthread_cond_wait(&d->changed, &d->lock);
@@ -101,23 +125,7 @@ direct_main(void *arg)
 		off = d->head_offset;
 		pthread_mutex_unlock(&d->lock);
 
-		while (left > 0)
-		{
-			ssize_t		n = pwrite(d->fd, p, left, off);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno == EINVAL && direct_off(d->fd))
-				continue;		/* the rest through the page cache */
-			if (n <= 0)
-			{
-				err = n == 0 ? ENOSPC : errno;
-				break;
-			}
-			p += n;
-			off += n;
-			left -= n;
-		}
+		err = write_at(d->fd, p, DIRECT_BLOCK, off);
 
 		pthread_mutex_lock(&d->lock);
 		if (err != 0 && d->err == 0)
@@ -161,9 +169,9 @@ direct_reset_callback(void *arg)
 
 /*
  * Write fd's file with O_DIRECT from offset on (a multiple of 4096; what
- * is before it was written through the page cache).  NULL if its file system takes no O_DIRECT or the thread cannot start:
- * the caller writes through the page cache then.  Lives in the current
- * memory context.
+ * is before it was written through the page cache).  NULL if its file
+ * system takes no O_DIRECT or the thread cannot start: the caller writes
+ * through the page cache then.  Lives in the current memory context.
  */
 DirectWriter *
 direct_begin(int fd, off_t offset)
@@ -267,35 +275,12 @@ direct_write(DirectWriter *d, const char *data, size_t len)
 int
 direct_finish(DirectWriter *d, int fd)
 {
-	const char *p;
-	size_t		left;
-	off_t		off;
-	int			flags;
-
 	direct_stop(d, false);
 	if (d->err != 0)
 		return d->err;
-
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_DIRECT) != 0)
-		return errno;
-	p = d->blocks[(d->head + d->queued) % DIRECT_DEPTH];
-	left = d->fill_len;
-	off = d->offset;
-	while (left > 0)
-	{
-		ssize_t		n = pwrite(fd, p, left, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n == 0 ? ENOSPC : errno;
-		p += n;
-		off += n;
-		left -= n;
-	}
-	d->fill_len = 0;
-	return 0;
+	(void) direct_off(fd);		/* the short block; if it fails, write_at() does */
+	return write_at(fd, d->blocks[(d->head + d->queued) % DIRECT_DEPTH],
+					d->fill_len, d->offset);
 }
 
 /* Stop writing: the copy is being thrown away. */

@@ -596,13 +596,14 @@ static bool
 fs_write(void *handle, const char *data, size_t len)
 {
 	FsWriter   *w = handle;
+	off_t		after = (off_t) eoswath_site_direct_after * 1024 * 1024;
 	int			err;
 
-	if (w->direct == NULL && !w->direct_tried && eoswath_site_direct_after >= 0 &&
-		w->written + (off_t) len > (off_t) eoswath_site_direct_after * 1024 * 1024)
+	if (w->direct == NULL && !w->direct_tried && after >= 0 &&
+		w->written + (off_t) len > after)
 	{
 		/* through the page cache up to the threshold, aligned; then directly */
-		off_t		start = Max((off_t) eoswath_site_direct_after * 1024 * 1024, w->written);
+		off_t		start = Max(after, w->written);
 		size_t		head;
 
 		start = (start + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
