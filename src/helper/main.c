@@ -17,6 +17,10 @@
  *
  * It exits when its standard input closes (the backend went away) or when
  * the backend dies (PR_SET_PDEATHSIG).
+ *
+ * Run by hand: --bench (below) times the granule library in one process;
+ * --sandbox-probe READ OTHER WRITE (sandbox.c) confines itself as a child
+ * is confined and reports what it may still do.
  */
 #include "postgres.h"
 
@@ -681,6 +685,8 @@ main(int argc, char **argv)
 							   argc == 8 ? argv[7] : NULL);
 	if (argc == 5 && strcmp(argv[1], "--bench") == 0)
 		return bench(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "--sandbox-probe") == 0)
+		return sandbox_probe(argv[2], argv[3], argv[4]);
 
 	/* die with the backend; let it kill the whole group on a cancel */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)

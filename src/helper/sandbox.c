@@ -23,14 +23,19 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/landlock.h>
+#include <linux/sched.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <seccomp.h>
 
@@ -243,4 +248,94 @@ sandbox_enter(const SandboxLimits *limits, const char *read_path,
 		return allow_unconfined ? NULL : err;
 	*confined = true;
 	return NULL;
+}
+
+/* ---- the probe: what a confined process may still do ---- */
+
+static void *
+probe_thread(void *arg)
+{
+	return arg;
+}
+
+/* one line: the call's name, then "ok" or the errno's name */
+static void
+probe_report(const char *what, int rc)
+{
+	const char *name = rc == 0 ? "ok" : strerrorname_np(rc);
+
+	printf("%s %s\n", what, name ? name : "?");
+}
+
+/*
+ * A call that would make a new process: if it does, the child leaves at
+ * once and the parent reaps it; the result is 0 (made) or the errno.
+ */
+static int
+probe_child(long rc)
+{
+	if (rc == 0)
+		_exit(0);				/* the child: the filter let it through */
+	if (rc < 0)
+		return errno;
+	(void) waitpid((pid_t) rc, NULL, 0);
+	return 0;
+}
+
+static int
+probe_open(const char *path, int flags)
+{
+	int			fd = open(path, flags | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	if (flags & O_CREAT)
+		(void) unlink(path);
+	return 0;
+}
+
+int
+sandbox_probe(const char *read_path, const char *other_path, const char *write_path)
+{
+	SandboxLimits limits = {0};
+	bool		confined;
+	const char *why;
+	pthread_t	t;
+	struct clone_args args;
+	char	   *const argv[] = {"true", NULL};
+	int			rc;
+
+	if ((why = sandbox_enter(&limits, read_path, NULL, false, &confined)) != NULL)
+	{
+		printf("confined no: %s\n", why);
+		return 2;
+	}
+	printf("confined yes\n");
+	fflush(stdout);
+
+	/* threads: clone3 refused with ENOSYS, glibc then uses clone */
+	rc = pthread_create(&t, NULL, probe_thread, NULL);
+	if (rc == 0)
+		rc = pthread_join(t, NULL);
+	probe_report("thread", rc);
+	/* a new process, by each of the three ways to ask for one */
+	memset(&args, 0, sizeof(args));
+	args.exit_signal = SIGCHLD;
+	probe_report("clone3", probe_child(syscall(SYS_clone3, &args, sizeof(args))));
+	probe_report("clone", probe_child(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)));
+	fflush(stdout);				/* a child that got through exits unflushed */
+	probe_report("fork", probe_child(fork()));
+	rc = execve("/bin/true", argv, NULL) == 0 ? 0 : errno;
+	probe_report("execve", rc);
+	rc = socket(AF_UNIX, SOCK_STREAM, 0);
+	probe_report("socket", rc >= 0 ? (close(rc), 0) : errno);
+	probe_report("kill-parent", kill(getppid(), 0) == 0 ? 0 : errno);
+	probe_report("kill-self", kill(getpid(), 0) == 0 ? 0 : errno);
+	/* files: the one it was handed, and no other */
+	probe_report("read-granted", probe_open(read_path, O_RDONLY));
+	probe_report("read-other", probe_open(other_path, O_RDONLY));
+	probe_report("write-other", probe_open(write_path, O_WRONLY | O_CREAT | O_EXCL));
+	fflush(stdout);
+	return 0;
 }

@@ -29,6 +29,19 @@ extern const char *sandbox_enter(const SandboxLimits *limits,
 								 const char *read_path, const char *write_path,
 								 bool allow_unconfined, bool *confined);
 
+/*
+ * eoswath-granule --sandbox-probe: confine the process as a request's
+ * child is confined (no limits; read_path the only file it may read,
+ * nothing it may write), then try what the confinement must allow (a
+ * thread, reading read_path, signalling itself) and what it must refuse
+ * (a new process by clone3, clone and fork, exec, a socket, a signal to
+ * the parent, reading other_path, creating write_path), and print one
+ * line per try: its name and "ok" or the errno's name.  Returns the exit
+ * status: 0, or 2 if the process could not be confined.
+ */
+extern int	sandbox_probe(const char *read_path, const char *other_path,
+						  const char *write_path);
+
 /* The Landlock ABI version of the running kernel (<= 0: none). */
 extern int	sandbox_landlock_abi(void);
 

@@ -343,6 +343,31 @@ SKIP:
 	like($out, qr/\x01\0\0\0\x44\x11\0\0\0\x50\0{16}\z/, 'and the request was still served (GP_DONE, then GP_STATUS: exit 0)');
 }
 
+# ---- what a confined child may still do: the helper's own probe ----
+# Each way to a new process (clone3, whose flags a seccomp filter cannot
+# read, is refused with ENOSYS so that glibc falls back to clone for
+# threads), exec, a socket, a signal to another process, and every file
+# but the one handed over; while a thread, a signal to itself and the
+# granule still work.
+SKIP:
+{
+	skip 'no Landlock on this kernel', 3 if $landlock < 1;
+	my $helper = $node->config_data('--pkglibdir') . '/eoswath-granule';
+	my ($granule) = grep { /ascat.*\.nc$/ } glob("$granules/*");
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $helper, '--sandbox-probe', $granule, $secret_file, "$base/probe-made" ],
+		'>', \$out, '2>', \$err);
+	my %got = $out =~ /^(\S+) (.*)$/mg;
+	my %want = (confined => 'yes', thread => 'ok', clone3 => 'ENOSYS', clone => 'EPERM',
+		fork => 'EPERM', execve => 'EPERM', socket => 'EPERM', 'kill-parent' => 'EPERM',
+		'kill-self' => 'ok', 'read-granted' => 'ok', 'read-other' => 'EACCES',
+		'write-other' => 'EACCES');
+	is_deeply(\%got, \%want, 'the probe: a thread and the granule, but no process, exec, socket, signal or other file')
+	  or diag "$out$err";
+	ok(!-e "$base/probe-made", 'the probe made no file');
+	is($?, 0, 'the probe ended normally');
+}
+
 # ---- the binary that parses hostile bytes is hardened at link time ----
 # full RELRO: its GOT is made read-only before main() (BIND_NOW with a
 # GNU_RELRO segment), so a memory bug in a library cannot redirect a later
