@@ -2,7 +2,7 @@
 # test/bench/run.sh (make bench): every benchmark, one after the other, then
 # one table: name, eoswath, peer, ratio (> 1: eoswath better), and which peer
 # and why.  Each benchmark measures its peer in the same run; none fails on
-# speed.  Takes about 40 minutes on a 2-core machine.  Each script also runs
+# speed.  Takes about an hour on a 2-core machine.  Each script also runs
 # alone (bash test/bench/objects.sh) and prints its own rows.
 #
 #   BENCHES="objects streams" test/bench/run.sh     a subset
