@@ -313,18 +313,20 @@ for my $call (grep { $_->[0] =~ /^(footprint|pixels|subset|subset_store|trigger)
 	cmp_ok($took, '<', 20, sprintf('slow granule: the CPU limit ended it after %.1f s', $took));
 }
 
+# the helper as installed, and the granule the next checks hand it
+my $helper = $node->config_data('--pkglibdir') . '/eoswath-granule';
+my ($ascat) = grep { /ascat.*\.nc$/ } glob("$granules/*");
+
 # ---- the confinement itself: run the helper under strace ----
 SKIP:
 {
 	skip 'no Landlock on this kernel', 4 if $landlock < 1;
 	skip 'strace is not installed', 4 if system('strace -V >/dev/null 2>&1') != 0;
-	my $helper = $node->config_data('--pkglibdir') . '/eoswath-granule';
 	# netCDF-C reads $HOME/.ncrc when it starts: here an existing, readable
 	# copy of the secret
 	make_path("$base/home");
 	copy($secret_file, "$base/home/.ncrc") or die;
-	my ($granule) = grep { /ascat.*\.nc$/ } glob("$granules/*");
-	my $req = request(1, 'strace test', $granule);
+	my $req = request(1, 'strace test', $ascat);
 	my ($out, $err) = ('', '');
 	IPC::Run::run([ 'env', '-i', "HOME=$base/home", 'LC_ALL=C', 'strace', '-f', '-o', "$base/strace.log",
 			'-e', 'trace=openat,open,landlock_restrict_self', $helper ],
@@ -338,7 +340,7 @@ SKIP:
 		'no process of the helper opened a file of the server\'s user that it was not handed ($HOME/.ncrc)');
 	# what the child opened once confined
 	my ($confined) = $trace =~ /^$child\s+landlock_restrict_self\(\S+, 0\)\s+= 0\n(.*)\z/ms;
-	my @opened = grep { !m{\Q$granule\E"} } ($confined // '') =~ /^$child\s+open(?:at)?\((.*= \d+)$/mg;
+	my @opened = grep { !m{\Q$ascat\E"} } ($confined // '') =~ /^$child\s+open(?:at)?\((.*= \d+)$/mg;
 	ok(!@opened, 'the confined child opened nothing but its granule') or diag join("\n", @opened);
 	like($out, qr/\x01\0\0\0\x44\x11\0\0\0\x50\0{16}\z/, 'and the request was still served (GP_DONE, then GP_STATUS: exit 0)');
 }
@@ -352,10 +354,8 @@ SKIP:
 SKIP:
 {
 	skip 'no Landlock on this kernel', 3 if $landlock < 1;
-	my $helper = $node->config_data('--pkglibdir') . '/eoswath-granule';
-	my ($granule) = grep { /ascat.*\.nc$/ } glob("$granules/*");
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ $helper, '--sandbox-probe', $granule, $secret_file, "$base/probe-made" ],
+	IPC::Run::run([ $helper, '--sandbox-probe', $ascat, $secret_file, "$base/probe-made" ],
 		'>', \$out, '2>', \$err);
 	my %got = $out =~ /^(\S+) (.*)$/mg;
 	my %want = (confined => 'yes', thread => 'ok', clone3 => 'ENOSYS', clone => 'EPERM',
@@ -373,7 +373,6 @@ SKIP:
 # GNU_RELRO segment), so a memory bug in a library cannot redirect a later
 # call through it; and position-independent, so ASLR moves its code too
 {
-	my $helper = $node->config_data('--pkglibdir') . '/eoswath-granule';
 	my $dynamic = `readelf -dW '$helper' 2>&1`;
 	my $segments = `readelf -lW '$helper' 2>&1`;
 	like($dynamic, qr/\(FLAGS_1\)\s+Flags:.*\bNOW\b/, 'the helper is linked with BIND_NOW');
